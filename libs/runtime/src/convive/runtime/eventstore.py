@@ -1,0 +1,283 @@
+"""The event store: an append-only table of events per service schema, with optimistic
+concurrency per stream, and the transactional outbox written in the same transaction.
+
+A stream's versions start at 1. `expected_version` says what the caller decided on: `NO_STREAM`
+(0) for a new stream, the last version it read, or `ANY_VERSION` to skip the check. A conflicting
+append raises `ConcurrencyError` and writes nothing; the caller re-decides on fresh state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from convive.contracts import EventEnvelope
+from convive.runtime import db, telemetry
+
+NO_STREAM: Final = 0
+ANY_VERSION: Final = -1
+
+runtime_metadata = db.metadata()
+
+events = sa.Table(
+    "events",
+    runtime_metadata,
+    sa.Column("global_position", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+    sa.Column("stream_id", sa.Text, nullable=False),
+    sa.Column("stream_version", sa.Integer, nullable=False),
+    sa.Column("event_id", UUID(as_uuid=False), nullable=False, unique=True),
+    sa.Column("type", sa.Text, nullable=False),
+    sa.Column("schema_version", sa.Integer, nullable=False),
+    sa.Column("data", JSONB, nullable=False),
+    sa.Column("metadata", JSONB, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("stream_id", "stream_version"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    runtime_metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+    sa.Column(
+        "global_position",
+        sa.BigInteger,
+        sa.ForeignKey("events.global_position"),
+        nullable=False,
+    ),
+)
+
+processed_events = sa.Table(
+    "processed_events",
+    runtime_metadata,
+    sa.Column("consumer", sa.Text, primary_key=True),
+    sa.Column("event_id", sa.Text, primary_key=True),
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+)
+
+consumer_checkpoints = sa.Table(
+    "consumer_checkpoints",
+    runtime_metadata,
+    sa.Column("consumer", sa.Text, primary_key=True),
+    sa.Column("topic", sa.Text, primary_key=True),
+    sa.Column("partition", sa.Integer, primary_key=True),
+    sa.Column("next_offset", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+)
+
+
+class ConcurrencyError(Exception):
+    """Another writer appended to the stream since the caller read it."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int | None) -> None:
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+        found = "a concurrent append" if actual is None else f"version {actual}"
+        super().__init__(
+            f"stream {stream_id!r}: expected version {expected}, found {found}; "
+            "re-read the stream and decide again"
+        )
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    stream_id: str
+    version: int
+    event_ids: tuple[str, ...]
+    global_positions: tuple[int, ...]
+
+
+def outbox_channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel that wakes a schema's outbox relay."""
+    return f"convive_outbox_{schema}"[:63]
+
+
+def row_to_envelope(row: sa.Row[Any]) -> EventEnvelope:
+    meta = row.metadata
+    return EventEnvelope(
+        id=str(row.event_id),
+        type=row.type,
+        source=meta["source"],
+        subject=row.stream_id,
+        data=row.data,
+        schema_version=row.schema_version,
+        time=row.recorded_at,
+        correlation_id=meta["correlation_id"],
+        causation_id=meta.get("causation_id"),
+        stream_version=row.stream_version,
+    )
+
+
+class EventStore:
+    """Appends and reads the events of one service schema."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.schema = db.schema_of(engine)
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` after every committed append (the relay's in-process wake-up)."""
+        self._listeners.append(callback)
+
+    async def append(
+        self,
+        stream_id: str,
+        new_events: Sequence[EventEnvelope],
+        *,
+        expected_version: int,
+        conn: AsyncConnection | None = None,
+    ) -> AppendResult:
+        """Append events to a stream atomically with their outbox rows.
+
+        With `conn`, the append joins the caller's transaction (for example to update a
+        projection in the same commit) and the caller commits; the relay then learns of it
+        through NOTIFY or its poll.
+        """
+        if not new_events:
+            raise ValueError("nothing to append")
+        for envelope in new_events:
+            if envelope.subject != stream_id:
+                raise ValueError(f"event {envelope.type} has subject {envelope.subject!r}")
+        if conn is not None:
+            return await self._append(conn, stream_id, new_events, expected_version)
+        async with self.engine.begin() as own:
+            result = await self._append(own, stream_id, new_events, expected_version)
+        telemetry.EVENTS_APPENDED.labels(self.schema).inc(len(new_events))
+        for callback in self._listeners:
+            callback()
+        return result
+
+    async def _append(
+        self,
+        conn: AsyncConnection,
+        stream_id: str,
+        new_events: Sequence[EventEnvelope],
+        expected_version: int,
+    ) -> AppendResult:
+        current = await self.stream_version(stream_id, conn=conn)
+        if expected_version != ANY_VERSION and current != expected_version:
+            raise ConcurrencyError(stream_id, expected_version, current)
+        rows = [
+            {
+                "stream_id": stream_id,
+                "stream_version": current + i,
+                "event_id": e.id,
+                "type": e.type,
+                "schema_version": e.schema_version,
+                "data": e.data,
+                "metadata": {
+                    "source": e.source,
+                    "correlation_id": e.correlation_id,
+                    "causation_id": e.causation_id,
+                },
+                "recorded_at": e.time,
+            }
+            for i, e in enumerate(new_events, start=1)
+        ]
+        try:
+            async with conn.begin_nested():
+                inserted = await conn.execute(
+                    events.insert().returning(events.c.global_position), rows
+                )
+                positions = tuple(inserted.scalars().all())
+                await conn.execute(
+                    outbox.insert(), [{"global_position": p} for p in positions]
+                )
+        except IntegrityError as exc:
+            if "stream_id" in str(exc.orig) or "uq_events_stream_id" in str(exc.orig):
+                raise ConcurrencyError(stream_id, expected_version, None) from exc
+            raise
+        await conn.execute(sa.select(sa.func.pg_notify(outbox_channel(self.schema), "")))
+        return AppendResult(
+            stream_id=stream_id,
+            version=current + len(new_events),
+            event_ids=tuple(e.id for e in new_events),
+            global_positions=positions,
+        )
+
+    async def stream_version(self, stream_id: str, *, conn: AsyncConnection | None = None) -> int:
+        """The stream's last version, 0 when it has no events."""
+        query = sa.select(sa.func.coalesce(sa.func.max(events.c.stream_version), 0)).where(
+            events.c.stream_id == stream_id
+        )
+        if conn is not None:
+            return int((await conn.execute(query)).scalar_one())
+        async with self.engine.connect() as own:
+            return int((await own.execute(query)).scalar_one())
+
+    async def read_stream(
+        self, stream_id: str, *, from_version: int = 1, conn: AsyncConnection | None = None
+    ) -> list[EventEnvelope]:
+        query = (
+            sa.select(events)
+            .where(events.c.stream_id == stream_id, events.c.stream_version >= from_version)
+            .order_by(events.c.stream_version)
+        )
+        if conn is not None:
+            result = await conn.execute(query)
+        else:
+            async with self.engine.connect() as own:
+                result = await own.execute(query)
+        return [row_to_envelope(r) for r in result]
+
+    async def read_all(
+        self, *, after_position: int = 0, batch_size: int = 1000
+    ) -> AsyncIterator[tuple[int, EventEnvelope]]:
+        """Every event of the schema in global order, as (global position, envelope)."""
+        position = after_position
+        while True:
+            async with self.engine.connect() as conn:
+                rows = (
+                    await conn.execute(
+                        sa.select(events)
+                        .where(events.c.global_position > position)
+                        .order_by(events.c.global_position)
+                        .limit(batch_size)
+                    )
+                ).all()
+            for row in rows:
+                position = row.global_position
+                yield position, row_to_envelope(row)
+            if len(rows) < batch_size:
+                return
+
+
+async def decide_and_append(
+    store: EventStore,
+    stream_id: str,
+    decide: Callable[[list[EventEnvelope]], Sequence[EventEnvelope]],
+    *,
+    attempts: int = 5,
+) -> AppendResult | None:
+    """Load the stream, decide on it, append at the version read; on a conflict, decide again.
+
+    `decide` gets the stream's history and returns the new events (or raises a domain error).
+    Returns None when it decides nothing.
+    """
+    for attempt in range(attempts):
+        history = await store.read_stream(stream_id)
+        new_events = decide(history)
+        if not new_events:
+            return None
+        try:
+            return await store.append(stream_id, new_events, expected_version=len(history))
+        except ConcurrencyError:
+            if attempt + 1 == attempts:
+                raise
+            await asyncio.sleep(0.005 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def new_stream_id(prefix: str) -> str:
+    """A fresh, unguessable stream id such as `order-6f1c…`."""
+    return f"{prefix}-{uuid.uuid4().hex}"

@@ -1,0 +1,220 @@
+"""Projections: read models kept from events, applied exactly once per event.
+
+A `Projection` names its tables and one handler per event type. `ProjectionApplier` applies a
+batch of Kafka records in one database transaction: for each record, the handler's writes, the
+record of the processed event id, and the consumer's offset checkpoint commit together, so a
+redelivered event is skipped. A record that cannot be decoded, or whose handler keeps failing
+after a few tries, is sent to the dead-letter topic with the error and marked done; the batch
+goes on. Only infrastructure failures (the database unreachable) abort the batch, for Kafka to
+redeliver it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from convive.contracts import EnvelopeError, Event, EventEnvelope, events_topic
+from convive.runtime import telemetry
+from convive.runtime.eventstore import consumer_checkpoints, processed_events
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[AsyncConnection, Any, EventEnvelope], Awaitable[None]]
+
+H_DLQ_ERROR = "convive_dlq_error"
+H_DLQ_CONSUMER = "convive_dlq_consumer"
+H_DLQ_ORIGIN = "convive_dlq_origin"
+
+
+class Record(Protocol):
+    """What we read of a Kafka record (aiokafka's ConsumerRecord has these)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+
+@dataclass
+class Projection:
+    """A read model: its tables and its handlers, by event type."""
+
+    name: str
+    tables: Sequence[sa.Table] = ()
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    services: set[str] = field(default_factory=set)
+
+    def on(
+        self, event_class: type[E]
+    ) -> Callable[
+        [Callable[[AsyncConnection, E, EventEnvelope], Awaitable[None]]],
+        Callable[[AsyncConnection, E, EventEnvelope], Awaitable[None]],
+    ]:
+        """Register `handler(conn, event, envelope)` for one event class."""
+
+        def register(
+            handler: Callable[[AsyncConnection, E, EventEnvelope], Awaitable[None]],
+        ) -> Callable[[AsyncConnection, E, EventEnvelope], Awaitable[None]]:
+            if event_class.event_type in self.handlers:
+                raise ValueError(f"{self.name} already handles {event_class.event_type}")
+            self.handlers[event_class.event_type] = handler
+            self.services.add(event_class.service)
+            return handler
+
+        return register
+
+    def topics(self, namespace: str = "") -> list[str]:
+        return sorted(events_topic(s, namespace) for s in self.services)
+
+
+DeadLetter = Callable[[Record, str], Awaitable[None]]
+
+
+def _is_infrastructure(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+class ProjectionApplier:
+    """Applies records to one projection, idempotently, in database transactions."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        projection: Projection,
+        dead_letter: DeadLetter,
+        *,
+        attempts: int = 3,
+        retry_delay: float = 0.05,
+    ) -> None:
+        self.engine = engine
+        self.projection = projection
+        self.dead_letter = dead_letter
+        self.attempts = attempts
+        self.retry_delay = retry_delay
+
+    async def apply_batch(self, records: Sequence[Record]) -> None:
+        if not records:
+            return
+        with telemetry.BATCH_SECONDS.labels(self.projection.name).time():
+            async with self.engine.begin() as conn:
+                for record in records:
+                    await self._apply(conn, record)
+                await self._checkpoint(conn, records)
+
+    async def _apply(self, conn: AsyncConnection, record: Record) -> None:
+        name = self.projection.name
+        try:
+            envelope = EventEnvelope.from_kafka(record.headers, record.value)
+        except EnvelopeError as exc:
+            await self._dead_letter(conn, record, None, f"undecodable record: {exc}")
+            return
+        handler = self.projection.handlers.get(envelope.type)
+        if handler is None:
+            telemetry.CONSUMED.labels(name, "ignored").inc()
+            return
+        seen = await conn.scalar(
+            sa.select(sa.literal(True)).where(
+                processed_events.c.consumer == name,
+                processed_events.c.event_id == envelope.id,
+            )
+        )
+        if seen:
+            telemetry.CONSUMED.labels(name, "duplicate").inc()
+            return
+        error = ""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                async with conn.begin_nested():
+                    await handler(conn, envelope.event(), envelope)
+                    await self._mark(conn, envelope.id, "applied")
+                telemetry.CONSUMED.labels(name, "applied").inc()
+                return
+            except Exception as exc:
+                if _is_infrastructure(exc):
+                    raise
+                error = "".join(traceback.format_exception_only(exc)).strip()
+                log.warning(
+                    "projection handler failed",
+                    extra={"consumer": name, "event_id": envelope.id, "attempt": attempt},
+                )
+                if attempt < self.attempts:
+                    await asyncio.sleep(self.retry_delay * attempt)
+        await self._dead_letter(conn, record, envelope.id, error)
+
+    async def _dead_letter(
+        self, conn: AsyncConnection, record: Record, event_id: str | None, error: str
+    ) -> None:
+        await self.dead_letter(record, error)
+        if event_id is not None:
+            await self._mark(conn, event_id, "dead_lettered")
+        telemetry.CONSUMED.labels(self.projection.name, "dead_lettered").inc()
+        log.error(
+            "record sent to the dead-letter topic",
+            extra={
+                "consumer": self.projection.name,
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "error": error,
+            },
+        )
+
+    async def _mark(self, conn: AsyncConnection, event_id: str, outcome: str) -> None:
+        await conn.execute(
+            insert(processed_events)
+            .values(consumer=self.projection.name, event_id=event_id, outcome=outcome)
+            .on_conflict_do_nothing()
+        )
+
+    async def _checkpoint(self, conn: AsyncConnection, records: Sequence[Record]) -> None:
+        latest: dict[tuple[str, int], int] = {}
+        for r in records:
+            key = (r.topic, r.partition)
+            latest[key] = max(latest.get(key, -1), r.offset)
+        rows = [
+            {"consumer": self.projection.name, "topic": t, "partition": p, "next_offset": o + 1}
+            for (t, p), o in latest.items()
+        ]
+        stmt = insert(consumer_checkpoints).values(rows)
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["consumer", "topic", "partition"],
+                set_={"next_offset": stmt.excluded.next_offset, "updated_at": sa.func.now()},
+            )
+        )
+
+    async def reset(self) -> None:
+        """Empty the projection's tables and forget what it processed (before a rebuild)."""
+        async with self.engine.begin() as conn:
+            for table in reversed(self.projection.tables):
+                await conn.execute(table.delete())
+            for bookkeeping in (processed_events, consumer_checkpoints):
+                await conn.execute(
+                    bookkeeping.delete().where(bookkeeping.c.consumer == self.projection.name)
+                )
+
+
+def dlq_headers(record: Record, consumer: str, error: str) -> list[tuple[str, bytes]]:
+    """The original headers plus where the record came from and why it failed."""
+    origin = f"{record.topic}/{record.partition}/{record.offset}"
+    extra = [
+        (H_DLQ_ERROR, error[:4000].encode()),
+        (H_DLQ_CONSUMER, consumer.encode()),
+        (H_DLQ_ORIGIN, origin.encode()),
+    ]
+    return [*list(record.headers or ()), *extra]
