@@ -169,6 +169,8 @@ class EventEnvelope:
             time = datetime.fromisoformat(h[H_TIME].replace("Z", "+00:00"))
         except ValueError as exc:
             raise EnvelopeError(f"bad header value: {exc}") from exc
+        if time.tzinfo is None:
+            raise EnvelopeError("ce_time must carry a time zone (RFC 3339)")
         return cls(
             id=h[H_ID],
             type=h[H_TYPE],

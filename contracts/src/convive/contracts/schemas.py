@@ -61,9 +61,14 @@ def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _strip(node: Any) -> Any:
+def _strip(node: Any, *, names: bool = False) -> Any:
+    """Drop cosmetic keywords; the keys of a properties/$defs map are names, not keywords."""
     if isinstance(node, dict):
-        return {k: _strip(v) for k, v in node.items() if k not in _COSMETIC}
+        return {
+            k: _strip(v, names=not names and k in ("properties", "$defs", "patternProperties"))
+            for k, v in node.items()
+            if names or k not in _COSMETIC
+        }
     if isinstance(node, list):
         return [_strip(v) for v in node]
     return node
@@ -180,12 +185,29 @@ def _git(*args: str) -> str:
 def released_versions(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
     """Every committed version of one schema file, as (commit, schema)."""
     rel = path.relative_to(PACKAGE_ROOT)
-    for commit in _git("log", "--format=%H", "--", str(rel)).split():
+    try:
+        commits = _git("log", "--format=%H", "--", str(rel)).split()
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return  # not a git checkout, or no commit yet: nothing was released
+    for commit in commits:
         try:
-            text = _git("show", f"{commit}:contracts/{rel}")
+            text = _git("show", f"{commit}:./{rel}")
         except subprocess.CalledProcessError:
             continue  # the commit deleted it
         yield commit, json.loads(text)
+
+
+def deleted_releases(root: Path = SCHEMA_DIR) -> list[str]:
+    """Released schema files (in git at HEAD) that are gone from the work tree."""
+    try:
+        tracked = _git("ls-files", "--", str(root.relative_to(PACKAGE_ROOT))).split()
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return []
+    return [
+        f"{name} was released and must stay (older events still use it)"
+        for name in tracked
+        if name.endswith(".json") and not (PACKAGE_ROOT / name).exists()
+    ]
 
 
 def broken_releases(root: Path = SCHEMA_DIR) -> list[str]:
@@ -211,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export":
         problems = export()
     else:
-        problems = stale() + broken_releases()
+        problems = stale() + deleted_releases() + broken_releases()
     for line in problems:
         print(line, file=sys.stderr)
     if not problems:
