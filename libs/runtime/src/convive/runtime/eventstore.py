@@ -190,9 +190,7 @@ class EventStore:
                     events.insert().returning(events.c.global_position), rows
                 )
                 positions = tuple(inserted.scalars().all())
-                await conn.execute(
-                    outbox.insert(), [{"global_position": p} for p in positions]
-                )
+                await conn.execute(outbox.insert(), [{"global_position": p} for p in positions])
         except IntegrityError as exc:
             if "stream_id" in str(exc.orig) or "uq_events_stream_id" in str(exc.orig):
                 raise ConcurrencyError(stream_id, expected_version, None) from exc

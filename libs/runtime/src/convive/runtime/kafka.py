@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 
@@ -38,7 +39,7 @@ async def ensure_topics(
     *,
     partitions: int = 3,
     replication: int = 1,
-    timeout: float = 30.0,
+    wait_seconds: float = 30.0,
 ) -> None:
     """Create the topics that do not exist yet, kept forever, and wait until they are visible."""
     wanted = list(dict.fromkeys(names))
@@ -48,20 +49,18 @@ async def ensure_topics(
         existing = set(await admin.list_topics())
         missing = [n for n in wanted if n not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another process was first
                 await admin.create_topics(
                     [
                         NewTopic(n, partitions, replication, topic_configs=dict(FOREVER))
                         for n in missing
                     ]
                 )
-            except TopicAlreadyExistsError:
-                pass  # another process created it first
             log.info("created topics", extra={"topics": missing})
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + wait_seconds
         while set(wanted) - set(await admin.list_topics()):
             if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"topics not visible after {timeout}s: {wanted}")
+                raise TimeoutError(f"topics not visible after {wait_seconds}s: {wanted}")
             await asyncio.sleep(0.1)
     finally:
         await admin.close()

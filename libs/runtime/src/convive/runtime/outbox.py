@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.runtime import db, telemetry
-from convive.runtime.eventstore import row_to_envelope, events, outbox, outbox_channel
+from convive.runtime.eventstore import events, outbox, outbox_channel, row_to_envelope
 
 log = logging.getLogger(__name__)
 
@@ -139,10 +139,12 @@ class OutboxRelay:
             conn: asyncpg.Connection | None = None
             try:
                 conn = await asyncpg.connect(dsn)
+                lost = asyncio.Event()
+                conn.add_termination_listener(lambda *_, lost=lost: lost.set())
                 await conn.add_listener(channel, lambda *_: self._wake.set())
                 self._wake.set()  # catch up on what was committed while not listening
-                while not conn.is_closed():
-                    await asyncio.sleep(self.poll_interval)
+                await lost.wait()
+                raise ConnectionError("LISTEN connection closed")
             except asyncio.CancelledError:
                 raise
             except Exception:

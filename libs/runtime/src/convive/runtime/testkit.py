@@ -1,0 +1,48 @@
+"""Helpers for tests that drive the platform through Kafka: read a topic back with a plain
+consumer, and wait for an eventually consistent condition with a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+
+
+async def read_topic(bootstrap: str, topic: str, *, expect: int, within: float = 20.0) -> list[Any]:
+    """Read a topic from the beginning with a plain consumer until `expect` records came,
+    then a little longer to catch any extra (duplicate) record."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline and len(records) < expect:
+            batch = await consumer.getmany(timeout_ms=200)
+            for rs in batch.values():
+                records.extend(rs)
+        settle = loop.time() + 1.0
+        while loop.time() < settle:
+            batch = await consumer.getmany(timeout_ms=200)
+            for rs in batch.values():
+                records.extend(rs)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def eventually(check: Callable[[], Any], *, within: float = 20.0) -> Any:
+    """Poll an async check until it returns a truthy value or the deadline passes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    last: Any = None
+    while loop.time() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"condition not met within {within}s (last: {last!r})")

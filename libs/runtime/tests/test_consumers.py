@@ -1,0 +1,189 @@
+"""Idempotent projection consumers on a real broker and database: duplicates, poison records,
+failing handlers, and rebuilding a projection from its topic."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from convive.contracts import EventEnvelope
+from convive.runtime.consumers import rebuild, subscribe_projection
+from convive.runtime.eventstore import processed_events
+from convive.runtime.projections import H_DLQ_CONSUMER, H_DLQ_ERROR, H_DLQ_ORIGIN, Projection
+from convive.runtime.testkit import eventually, read_topic
+
+pytestmark = pytest.mark.infra
+
+
+async def publish(producer: AIOKafkaProducer, topic: str, envelope: EventEnvelope) -> None:
+    await producer.send_and_wait(
+        topic, value=envelope.body(), key=envelope.key(), headers=envelope.headers()
+    )
+
+
+@pytest.fixture
+async def consume(
+    kafka_bootstrap: str,
+    engine: AsyncEngine,
+    producer: AIOKafkaProducer,
+    namespace: str,
+    topics: dict[str, str],
+) -> AsyncIterator[Any]:
+    """Start a FastStream broker consuming into the given projection."""
+    brokers: list[KafkaBroker] = []
+
+    async def start(projection: Projection) -> None:
+        broker = KafkaBroker(kafka_bootstrap)
+        subscribe_projection(
+            broker, engine, projection, producer, service="table-session", namespace=namespace
+        )
+        await broker.start()
+        brokers.append(broker)
+
+    yield start
+    for broker in brokers:
+        await broker.stop()
+
+
+async def test_the_same_event_delivered_twice_changes_the_projection_once(
+    consume: Any,
+    producer: AIOKafkaProducer,
+    topics: dict[str, str],
+    engine: AsyncEngine,
+    scanned: Any,
+    scan_projection: Any,
+    scan_counts_of: Any,
+) -> None:
+    await consume(scan_projection())
+    twice = scanned(spot="t1")
+    await publish(producer, topics["events"], twice)
+    await publish(producer, topics["events"], twice)
+    await publish(producer, topics["events"], scanned(spot="t1"))
+    await publish(producer, topics["events"], scanned(spot="t2"))
+
+    async def both_spots_counted() -> dict[str, int] | None:
+        counts: dict[str, int] = await scan_counts_of(engine)
+        return counts if counts.get("t2") else None
+
+    await eventually(both_spots_counted)
+    await asyncio.sleep(1.0)  # let any duplicate land if it were going to
+    assert await scan_counts_of(engine) == {"t1": 2, "t2": 1}
+    async with engine.connect() as conn:
+        outcomes = (await conn.execute(sa.select(processed_events.c.outcome))).scalars().all()
+    assert sorted(outcomes) == ["applied"] * 3
+
+
+async def test_a_poison_record_goes_to_the_dlq_and_the_next_one_is_processed(
+    consume: Any,
+    producer: AIOKafkaProducer,
+    topics: dict[str, str],
+    engine: AsyncEngine,
+    kafka_bootstrap: str,
+    scanned: Any,
+    scan_projection: Any,
+    scan_counts_of: Any,
+) -> None:
+    await consume(scan_projection())
+    good = scanned(spot="after-poison")
+    poison_headers = [(k, v) for k, v in good.headers() if k != "ce_id"]
+    # same key, so the poison sits before the good record in the same partition
+    await producer.send_and_wait(
+        topics["events"], value=b"{not json", key=good.key(), headers=good.headers()
+    )
+    await producer.send_and_wait(
+        topics["events"], value=good.body(), key=good.key(), headers=poison_headers
+    )
+    await publish(producer, topics["events"], good)
+
+    await eventually(lambda: _counts_has(scan_counts_of, engine, "after-poison"))
+    dead = await read_topic(kafka_bootstrap, topics["dlq"], expect=2)
+    assert len(dead) == 2
+    errors = [dict(r.headers)[H_DLQ_ERROR].decode() for r in dead]
+    assert "body is not JSON" in errors[0]
+    assert "missing header(s): ce_id" in errors[1]
+    assert dead[0].value == b"{not json"
+    assert dict(dead[0].headers)[H_DLQ_CONSUMER] == b"tests.scan_counts"
+    assert dict(dead[0].headers)[H_DLQ_ORIGIN].decode().startswith(topics["events"] + "/")
+    assert await scan_counts_of(engine) == {"after-poison": 1}
+
+
+async def test_a_handler_that_keeps_failing_is_dead_lettered_after_its_retries(
+    consume: Any,
+    producer: AIOKafkaProducer,
+    topics: dict[str, str],
+    engine: AsyncEngine,
+    kafka_bootstrap: str,
+    scanned: Any,
+    scan_projection: Any,
+    scan_counts_of: Any,
+) -> None:
+    await consume(scan_projection(fail_on_device="broken-phone"))
+    bad = scanned(spot="s", device="broken-phone")
+    await publish(producer, topics["events"], bad)
+    await publish(producer, topics["events"], scanned(spot="s", device="fine-phone"))
+
+    await eventually(lambda: _counts_has(scan_counts_of, engine, "s"))
+    dead = await read_topic(kafka_bootstrap, topics["dlq"], expect=1)
+    assert len(dead) == 1
+    headers = dict(dead[0].headers)
+    assert headers["ce_id"].decode() == bad.id
+    assert "RuntimeError: cannot handle device broken-phone" in headers[H_DLQ_ERROR].decode()
+    assert await scan_counts_of(engine) == {"s": 1}
+    async with engine.connect() as conn:
+        outcome = await conn.scalar(
+            sa.select(processed_events.c.outcome).where(processed_events.c.event_id == bad.id)
+        )
+    assert outcome == "dead_lettered"
+
+
+async def test_a_projection_rebuilt_from_the_topic_equals_the_live_one(
+    consume: Any,
+    producer: AIOKafkaProducer,
+    topics: dict[str, str],
+    engine: AsyncEngine,
+    kafka_bootstrap: str,
+    namespace: str,
+    scanned: Any,
+    scan_projection: Any,
+    scan_counts_of: Any,
+) -> None:
+    projection = scan_projection()
+    await consume(projection)
+    spots = [f"spot-{i % 7}" for i in range(60)]
+    for spot in spots[:40]:
+        await publish(producer, topics["events"], scanned(spot=spot))
+    await asyncio.sleep(1.1)
+    between = datetime.now(UTC)
+    await asyncio.sleep(1.1)
+    for spot in spots[40:]:
+        await publish(producer, topics["events"], scanned(spot=spot))
+
+    async def all_counted() -> dict[str, int] | None:
+        counts: dict[str, int] = await scan_counts_of(engine)
+        return counts if sum(counts.values()) == 60 else None
+
+    live = await eventually(all_counted)
+
+    read = await rebuild(engine, projection, kafka_bootstrap, namespace=namespace)
+    assert read == 60
+    assert await scan_counts_of(engine) == live
+
+    await rebuild(engine, projection, kafka_bootstrap, namespace=namespace, as_of=between)
+    as_of = await scan_counts_of(engine)
+    expected: dict[str, int] = {}
+    for spot in spots[:40]:
+        expected[spot] = expected.get(spot, 0) + 1
+    assert as_of == expected
+
+
+async def _counts_has(scan_counts_of: Any, engine: AsyncEngine, spot: str) -> bool:
+    counts: dict[str, int] = await scan_counts_of(engine)
+    return spot in counts
