@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 import uvicorn
 from faststream.kafka import KafkaBroker
-from litestar import Litestar, MediaType, Response, get
+from litestar import Litestar, Response, get
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
@@ -48,6 +48,9 @@ class ServiceDefinition:
     migrations: Path | None = None
     description: str = ""
     dependencies: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    stores_events: bool = True
+    """False for a service with no event store of its own (the gateway): no database, no
+    outbox, no broker."""
 
 
 class ServiceRuntime:
@@ -141,10 +144,13 @@ class ServiceRuntime:
 
 def create_service_app(definition: ServiceDefinition, settings: ServiceSettings) -> Litestar:
     """The Litestar app of one service, with its runtime in the lifespan."""
-    runtime = ServiceRuntime(definition, settings)
+    runtime = ServiceRuntime(definition, settings) if definition.stores_events else None
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if runtime is None:
+            yield
+            return
         await runtime.start()
         try:
             yield
@@ -157,7 +163,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
 
     @get("/health/ready", include_in_schema=False)
     async def ready() -> Response[dict[str, Any]]:
-        checks = await runtime.readiness()
+        checks = await runtime.readiness() if runtime is not None else {}
         ok = all(v == "ok" for v in checks.values())
         return Response(
             {"status": "ok" if ok else "unavailable", "checks": checks},
@@ -169,11 +175,12 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     dependencies: dict[str, Provide] = {
-        "store": Provide(lambda: runtime.store, sync_to_thread=False),
-        "engine": Provide(lambda: runtime.engine, sync_to_thread=False),
-        "runtime": Provide(lambda: runtime, sync_to_thread=False),
         "settings": Provide(lambda: settings, sync_to_thread=False),
     }
+    if runtime is not None:
+        dependencies["store"] = Provide(lambda: runtime.store, sync_to_thread=False)
+        dependencies["engine"] = Provide(lambda: runtime.engine, sync_to_thread=False)
+        dependencies["runtime"] = Provide(lambda: runtime, sync_to_thread=False)
     for name, factory in definition.dependencies.items():
         dependencies[name] = Provide(factory, sync_to_thread=False)
 
@@ -204,6 +211,3 @@ def serve(app_factory: Callable[[], Litestar], settings: ServiceSettings) -> Non
         access_log=False,
         lifespan="on",
     )
-
-
-__all__ = ["MediaType", "ServiceDefinition", "ServiceRuntime", "create_service_app", "serve"]

@@ -46,3 +46,23 @@ async def eventually(check: Callable[[], Any], *, within: float = 20.0) -> Any:
             return last
         await asyncio.sleep(0.1)
     raise AssertionError(f"condition not met within {within}s (last: {last!r})")
+
+
+async def check_service_boots(app: Any) -> None:
+    """Start a service app with its lifespan and check what every service must answer:
+    live, ready (database, migrations and broker all "ok"), metrics and its OpenAPI schema."""
+    from litestar.testing import AsyncTestClient
+
+    async with AsyncTestClient(app=app) as client:
+        live = await client.get("/health/live")
+        assert live.status_code == 200, live.text
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 200, ready.text
+        checks = ready.json()["checks"]
+        assert all(value == "ok" for value in checks.values()), checks
+        metrics = await client.get("/metrics")
+        assert metrics.status_code == 200
+        assert "text/plain" in metrics.headers["content-type"]
+        schema = await client.get("/schema/openapi.json")
+        assert schema.status_code == 200, schema.text
+        assert schema.json()["info"]["title"].startswith("Convive ")

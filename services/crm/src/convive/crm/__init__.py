@@ -1,1 +1,3 @@
-"""crm"""
+"""Convive crm service:
+customer records, search, merge, Excel import and export, customer timeline.
+"""

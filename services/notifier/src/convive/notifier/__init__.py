@@ -1,1 +1,3 @@
-"""notifier"""
+"""Convive notifier service:
+live relay of events to browsers (SSE) and POS devices, e-mail and SMS.
+"""

@@ -1,1 +1,1 @@
-"""ordering"""
+"""Convive ordering service: menus, shared carts, orders and rounds, concierge offer orders."""

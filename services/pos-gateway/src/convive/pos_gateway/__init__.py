@@ -1,1 +1,3 @@
-"""pos_gateway"""
+"""Convive pos-gateway service:
+POS device pairing and feed, order validation, payments, PMS folio posting.
+"""

@@ -1,1 +1,1 @@
-"""table_session"""
+"""Convive table-session service: spots, QR tokens, sessions, PINs and join rules."""

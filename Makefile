@@ -1,0 +1,58 @@
+# Convive: the two commands a newcomer needs are `make run` and `make test`.
+# Each installs what it needs (uv, PostgreSQL, the Kafka jars, the Python packages) and is safe
+# to run twice.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON_PREFERENCE := only-system
+
+# uv may have been installed by deps a moment ago, as a module of the machine's Python.
+UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+PYTEST_ARGS ?=
+
+.PHONY: help deps sync run test check lint format typecheck imports deptry schemas bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+deps:  ## install what is missing: uv, PostgreSQL, the Kafka jars, the Python packages
+	@bash deploy/local/install-deps.sh
+	@$(UV) sync --locked --quiet
+
+run: deps  ## start Kafka, PostgreSQL and every service on this machine (Ctrl-C stops all)
+	$(UV) run convive run
+
+test: deps check  ## the checks, then every test against real Kafka and PostgreSQL
+	$(UV) run pytest $(PYTEST_ARGS)
+
+check: lint typecheck imports deptry schemas  ## the guard rails, without the tests
+
+lint:  ## ruff lint and format check
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+format:  ## apply ruff's fixes and formatting
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+typecheck:  ## mypy (strict) on the contracts and the runtime
+	$(UV) run mypy contracts/src libs/runtime/src
+
+imports:  ## no service imports another service (import-linter)
+	$(UV) run lint-imports
+
+deptry:  ## every workspace member declares what it imports
+	@for member in contracts libs/runtime cli services/*; do \
+		(cd $$member && $(UV) run --project $(CURDIR) deptry src --known-first-party convive --per-rule-ignores DEP002=convive-contracts\|convive-runtime) || exit 1; \
+	done
+
+schemas:  ## committed event schemas equal the code, and no released schema was broken
+	$(UV) run convive-contracts check
+
+bench: deps  ## benchmarks against real Kafka and PostgreSQL, with their baselines
+	$(UV) sync --locked --quiet --group bench
+	$(UV) run --group bench python -m bench
+
+clean:  ## remove caches and local data (Kafka jars, PostgreSQL data of `make run`)
+	rm -rf .cache .pytest_cache .mypy_cache .ruff_cache

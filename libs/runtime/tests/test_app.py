@@ -1,0 +1,128 @@
+"""A sample service built with the runtime's wiring, driven over HTTP: a command appends an
+event, the relay publishes it, the service's own subscriber projects it; health and errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import post
+from litestar.testing import AsyncTestClient
+from pydantic import BaseModel, Field
+
+from convive.contracts import EventEnvelope
+from convive.contracts.table_session import TableScanned
+from convive.runtime.app import ServiceDefinition, create_service_app
+from convive.runtime.errors import DomainError
+from convive.runtime.eventstore import EventStore, decide_and_append
+from convive.runtime.settings import ServiceSettings
+from convive.runtime.testkit import check_service_boots, eventually
+
+pytestmark = pytest.mark.infra
+
+MIGRATIONS = Path(__file__).with_name("sample_migrations")
+
+
+class SampleSettings(ServiceSettings):
+    service = "table-session"
+
+
+class Scan(BaseModel):
+    spot_id: str = Field(min_length=1)
+    device_id: str = Field(min_length=1)
+
+
+@post("/scans", sync_to_thread=False)
+async def scan(data: Scan, store: EventStore) -> dict[str, Any]:
+    if data.spot_id == "closed":
+        raise DomainError("spot 'closed' takes no scans", field="spot_id")
+
+    def decide(history: list[EventEnvelope]) -> list[EventEnvelope]:
+        event = TableScanned(venue_id="v1", spot_id=data.spot_id, device_id=data.device_id)
+        return [EventEnvelope.wrap(event, subject=data.spot_id)]
+
+    result = await decide_and_append(store, data.spot_id, decide)
+    assert result is not None
+    return {"version": result.version, "event_ids": list(result.event_ids)}
+
+
+def sample_app(settings: dict[str, Any], scan_projection: Any, **overrides: Any) -> Any:
+    definition = ServiceDefinition(
+        name="table-session",
+        route_handlers=[scan],
+        projections=[scan_projection()],
+        migrations=MIGRATIONS,
+    )
+    return create_service_app(definition, SampleSettings(**{**settings, **overrides}))
+
+
+async def test_a_command_travels_through_kafka_into_the_services_projection(
+    service_settings: dict[str, Any], scan_projection: Any, scan_counts_of: Any
+) -> None:
+    app = sample_app(service_settings, scan_projection)
+    async with AsyncTestClient(app=app) as client:
+        for device in ("a", "b"):
+            response = await client.post("/scans", json={"spot_id": "t7", "device_id": device})
+            assert response.status_code == 201, response.text
+        assert response.json()["version"] == 2
+
+        engine = app.state.runtime.engine
+        counts = await eventually(lambda: _when(scan_counts_of(engine), lambda c: c.get("t7") == 2))
+        assert counts == {"t7": 2}
+        metrics = (await client.get("/metrics")).text
+        assert "convive_events_appended_total" in metrics
+        assert 'convive_consumer_events_total{consumer="tests.scan_counts",outcome="applied"}' in (
+            metrics
+        )
+
+
+async def test_bad_input_gets_a_4xx_naming_the_field_and_appends_nothing(
+    service_settings: dict[str, Any], scan_projection: Any
+) -> None:
+    app = sample_app(service_settings, scan_projection)
+    async with AsyncTestClient(app=app) as client:
+        missing = await client.post("/scans", json={"spot_id": "t1"})
+        assert missing.status_code == 400
+        assert missing.json()["field"] == "device_id"
+        assert "device_id" in missing.json()["error"]
+
+        malformed = await client.post(
+            "/scans", content=b"{nope", headers={"content-type": "application/json"}
+        )
+        assert malformed.status_code == 400, malformed.text
+
+        refused = await client.post("/scans", json={"spot_id": "closed", "device_id": "d"})
+        assert refused.status_code == 422
+        assert refused.json() == {
+            "status": 422,
+            "error": "spot 'closed' takes no scans",
+            "field": "spot_id",
+        }
+
+        store: EventStore = app.state.runtime.store
+        for stream in ("t1", "closed"):
+            assert await store.read_stream(stream) == []
+
+
+async def test_a_service_is_not_ready_until_its_migrations_are_applied(
+    service_settings: dict[str, Any], scan_projection: Any
+) -> None:
+    app = sample_app(service_settings, scan_projection, migrate_on_start=False)
+    async with AsyncTestClient(app=app) as client:
+        assert (await client.get("/health/live")).status_code == 200
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["migrations"] == "not applied"
+        assert ready.json()["checks"]["database"] == "ok"
+
+
+async def test_the_sample_service_boots_ready(
+    service_settings: dict[str, Any], scan_projection: Any
+) -> None:
+    await check_service_boots(sample_app(service_settings, scan_projection))
+
+
+async def _when(awaitable: Any, predicate: Any) -> Any:
+    value = await awaitable
+    return value if predicate(value) else None

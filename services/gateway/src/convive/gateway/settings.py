@@ -1,0 +1,14 @@
+"""Settings of the gateway service, from the environment (prefix `CONVIVE_GATEWAY_`)."""
+
+from typing import ClassVar
+
+from pydantic_settings import SettingsConfigDict
+
+from convive.runtime.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CONVIVE_GATEWAY_", extra="ignore")
+
+    service: ClassVar[str] = "gateway"
+    port: int = 8000

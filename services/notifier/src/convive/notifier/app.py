@@ -1,0 +1,24 @@
+"""The notifier service's app: its HTTP API, its projections and its event store."""
+
+from pathlib import Path
+
+from litestar import Litestar
+
+from convive.notifier.projections import PROJECTIONS
+from convive.notifier.settings import Settings
+from convive.runtime.app import ServiceDefinition, create_service_app
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def definition() -> ServiceDefinition:
+    return ServiceDefinition(
+        name="notifier",
+        description="live relay of events to browsers (SSE) and POS devices, e-mail and SMS",
+        migrations=MIGRATIONS,
+        projections=PROJECTIONS,
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    return create_service_app(definition(), settings or Settings())

@@ -1,0 +1,6 @@
+"""Alembic environment of the notifier service's schema."""
+
+from convive.notifier.projections import metadata
+from convive.runtime.migrations import run_env
+
+run_env(metadata)

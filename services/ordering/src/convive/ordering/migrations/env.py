@@ -1,0 +1,6 @@
+"""Alembic environment of the ordering service's schema."""
+
+from convive.ordering.projections import metadata
+from convive.runtime.migrations import run_env
+
+run_env(metadata)

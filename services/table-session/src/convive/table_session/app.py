@@ -1,0 +1,24 @@
+"""The table-session service's app: its HTTP API, its projections and its event store."""
+
+from pathlib import Path
+
+from litestar import Litestar
+
+from convive.runtime.app import ServiceDefinition, create_service_app
+from convive.table_session.projections import PROJECTIONS
+from convive.table_session.settings import Settings
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def definition() -> ServiceDefinition:
+    return ServiceDefinition(
+        name="table-session",
+        description="spots, QR tokens, sessions, PINs and join rules",
+        migrations=MIGRATIONS,
+        projections=PROJECTIONS,
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    return create_service_app(definition(), settings or Settings())
