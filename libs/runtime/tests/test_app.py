@@ -8,11 +8,14 @@ from typing import Any
 
 import pytest
 from litestar import post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
 from pydantic import BaseModel, Field
 
 from convive.contracts import EventEnvelope
 from convive.contracts.table_session import TableScanned
+from convive.runtime import db
 from convive.runtime.app import ServiceDefinition, create_service_app
 from convive.runtime.errors import DomainError
 from convive.runtime.eventstore import EventStore, decide_and_append
@@ -33,8 +36,8 @@ class Scan(BaseModel):
     device_id: str = Field(min_length=1)
 
 
-@post("/scans", sync_to_thread=False)
-async def scan(data: Scan, store: EventStore) -> dict[str, Any]:
+@post("/scans")
+async def scan(data: JSONBody[Scan], store: NamedDependency[EventStore]) -> dict[str, Any]:
     if data.spot_id == "closed":
         raise DomainError("spot 'closed' takes no scans", field="spot_id")
 
@@ -58,7 +61,7 @@ def sample_app(settings: dict[str, Any], scan_projection: Any, **overrides: Any)
 
 
 async def test_a_command_travels_through_kafka_into_the_services_projection(
-    service_settings: dict[str, Any], scan_projection: Any, scan_counts_of: Any
+    service_settings: dict[str, Any], scan_projection: Any, scan_counts_of: Any, reader: Any
 ) -> None:
     app = sample_app(service_settings, scan_projection)
     async with AsyncTestClient(app=app) as client:
@@ -67,8 +70,7 @@ async def test_a_command_travels_through_kafka_into_the_services_projection(
             assert response.status_code == 201, response.text
         assert response.json()["version"] == 2
 
-        engine = app.state.runtime.engine
-        counts = await eventually(lambda: _when(scan_counts_of(engine), lambda c: c.get("t7") == 2))
+        counts = await eventually(lambda: _when(scan_counts_of(reader), lambda c: c.get("t7") == 2))
         assert counts == {"t7": 2}
         metrics = (await client.get("/metrics")).text
         assert "convive_events_appended_total" in metrics
@@ -78,7 +80,7 @@ async def test_a_command_travels_through_kafka_into_the_services_projection(
 
 
 async def test_bad_input_gets_a_4xx_naming_the_field_and_appends_nothing(
-    service_settings: dict[str, Any], scan_projection: Any
+    service_settings: dict[str, Any], scan_projection: Any, reader: Any
 ) -> None:
     app = sample_app(service_settings, scan_projection)
     async with AsyncTestClient(app=app) as client:
@@ -100,7 +102,7 @@ async def test_bad_input_gets_a_4xx_naming_the_field_and_appends_nothing(
             "field": "spot_id",
         }
 
-        store: EventStore = app.state.runtime.store
+        store = EventStore(reader)
         for stream in ("t1", "closed"):
             assert await store.read_stream(stream) == []
 
@@ -121,6 +123,14 @@ async def test_the_sample_service_boots_ready(
     service_settings: dict[str, Any], scan_projection: Any
 ) -> None:
     await check_service_boots(sample_app(service_settings, scan_projection))
+
+
+@pytest.fixture
+async def reader(database_url: str, db_schema: str) -> Any:
+    """An engine of the test's own on the service's schema, to look at what it wrote."""
+    engine = db.create_engine(database_url, db_schema, pool_size=2)
+    yield engine
+    await engine.dispose()
 
 
 async def _when(awaitable: Any, predicate: Any) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import uvicorn
+from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 from litestar import Litestar, Response, get
 from litestar.di import Provide
@@ -64,22 +65,41 @@ class ServiceRuntime:
         )
         self.store = EventStore(self.engine)
         self.topic = events_topic(definition.name, settings.topic_namespace)
-        self.producer = kafka.make_producer(settings.kafka_bootstrap, f"convive-{definition.name}")
+        # Kafka clients bind to the running event loop: they are made in start().
+        self.producer: AIOKafkaProducer | None = None
+        self.relay: OutboxRelay | None = None
+        self.broker: KafkaBroker | None = None
+
+    def topics(self) -> list[str]:
+        ns = self.settings.topic_namespace
+        own = [self.topic, dlq_topic(self.definition.name, ns)]
+        subscribed = [t for p in self.definition.projections for t in p.topics(ns)]
+        return list(dict.fromkeys(own + subscribed))
+
+    async def start(self) -> None:
+        settings, definition = self.settings, self.definition
+        if settings.migrate_on_start and definition.migrations is not None:
+            await migrations.upgrade(self.engine, definition.migrations)
+        if settings.create_topics:
+            await kafka.ensure_topics(
+                settings.kafka_bootstrap, self.topics(), partitions=settings.topic_partitions
+            )
+        client_id = f"convive-{definition.name}"
+        self.producer = kafka.make_producer(settings.kafka_bootstrap, client_id)
+        await self.producer.start()
         self.relay = OutboxRelay(
-            self.engine,
-            self.producer,
-            self.topic,
-            poll_interval=settings.outbox_poll_interval,
+            self.engine, self.producer, self.topic, poll_interval=settings.outbox_poll_interval
         )
         self.store.on_commit(self.relay.wake)
+        self.relay.start(listen_dsn=db.plain_dsn(settings.database_url))
         self.broker = KafkaBroker(
             settings.kafka_bootstrap,
-            client_id=f"convive-{definition.name}",
+            client_id=client_id,
             acks="all",
             enable_idempotence=True,
             logger=logging.getLogger(f"convive.{definition.name}.broker"),
         )
-        self.appliers = [
+        for projection in definition.projections:
             subscribe_projection(
                 self.broker,
                 self.engine,
@@ -90,33 +110,16 @@ class ServiceRuntime:
                 max_records=settings.consumer_max_records,
                 attempts=settings.consumer_attempts,
             )
-            for projection in definition.projections
-        ]
-
-    def topics(self) -> list[str]:
-        ns = self.settings.topic_namespace
-        own = [self.topic, dlq_topic(self.definition.name, ns)]
-        subscribed = [t for p in self.definition.projections for t in p.topics(ns)]
-        return list(dict.fromkeys(own + subscribed))
-
-    async def start(self) -> None:
-        if self.settings.migrate_on_start and self.definition.migrations is not None:
-            await migrations.upgrade(self.engine, self.definition.migrations)
-        if self.settings.create_topics:
-            await kafka.ensure_topics(
-                self.settings.kafka_bootstrap,
-                self.topics(),
-                partitions=self.settings.topic_partitions,
-            )
-        await self.producer.start()
-        self.relay.start(listen_dsn=db.plain_dsn(self.settings.database_url))
         await self.broker.start()
         log.info("service started", extra={"topic": self.topic})
 
     async def stop(self) -> None:
-        await self.broker.stop()
-        await self.relay.stop()
-        await self.producer.stop()
+        if self.broker is not None:
+            await self.broker.stop()
+        if self.relay is not None:
+            await self.relay.stop()
+        if self.producer is not None:
+            await self.producer.stop()
         await self.engine.dispose()
 
     async def readiness(self) -> dict[str, str]:
@@ -136,7 +139,8 @@ class ServiceRuntime:
             except Exception as exc:
                 checks["migrations"] = f"unknown: {exc.__class__.__name__}"
         try:
-            checks["broker"] = "ok" if await self.broker.ping(timeout=3) else "unreachable"
+            reachable = self.broker is not None and await self.broker.ping(timeout=3)
+            checks["broker"] = "ok" if reachable else "unreachable"
         except Exception as exc:
             checks["broker"] = f"unreachable: {exc.__class__.__name__}"
         return checks

@@ -1,0 +1,95 @@
+"""`convive run` as a newcomer uses it: every service starts as its own process against real
+Kafka and PostgreSQL, answers ready over HTTP, and Ctrl-C stops them all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from convive.contracts import SERVICES
+
+pytestmark = pytest.mark.infra
+
+
+def _free_block(size: int) -> int:
+    """A first port with `size` free ports after it."""
+    for base in range(23100, 40000, 50):
+        ok = True
+        for port in range(base, base + size):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no free port block")
+
+
+def test_convive_run_starts_every_service_and_ctrl_c_stops_them(
+    database_url: str, kafka_bootstrap: str, namespace: str
+) -> None:
+    first = _free_block(len(SERVICES) + 1)
+    gateway = first + len(SERVICES)
+    env = {
+        **os.environ,
+        "CONVIVE_DATABASE_URL": database_url,
+        "CONVIVE_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "CONVIVE_TOPIC_NAMESPACE": namespace,
+    }
+    for service in SERVICES:  # each service in a schema of its own, for this test only
+        prefix = f"CONVIVE_{service.replace('-', '_').upper()}_"
+        env[f"{prefix}DB_SCHEMA"] = f"{namespace}{service.replace('-', '_')}"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "convive.cli.main",
+            "run",
+            "--first-port",
+            str(first),
+            "--gateway-port",
+            str(gateway),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    try:
+        deadline = time.monotonic() + 180
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if "Ctrl-C stops everything" in line:
+                break
+        banner = "".join(output)
+        assert "Convive is running" in banner, banner[-3000:]
+        ports = [first + i for i in range(len(SERVICES) - 1)] + [gateway]
+        for port in ports:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready") as answer:
+                assert answer.status == 200
+            assert f"http://127.0.0.1:{port}" in banner
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, "".join(output)[-3000:]
+    for port in ports:  # nothing left listening
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
