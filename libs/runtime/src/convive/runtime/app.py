@@ -193,6 +193,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
         lifespan=[lifespan],
         dependencies=dependencies,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        logging_config=None,  # serve() sets JSON logs for the whole process
         openapi_config=OpenAPIConfig(
             title=f"Convive {definition.name}",
             version="0.1.0",
