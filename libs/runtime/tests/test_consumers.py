@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts import EventEnvelope
@@ -187,3 +188,37 @@ async def test_a_projection_rebuilt_from_the_topic_equals_the_live_one(
 async def _counts_has(scan_counts_of: Any, engine: AsyncEngine, spot: str) -> bool:
     counts: dict[str, int] = await scan_counts_of(engine)
     return spot in counts
+
+
+async def test_a_batch_whose_database_work_fails_is_redelivered_and_applied_once(
+    consume: Any,
+    producer: AIOKafkaProducer,
+    topics: dict[str, str],
+    engine: AsyncEngine,
+    kafka_bootstrap: str,
+    scanned: Any,
+    scan_projection: Any,
+    scan_counts_of: Any,
+) -> None:
+    """An infrastructure failure (the database connection lost mid-batch) is not the record's
+    fault: the batch is rolled back, sought back, delivered again and applied once; nothing goes
+    to the dead-letter topic."""
+    projection = scan_projection()
+    apply_scan = projection.handlers["TableScanned"]
+    failures = {"left": 2}
+
+    async def flaky(conn: Any, event: Any, envelope: EventEnvelope) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("select 1", {}, ConnectionResetError("connection lost"))
+        await apply_scan(conn, event, envelope)
+
+    projection.handlers["TableScanned"] = flaky
+    await consume(projection)
+    await publish(producer, topics["events"], scanned(spot="flaky"))
+
+    await eventually(lambda: _counts_has(scan_counts_of, engine, "flaky"), within=30)
+    await asyncio.sleep(1.0)
+    assert failures["left"] == 0
+    assert await scan_counts_of(engine) == {"flaky": 1}
+    assert await read_topic(kafka_bootstrap, topics["dlq"], expect=1, within=1) == []
