@@ -15,6 +15,10 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from convive.contracts import Event, Money, schemas
+from convive.contracts import ordering as od
+from convive.contracts import pos_gateway as pg
+from convive.contracts import table_session as ts
+from convive.contracts.base import LocalizedText
 from convive.contracts.ordering import CartItemAdded
 from convive.contracts.pos_gateway import OrderValidated, PaymentMethod, PaymentSettled
 from convive.contracts.schemas import (
@@ -32,6 +36,16 @@ from convive.contracts.schemas import (
     stale,
 )
 from convive.contracts.table_session import TableScanned
+
+TEXT = LocalizedText(fr="Croque-monsieur", en="Croque-monsieur")
+LINE = od.OrderLine(
+    line_id="l-1",
+    product_id="p-1",
+    name=TEXT,
+    quantity=2,
+    unit_price=Money(amount_minor=1250, currency="EUR"),
+    guest_id="g-1",
+)
 
 # One real instance of every contract event. A new event needs one here (see the test below).
 SAMPLES: dict[type[Event], Event] = {
@@ -56,6 +70,77 @@ SAMPLES: dict[type[Event], Event] = {
         payment_card_token="tok_123",  # noqa: S106  (a provider token, not a secret)
     ),
     TableScanned: TableScanned(venue_id="v-1", spot_id="t-12", device_id="d-9"),
+    ts.ProfitCentreConfigured: ts.ProfitCentreConfigured(
+        venue_id="v-1", profit_centre_id="pc-1", name="Terrasse", mode=ts.JourneyMode.ORDER
+    ),
+    ts.SpotCreated: ts.SpotCreated(
+        venue_id="v-1", profit_centre_id="pc-1", spot_id="t-12", name="Table 12", kind="table"
+    ),
+    ts.QrTokenIssued: ts.QrTokenIssued(venue_id="v-1", spot_id="t-12", token="Zq3…x"),  # noqa: S106
+    ts.SessionOpened: ts.SessionOpened(
+        venue_id="v-1",
+        profit_centre_id="pc-1",
+        spot_id="t-12",
+        session_id="s-1",
+        host_guest_id="g-1",
+        pin="042917",
+    ),
+    ts.GuestJoined: ts.GuestJoined(
+        venue_id="v-1", spot_id="t-12", session_id="s-1", guest_id="g-2", device_id="d-2"
+    ),
+    ts.SessionClosed: ts.SessionClosed(
+        venue_id="v-1", spot_id="t-12", session_id="s-1", reason="settled"
+    ),
+    ts.SpotReleased: ts.SpotReleased(venue_id="v-1", spot_id="t-12", session_id="s-1"),
+    od.MenuPublished: od.MenuPublished(
+        venue_id="v-1",
+        currency="EUR",
+        categories=[od.MenuCategory(category_id="c-1", name=TEXT, position=1)],
+        products=[
+            od.MenuProduct(
+                product_id="p-1",
+                category_id="c-1",
+                name=TEXT,
+                price=Money(amount_minor=1250, currency="EUR"),
+                allergens=["gluten", "milk"],
+            )
+        ],
+    ),
+    od.CartItemChanged: od.CartItemChanged(
+        session_id="s-1", venue_id="v-1", line_id="l-1", guest_id="g-1", quantity=3
+    ),
+    od.CartItemRemoved: od.CartItemRemoved(
+        session_id="s-1", venue_id="v-1", line_id="l-1", guest_id="g-1"
+    ),
+    od.OrderPlaced: od.OrderPlaced(
+        order_id="o-1",
+        session_id="s-1",
+        venue_id="v-1",
+        spot_id="t-12",
+        placed_by="g-1",
+        round_number=1,
+        lines=[LINE],
+        round_total=Money(amount_minor=2500, currency="EUR"),
+        order_total=Money(amount_minor=2500, currency="EUR"),
+    ),
+    od.RoundAdded: od.RoundAdded(
+        order_id="o-1",
+        session_id="s-1",
+        venue_id="v-1",
+        spot_id="t-12",
+        placed_by="g-2",
+        round_number=2,
+        lines=[LINE],
+        round_total=Money(amount_minor=2500, currency="EUR"),
+        order_total=Money(amount_minor=5000, currency="EUR"),
+    ),
+    od.SentToProduction: od.SentToProduction(
+        order_id="o-1", session_id="s-1", venue_id="v-1", round_number=1
+    ),
+    od.OrderClosed: od.OrderClosed(order_id="o-1", session_id="s-1", venue_id="v-1"),
+    pg.DevicePaired: pg.DevicePaired(
+        venue_id="v-1", device_id="pos-1", name="Bar till", credential_sha256="0" * 64
+    ),
 }
 
 

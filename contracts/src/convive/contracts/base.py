@@ -49,6 +49,15 @@ class Money(BaseModel):
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
 
 
+class LocalizedText(BaseModel):
+    """A text in French and English (the guest's language is chosen at display time)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fr: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
 class UnknownEventType(LookupError):
     """A record names an event type that no contract defines."""
 

@@ -1,14 +1,52 @@
-"""Events owned by the ordering service (topic `convive.ordering.events`)."""
+"""Events owned by the ordering service (topic `convive.ordering.events`).
+
+A venue's menu is one stream (`menu-<venue>`); each table session's shared cart and its order
+(the rounds sent) are one stream, keyed by the session id, so a confirmation and the cart it
+empties are decided together.
+"""
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from convive.contracts.base import Event, Money
+from convive.contracts.base import Event, LocalizedText, Money
+
+
+class MenuCategory(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    category_id: str
+    name: LocalizedText
+    position: int = 0
+
+
+class MenuProduct(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    product_id: str
+    category_id: str
+    name: LocalizedText
+    description: LocalizedText | None = None
+    price: Money
+    available: bool = True
+    allergens: list[str] = Field(default_factory=list, description="EU allergen codes")
+    photo_url: str | None = None
+
+
+class MenuPublished(Event):
+    """The venue's whole menu as guests now see it (it replaces the previous one).
+    Stream: `menu-<venue_id>`."""
+
+    service: ClassVar[str] = "ordering"
+
+    venue_id: str
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    categories: list[MenuCategory]
+    products: list[MenuProduct]
 
 
 class CartItemAdded(Event):
-    """A guest added a product to the session's shared cart. Stream: the cart (one per session)."""
+    """A guest added a product to the session's shared cart. Stream: the session."""
 
     service: ClassVar[str] = "ordering"
 
@@ -19,3 +57,95 @@ class CartItemAdded(Event):
     product_id: str
     quantity: int = Field(gt=0)
     unit_price: Money
+    product_name: LocalizedText | None = Field(default=None, description="name on the menu")
+    note: str | None = Field(default=None, description="the guest's note for the kitchen")
+
+
+class CartItemChanged(Event):
+    """A guest changed the quantity of a cart line. Stream: the session."""
+
+    service: ClassVar[str] = "ordering"
+
+    session_id: str
+    venue_id: str
+    line_id: str
+    guest_id: str
+    quantity: int = Field(gt=0)
+
+
+class CartItemRemoved(Event):
+    """A guest removed a line from the shared cart. Stream: the session."""
+
+    service: ClassVar[str] = "ordering"
+
+    session_id: str
+    venue_id: str
+    line_id: str
+    guest_id: str
+
+
+class OrderLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    line_id: str
+    product_id: str
+    name: LocalizedText
+    quantity: int = Field(gt=0)
+    unit_price: Money
+    note: str | None = None
+    guest_id: str = Field(description="who added it to the cart")
+
+
+class OrderPlaced(Event):
+    """A guest confirmed the cart: it became the session's order (its first round), and the
+    cart is empty again. Stream: the session."""
+
+    service: ClassVar[str] = "ordering"
+
+    order_id: str
+    session_id: str
+    venue_id: str
+    spot_id: str
+    placed_by: str = Field(description="the guest who confirmed")
+    round_number: int = Field(ge=1)
+    lines: list[OrderLine]
+    round_total: Money
+    order_total: Money
+
+
+class RoundAdded(Event):
+    """A guest confirmed the cart again: a new round of the session's open order.
+    Stream: the session."""
+
+    service: ClassVar[str] = "ordering"
+
+    order_id: str
+    session_id: str
+    venue_id: str
+    spot_id: str
+    placed_by: str
+    round_number: int = Field(ge=2)
+    lines: list[OrderLine]
+    round_total: Money
+    order_total: Money
+
+
+class SentToProduction(Event):
+    """A validated round went to the kitchen and bar. Stream: the session."""
+
+    service: ClassVar[str] = "ordering"
+
+    order_id: str
+    session_id: str
+    venue_id: str
+    round_number: int = Field(ge=1)
+
+
+class OrderClosed(Event):
+    """The order was paid in full; no more rounds. Stream: the session."""
+
+    service: ClassVar[str] = "ordering"
+
+    order_id: str
+    session_id: str
+    venue_id: str

@@ -1,4 +1,7 @@
-"""Events owned by the pos-gateway service (topic `convive.pos-gateway.events`)."""
+"""Events owned by the pos-gateway service (topic `convive.pos-gateway.events`).
+
+Streams: one per paired device, and one per order as the POS sees it (`pos-<order_id>`).
+"""
 
 from enum import StrEnum
 from typing import ClassVar
@@ -15,6 +18,18 @@ class PaymentMethod(StrEnum):
     ONLINE = "online"
 
 
+class DevicePaired(Event):
+    """A POS device was paired to a venue; it authenticates with a credential whose SHA-256
+    digest this carries (never the credential itself). Stream: the device."""
+
+    service: ClassVar[str] = "pos-gateway"
+
+    venue_id: str
+    device_id: str
+    name: str
+    credential_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class OrderValidated(Event):
     """A POS user validated a guest order (or one round of it). Stream: the order at the POS."""
 
@@ -25,6 +40,7 @@ class OrderValidated(Event):
     round_number: int = Field(ge=1)
     device_id: str = Field(description="the POS device where it was validated")
     validated_by: str = Field(description="the staff member who validated")
+    session_id: str | None = Field(default=None, description="the table session of the order")
 
 
 class PaymentSettled(Event):
