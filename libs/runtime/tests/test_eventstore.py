@@ -129,3 +129,24 @@ async def test_read_all_walks_the_global_order(store: EventStore, scanned: Any) 
     seen = [(p, e.subject) async for p, e in store.read_all(batch_size=2)]
     assert [s for _, s in seen] == ["a", "b", "c"]
     assert [p for p, _ in seen] == sorted(p for p, _ in seen)
+
+
+async def test_decide_and_append_inside_a_transaction_reads_and_writes_in_it(
+    store: EventStore, engine: AsyncEngine, scanned: Any
+) -> None:
+    """As an event handler does: the decision sees the transaction's own writes, and nothing is
+    kept when the transaction rolls back."""
+    async with engine.connect() as conn:
+        tx = await conn.begin()
+        await store.append("spot-1", [scanned(device="a")], expected_version=NO_STREAM, conn=conn)
+        result = await decide_and_append(
+            store, "spot-1", lambda history: [scanned(device=f"after-{len(history)}")], conn=conn
+        )
+        assert result is not None
+        assert result.version == 2
+        await tx.rollback()
+    assert await store.read_stream("spot-1") == []
+
+    async with engine.begin() as conn:
+        await decide_and_append(store, "spot-1", lambda h: [scanned(device="kept")], conn=conn)
+    assert [e.data["device_id"] for e in await store.read_stream("spot-1")] == ["kept"]

@@ -256,12 +256,21 @@ async def decide_and_append(
     decide: Callable[[list[EventEnvelope]], Sequence[EventEnvelope]],
     *,
     attempts: int = 5,
+    conn: AsyncConnection | None = None,
 ) -> AppendResult | None:
     """Load the stream, decide on it, append at the version read; on a conflict, decide again.
 
     `decide` gets the stream's history and returns the new events (or raises a domain error).
-    Returns None when it decides nothing.
+    Returns None when it decides nothing. With `conn` (an event handler's transaction), it
+    reads and appends in that transaction and does not retry: a conflict rolls back the
+    handler's savepoint, and the consumer tries the event again on fresh state.
     """
+    if conn is not None:
+        history = await store.read_stream(stream_id, conn=conn)
+        new_events = decide(history)
+        if not new_events:
+            return None
+        return await store.append(stream_id, new_events, expected_version=len(history), conn=conn)
     for attempt in range(attempts):
         history = await store.read_stream(stream_id)
         new_events = decide(history)
