@@ -3,6 +3,8 @@ event, the relay publishes it, the service's own subscriber projects it; health 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +138,30 @@ async def reader(database_url: str, db_schema: str) -> Any:
 async def _when(awaitable: Any, predicate: Any) -> Any:
     value = await awaitable
     return value if predicate(value) else None
+
+
+async def test_a_services_own_lifespan_runs_inside_the_runtimes(
+    service_settings: dict[str, Any], scan_projection: Any
+) -> None:
+    seen: list[str] = []
+
+    @asynccontextmanager
+    async def background(app: Any) -> AsyncIterator[None]:
+        # the runtime is started before: its store can already append
+        runtime = app.state.runtime
+        assert runtime.producer is not None
+        seen.append("started")
+        yield
+        seen.append("stopped")
+
+    definition = ServiceDefinition(
+        name="table-session",
+        projections=[scan_projection()],
+        migrations=MIGRATIONS,
+        lifespans=[background],
+    )
+    app = create_service_app(definition, SampleSettings(**service_settings))
+    async with AsyncTestClient(app=app) as client:
+        assert (await client.get("/health/ready")).status_code == 200
+        assert seen == ["started"]
+    assert seen == ["started", "stopped"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,9 @@ class ServiceDefinition:
     stores_events: bool = True
     """False for a service with no event store of its own (the gateway): no database, no
     outbox, no broker."""
+    lifespans: Sequence[Callable[[Litestar], AbstractAsyncContextManager[None]]] = ()
+    """The service's own background work, entered after the runtime started (so
+    `app.state.runtime` is ready) and left before it stops."""
 
 
 class ServiceRuntime:
@@ -190,7 +193,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings)
 
     app = Litestar(
         route_handlers=[live, ready, metrics, *definition.route_handlers],
-        lifespan=[lifespan],
+        lifespan=[lifespan, *definition.lifespans],
         dependencies=dependencies,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         logging_config=None,  # serve() sets JSON logs for the whole process
