@@ -1,6 +1,8 @@
 """`convive` — the platform's command line.
 
-    convive run            start PostgreSQL, Kafka and every service on this machine
+    convive run            start PostgreSQL, Kafka and every service on this machine, with the
+                           demo venue
+    convive demo seed      create (or complete) the demo venue in running services
     convive services       list the services with their ports and modules
 
 The command never imports a service: it starts each as its own process (`python -m
@@ -12,77 +14,21 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from convive.contracts import SERVICES
+from convive.cli import demo
+from convive.cli.platform import (
+    FIRST_SERVICE_PORT,
+    GATEWAY_PORT,
+    Platform,
+    ServiceProcess,
+    ServiceStartError,
+    plan,
+)
 from convive.runtime import localinfra
 from convive.runtime.telemetry import configure_logging
-
-GATEWAY_PORT = 8000
-FIRST_SERVICE_PORT = 8101
-
-
-@dataclass(frozen=True)
-class ServiceProcess:
-    name: str
-    port: int
-
-    @property
-    def module(self) -> str:
-        return f"convive.{self.name.replace('-', '_')}"
-
-    @property
-    def env_prefix(self) -> str:
-        return f"CONVIVE_{self.name.replace('-', '_').upper()}_"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-def plan(
-    gateway_port: int = GATEWAY_PORT, first_port: int = FIRST_SERVICE_PORT
-) -> list[ServiceProcess]:
-    """Every service with the port it listens on: the gateway on `gateway_port`, the others
-    from `first_port` on, in the order of `SERVICES`."""
-    others = [s for s in SERVICES if s != "gateway"]
-    return [ServiceProcess(s, first_port + i) for i, s in enumerate(others)] + [
-        ServiceProcess("gateway", gateway_port)
-    ]
-
-
-def wait_ready(service: ServiceProcess, process: subprocess.Popen[bytes], deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{service.name} exited with code {process.returncode} while starting")
-        try:
-            with urllib.request.urlopen(f"{service.url}/health/ready", timeout=2) as answer:  # noqa: S310 (our own loopback URL)
-                if answer.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.3)
-    raise SystemExit(f"{service.name} was not ready within the deadline ({service.url})")
-
-
-def stop_processes(processes: dict[str, subprocess.Popen[bytes]], grace: float = 10.0) -> None:
-    for process in processes.values():
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for process in processes.values():
-        remaining = max(0.1, deadline - time.monotonic())
-        try:
-            process.wait(timeout=remaining)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,8 +49,10 @@ def run(args: argparse.Namespace) -> int:
             **os.environ,
             localinfra.DATABASE_URL_ENV: postgres.url,
             localinfra.KAFKA_BOOTSTRAP_ENV: kafka.bootstrap,
+            "CONVIVE_TABLE_SESSION_PUBLIC_BASE_URL": args.public_url
+            or f"http://127.0.0.1:{args.gateway_port}",
         }
-        processes: dict[str, subprocess.Popen[bytes]] = {}
+        platform = Platform(services, env, host=args.host)
         stopping = False
 
         def on_signal(signum: int, _: object) -> None:
@@ -113,29 +61,25 @@ def run(args: argparse.Namespace) -> int:
 
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
-            for service in services:
-                processes[service.name] = subprocess.Popen(
-                    [sys.executable, "-m", service.module],
-                    env={
-                        **env,
-                        f"{service.env_prefix}PORT": str(service.port),
-                        f"{service.env_prefix}HOST": args.host,
-                    },
-                )
-            deadline = time.monotonic() + args.start_timeout
-            for service in services:
-                wait_ready(service, processes[service.name], deadline)
+            platform.start()
+            try:
+                platform.wait_ready(timeout=args.start_timeout)
+            except ServiceStartError as exc:
+                print(exc, file=sys.stderr)
+                return 1
+            if args.demo:
+                seeded = demo.seed(urls(services), localinfra.cache_dir())
+                print(demo.report(seeded), flush=True)
             print(banner(services, postgres.url, kafka.bootstrap), flush=True)
             while not stopping:
-                for name, process in processes.items():
-                    if process.poll() is not None:
-                        print(f"{name} stopped unexpectedly (code {process.returncode})")
-                        return 1
+                if dead := platform.dead():
+                    print(f"{', '.join(dead)} stopped unexpectedly", file=sys.stderr)
+                    return 1
                 time.sleep(0.5)
             print("stopping…", flush=True)
             return 0
         finally:
-            stop_processes(processes)
+            platform.stop()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
@@ -147,6 +91,16 @@ def banner(services: Sequence[ServiceProcess], database_url: str, bootstrap: str
     safe_db = database_url.split("@")[-1]
     lines += ["", f"  PostgreSQL     {safe_db}", f"  Kafka          {bootstrap}", ""]
     return "\n".join(lines)
+
+
+def urls(services: Sequence[ServiceProcess]) -> dict[str, str]:
+    return {s.name: s.url for s in services}
+
+
+def demo_seed(args: argparse.Namespace) -> int:
+    seeded = demo.seed(urls(plan(args.gateway_port, args.first_port)), localinfra.cache_dir())
+    print(demo.report(seeded, all_qr=args.all_qr))
+    return 0
 
 
 def list_services(_: argparse.Namespace) -> int:
@@ -164,7 +118,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_parser.add_argument("--first-port", type=int, default=FIRST_SERVICE_PORT)
     run_parser.add_argument("--start-timeout", type=float, default=120.0)
     run_parser.add_argument("--log-level", default="INFO")
+    run_parser.add_argument(
+        "--public-url",
+        help="base URL printed in the QR codes, e.g. http://192.168.1.20:8000 for phones on "
+        "your network (then also --host 0.0.0.0)",
+    )
+    run_parser.add_argument(
+        "--no-demo", dest="demo", action="store_false", help="do not seed the demo venue"
+    )
     run_parser.set_defaults(handler=run)
+    demo_parser = commands.add_parser("demo", help="the demo venue")
+    demo_commands = demo_parser.add_subparsers(dest="demo_command", required=True)
+    seed_parser = demo_commands.add_parser("seed", help="create the demo venue")
+    seed_parser.add_argument("--gateway-port", type=int, default=GATEWAY_PORT)
+    seed_parser.add_argument("--first-port", type=int, default=FIRST_SERVICE_PORT)
+    seed_parser.add_argument("--all-qr", action="store_true", help="a QR code for every table")
+    seed_parser.set_defaults(handler=demo_seed)
     commands.add_parser("services", help="list the services").set_defaults(handler=list_services)
     args = parser.parse_args(argv)
     return int(args.handler(args))
