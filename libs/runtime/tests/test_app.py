@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar import post
+from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
@@ -52,10 +52,15 @@ async def scan(data: JSONBody[Scan], store: NamedDependency[EventStore]) -> dict
     return {"version": result.version, "event_ids": list(result.event_ids)}
 
 
+@get("/scans")
+async def list_scans(spot_id: str, store: NamedDependency[EventStore]) -> list[str]:
+    return [e.id for e in await store.read_stream(spot_id)]
+
+
 def sample_app(settings: dict[str, Any], scan_projection: Any, **overrides: Any) -> Any:
     definition = ServiceDefinition(
         name="table-session",
-        route_handlers=[scan],
+        route_handlers=[scan, list_scans],
         projections=[scan_projection()],
         migrations=MIGRATIONS,
     )
@@ -95,6 +100,10 @@ async def test_bad_input_gets_a_4xx_naming_the_field_and_appends_nothing(
             "/scans", content=b"{nope", headers={"content-type": "application/json"}
         )
         assert malformed.status_code == 400, malformed.text
+
+        no_query = await client.get("/scans")
+        assert no_query.status_code == 400
+        assert no_query.json()["field"] == "spot_id"
 
         refused = await client.post("/scans", json={"spot_id": "closed", "device_id": "d"})
         assert refused.status_code == 422

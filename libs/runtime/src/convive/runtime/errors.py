@@ -6,6 +6,7 @@ Every refusal names the problem: `{"error": "...", "field": "...", "status": 4xx
 from __future__ import annotations
 
 import logging
+import re
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -14,6 +15,10 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_500_INTERNAL_SERVER_ER
 from convive.runtime.eventstore import ConcurrencyError
 
 log = logging.getLogger(__name__)
+
+_MISSING_PARAMETER = re.compile(
+    r"Missing required (?:query|path|header|cookie) parameter '([^']+)'"
+)
 
 
 class DomainError(Exception):
@@ -54,6 +59,8 @@ def on_concurrency_error(_: Request, exc: ConcurrencyError) -> Response[dict]:  
 def on_validation_error(_: Request, exc: ValidationException) -> Response[dict]:  # type: ignore[type-arg]
     details = exc.extra if isinstance(exc.extra, list) else []
     fields = [d.get("key") for d in details if isinstance(d, dict) and d.get("key")]
+    if not fields and (missing := _MISSING_PARAMETER.search(exc.detail or "")):
+        fields = [missing.group(1)]
     message = exc.detail
     if details and isinstance(details[0], dict) and details[0].get("message"):
         message = f"{exc.detail}: {details[0].get('key', 'body')}: {details[0]['message']}"
