@@ -1,11 +1,12 @@
-"""The ordering service's app: its HTTP API, its projections and its event store."""
+"""The ordering service's app: its HTTP API, its subscriptions and its event store."""
 
 from pathlib import Path
 
 from litestar import Litestar
 
-from convive.ordering.projections import PROJECTIONS
+from convive.ordering.api import ROUTE_HANDLERS
 from convive.ordering.settings import Settings
+from convive.ordering.subscriptions import PROJECTIONS
 from convive.runtime.app import ServiceDefinition, create_service_app
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -15,6 +16,7 @@ def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="ordering",
         description="menus, shared carts, orders and rounds, concierge offer orders",
+        route_handlers=ROUTE_HANDLERS,
         migrations=MIGRATIONS,
         projections=PROJECTIONS,
     )

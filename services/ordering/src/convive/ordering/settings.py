@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from convive.runtime.settings import ServiceSettings
@@ -12,3 +13,8 @@ class Settings(ServiceSettings):
 
     service: ClassVar[str] = "ordering"
     port: int = 8102
+    default_currency: str = Field(
+        default="EUR",
+        pattern=r"^[A-Z]{3}$",
+        description="currency of an empty cart's total when the venue has no menu yet",
+    )

@@ -1,0 +1,299 @@
+"""The ordering service's HTTP API: venues publish their menu; guests of a table session fill
+the shared cart and confirm it into the order's rounds; anyone with the session id reads the
+cart and the order. Every command answers with the state it left and the ids of its events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, delete, get, patch, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from pydantic import BaseModel, ConfigDict, Field
+
+from convive.contracts import Money
+from convive.contracts.base import LocalizedText
+from convive.contracts.ordering import MenuCategory, MenuProduct
+from convive.ordering import commands
+from convive.ordering.domain.table_order import MAX_LINE_QUANTITY, TableOrder
+from convive.ordering.settings import Settings
+from convive.runtime.errors import NotFound
+from convive.runtime.eventstore import EventStore
+
+Id = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+GuestId = Annotated[str, Field(min_length=1, max_length=200)]
+Quantity = Annotated[int, Field(strict=True, gt=0, le=MAX_LINE_QUANTITY)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- request bodies --------------------------------------------------------------------------
+
+
+class TextIn(_Body):
+    fr: str = Field(min_length=1, max_length=2000)
+    en: str = Field(min_length=1, max_length=2000)
+
+    def text(self) -> LocalizedText:
+        return LocalizedText(fr=self.fr, en=self.en)
+
+
+class MoneyIn(_Body):
+    amount_minor: int = Field(strict=True, ge=0, le=100_000_000)
+    currency: Currency
+
+    def money(self) -> Money:
+        return Money(amount_minor=self.amount_minor, currency=self.currency)
+
+
+class CategoryIn(_Body):
+    category_id: Id
+    name: TextIn
+    position: int = Field(default=0, ge=0, le=10_000)
+
+
+class ProductIn(_Body):
+    product_id: Id
+    category_id: Id
+    name: TextIn
+    description: TextIn | None = None
+    price: MoneyIn
+    available: bool = True
+    allergens: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=list, max_length=14
+    )
+    photo_url: str | None = Field(default=None, max_length=2000)
+
+
+class MenuIn(_Body):
+    currency: Currency
+    categories: list[CategoryIn] = Field(max_length=200)
+    products: list[ProductIn] = Field(max_length=2000)
+
+
+class AddItemIn(_Body):
+    guest_id: GuestId
+    product_id: Id
+    quantity: Quantity
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ChangeItemIn(_Body):
+    guest_id: GuestId
+    quantity: Quantity
+
+
+class ConfirmIn(_Body):
+    guest_id: GuestId
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+def _money(money: Money) -> dict[str, Any]:
+    return money.model_dump(mode="json")
+
+
+def cart_view(session_id: str, state: TableOrder, currency: str) -> dict[str, Any]:
+    currency = state.currency or currency
+    return {
+        "session_id": session_id,
+        "lines": [
+            {
+                "line_id": line.line_id,
+                "product_id": line.product_id,
+                "name": line.name.model_dump(mode="json"),
+                "quantity": line.quantity,
+                "unit_price": _money(line.unit_price),
+                "line_total": _money(line.total),
+                "guest_id": line.guest_id,
+                "note": line.note,
+            }
+            for line in state.cart
+        ],
+        "total": _money(state.cart_total(currency)),
+    }
+
+
+def order_view(session_id: str, state: TableOrder) -> dict[str, Any]:
+    assert state.order_total is not None
+    return {
+        "order_id": state.order_id,
+        "session_id": session_id,
+        "status": "closed" if state.closed else "open",
+        "rounds": [
+            {
+                "round_number": r.round_number,
+                "placed_by": r.placed_by,
+                "lines": [line.model_dump(mode="json") for line in r.lines],
+                "round_total": _money(r.round_total),
+                "sent_to_production": r.sent_to_production,
+            }
+            for r in state.rounds
+        ],
+        "order_total": _money(state.order_total),
+    }
+
+
+# --- handlers --------------------------------------------------------------------------------
+
+
+class MenuController(Controller):
+    path = "/venues/{venue_id:str}/menu"
+    tags = ["menu"]
+
+    @put("/", summary="Publish the venue's whole menu (it replaces the previous one)")
+    async def publish(
+        self, venue_id: FromPath[str], data: JSONBody[MenuIn], store: NamedDependency[EventStore]
+    ) -> dict[str, Any]:
+        result = await commands.publish_menu(
+            store,
+            venue_id=venue_id,
+            currency=data.currency,
+            categories=[
+                MenuCategory(category_id=c.category_id, name=c.name.text(), position=c.position)
+                for c in data.categories
+            ],
+            products=[
+                MenuProduct(
+                    product_id=p.product_id,
+                    category_id=p.category_id,
+                    name=p.name.text(),
+                    description=p.description.text() if p.description else None,
+                    price=p.price.money(),
+                    available=p.available,
+                    allergens=p.allergens,
+                    photo_url=p.photo_url,
+                )
+                for p in data.products
+            ],
+        )
+        return {"venue_id": venue_id, "version": result.version, "event_ids": result.event_ids}
+
+    @get("/", summary="The venue's current menu")
+    async def show(
+        self, venue_id: FromPath[str], store: NamedDependency[EventStore]
+    ) -> dict[str, Any]:
+        menu = await commands.load_menu(store, venue_id)
+        if menu is None:
+            raise NotFound(f"venue {venue_id} has no menu", field="venue_id")
+        return menu.model_dump(mode="json")
+
+
+class CartController(Controller):
+    path = "/sessions/{session_id:str}"
+    tags = ["cart and order"]
+
+    @post("/cart/items", summary="Add a product to the session's shared cart")
+    async def add_item(
+        self,
+        session_id: FromPath[str],
+        data: JSONBody[AddItemIn],
+        store: NamedDependency[EventStore],
+        settings: NamedDependency[Settings],
+    ) -> dict[str, Any]:
+        line_id, outcome = await commands.add_cart_item(
+            store,
+            session_id=session_id,
+            guest_id=data.guest_id,
+            product_id=data.product_id,
+            quantity=data.quantity,
+            note=data.note,
+        )
+        return {
+            "line_id": line_id,
+            "cart": cart_view(session_id, outcome.state, settings.default_currency),
+            "event_ids": outcome.event_ids,
+        }
+
+    @patch("/cart/items/{line_id:str}", summary="Change the quantity of a cart line")
+    async def change_item(
+        self,
+        session_id: FromPath[str],
+        line_id: FromPath[str],
+        data: JSONBody[ChangeItemIn],
+        store: NamedDependency[EventStore],
+        settings: NamedDependency[Settings],
+    ) -> dict[str, Any]:
+        outcome = await commands.change_cart_item(
+            store,
+            session_id=session_id,
+            guest_id=data.guest_id,
+            line_id=line_id,
+            quantity=data.quantity,
+        )
+        return {
+            "line_id": line_id,
+            "cart": cart_view(session_id, outcome.state, settings.default_currency),
+            "event_ids": outcome.event_ids,
+        }
+
+    @delete("/cart/items/{line_id:str}", status_code=200, summary="Remove a cart line")
+    async def remove_item(
+        self,
+        session_id: FromPath[str],
+        line_id: FromPath[str],
+        store: NamedDependency[EventStore],
+        settings: NamedDependency[Settings],
+        guest_id: Annotated[str, QueryParameter(min_length=1, max_length=200)],
+    ) -> dict[str, Any]:
+        outcome = await commands.remove_cart_item(
+            store, session_id=session_id, guest_id=guest_id, line_id=line_id
+        )
+        return {
+            "line_id": line_id,
+            "cart": cart_view(session_id, outcome.state, settings.default_currency),
+            "event_ids": outcome.event_ids,
+        }
+
+    @get("/cart", summary="The session's shared cart")
+    async def show_cart(
+        self,
+        session_id: FromPath[str],
+        store: NamedDependency[EventStore],
+        settings: NamedDependency[Settings],
+    ) -> dict[str, Any]:
+        state = await commands.load_table_order(store, session_id)
+        currency = state.currency
+        if currency is None:
+            # Nothing in this session yet: is it one we know, and in what currency would it be?
+            session = await commands.session_facts(store, session_id)
+            if session is None:
+                raise NotFound(f"session {session_id} not known yet", field="session_id")
+            menu = await commands.load_menu(store, session.venue_id)
+            currency = menu.currency if menu is not None else settings.default_currency
+        return cart_view(session_id, state, currency)
+
+    @post("/cart/confirm", summary="Confirm the cart: the order, or its next round")
+    async def confirm(
+        self,
+        session_id: FromPath[str],
+        data: JSONBody[ConfirmIn],
+        store: NamedDependency[EventStore],
+    ) -> dict[str, Any]:
+        outcome = await commands.confirm_cart(store, session_id=session_id, guest_id=data.guest_id)
+        state = outcome.state
+        last = state.rounds[-1]
+        assert state.order_total is not None
+        return {
+            "order_id": state.order_id,
+            "round_number": last.round_number,
+            "round_total": _money(last.round_total),
+            "order_total": _money(state.order_total),
+            "event_ids": outcome.event_ids,
+        }
+
+    @get("/order", summary="The session's order: its rounds and whether they went to production")
+    async def show_order(
+        self, session_id: FromPath[str], store: NamedDependency[EventStore]
+    ) -> dict[str, Any]:
+        state = await commands.load_table_order(store, session_id)
+        if state.order_id is None:
+            raise NotFound(f"session {session_id} has no order yet", field="session_id")
+        return order_view(session_id, state)
+
+
+ROUTE_HANDLERS = [MenuController, CartController]

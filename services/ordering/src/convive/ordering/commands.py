@@ -1,0 +1,232 @@
+"""Command handlers of the ordering service: read what a decision needs (the stream, the sessions
+projection, the venue's current menu), decide with the pure domain, append to the event store."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from convive.contracts import EventEnvelope
+from convive.contracts.ordering import MenuCategory, MenuProduct
+from convive.ordering import projections
+from convive.ordering.domain import menu, table_order
+from convive.ordering.domain.table_order import (
+    AddCartItem,
+    ChangeCartItem,
+    CloseOrder,
+    ConfirmCart,
+    RemoveCartItem,
+    SendToProduction,
+    TableOrder,
+)
+from convive.runtime.eventstore import (
+    AppendResult,
+    ConcurrencyError,
+    EventStore,
+    decide_and_append,
+)
+
+CONFIRM_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The session stream's state after a command, and the events the command appended."""
+
+    state: TableOrder
+    event_ids: tuple[str, ...]
+
+
+def new_line_id() -> str:
+    return uuid.uuid4().hex
+
+
+def new_order_id() -> str:
+    return f"ord_{uuid.uuid4().hex}"
+
+
+# --- menu ------------------------------------------------------------------------------------
+
+
+async def load_menu(
+    store: EventStore, venue_id: str, *, conn: AsyncConnection | None = None
+) -> menu.Menu | None:
+    """The venue's current menu: the last event of its stream, which carries the whole menu."""
+    stream = menu.menu_stream(venue_id)
+    version = await store.stream_version(stream, conn=conn)
+    if version == 0:
+        return None
+    return menu.replay(await store.read_stream(stream, from_version=version, conn=conn))
+
+
+async def publish_menu(
+    store: EventStore,
+    *,
+    venue_id: str,
+    currency: str,
+    categories: Sequence[MenuCategory],
+    products: Sequence[MenuProduct],
+) -> AppendResult:
+    stream = menu.menu_stream(venue_id)
+    command = menu.PublishMenu(
+        venue_id=venue_id, currency=currency, categories=categories, products=products
+    )
+
+    def decide(history: list[EventEnvelope]) -> list[EventEnvelope]:
+        current = menu.replay(history[-1:])
+        return [EventEnvelope.wrap(e, subject=stream) for e in menu.decide(current, command)]
+
+    result = await decide_and_append(store, stream, decide)
+    assert result is not None, "publishing a menu always appends"
+    return result
+
+
+# --- the session's cart and order ------------------------------------------------------------
+
+
+async def load_table_order(store: EventStore, session_id: str) -> TableOrder:
+    return table_order.replay(await store.read_stream(session_id))
+
+
+async def session_facts(store: EventStore, session_id: str) -> table_order.SessionFacts | None:
+    async with store.engine.connect() as conn:
+        return await projections.session_facts(conn, session_id)
+
+
+async def _decide_on_session(
+    store: EventStore,
+    session_id: str,
+    command: table_order.Command,
+    *,
+    conn: AsyncConnection | None = None,
+    cause: EventEnvelope | None = None,
+) -> Outcome:
+    caused = cause.caused() if cause is not None else {}
+    after: list[EventEnvelope] = []
+
+    def decide(history: list[EventEnvelope]) -> list[EventEnvelope]:
+        state = table_order.replay(history)
+        new = [
+            EventEnvelope.wrap(e, subject=session_id, **caused)
+            for e in table_order.decide(state, command)
+        ]
+        # Keep what was decided on, so the answer reflects exactly this append.
+        after[:] = [*history, *new]
+        return new
+
+    result = await decide_and_append(store, session_id, decide, conn=conn)
+    return Outcome(
+        state=table_order.replay(after),
+        event_ids=result.event_ids if result is not None else (),
+    )
+
+
+async def add_cart_item(
+    store: EventStore,
+    *,
+    session_id: str,
+    guest_id: str,
+    product_id: str,
+    quantity: int,
+    note: str | None = None,
+) -> tuple[str, Outcome]:
+    """Returns the new line's id and the outcome."""
+    async with store.engine.connect() as conn:
+        session = await projections.session_facts(conn, session_id)
+        current_menu = (
+            await load_menu(store, session.venue_id, conn=conn) if session is not None else None
+        )
+    line_id = new_line_id()
+    command = AddCartItem(
+        session_id=session_id,
+        session=session,
+        guest_id=guest_id,
+        product_id=product_id,
+        product=menu.find_product(current_menu, product_id),
+        quantity=quantity,
+        line_id=line_id,
+        note=note,
+    )
+    return line_id, await _decide_on_session(store, session_id, command)
+
+
+async def change_cart_item(
+    store: EventStore, *, session_id: str, guest_id: str, line_id: str, quantity: int
+) -> Outcome:
+    command = ChangeCartItem(
+        session_id=session_id,
+        session=await session_facts(store, session_id),
+        guest_id=guest_id,
+        line_id=line_id,
+        quantity=quantity,
+    )
+    return await _decide_on_session(store, session_id, command)
+
+
+async def remove_cart_item(
+    store: EventStore, *, session_id: str, guest_id: str, line_id: str
+) -> Outcome:
+    command = RemoveCartItem(
+        session_id=session_id,
+        session=await session_facts(store, session_id),
+        guest_id=guest_id,
+        line_id=line_id,
+    )
+    return await _decide_on_session(store, session_id, command)
+
+
+async def confirm_cart(store: EventStore, *, session_id: str, guest_id: str) -> Outcome:
+    """Turn the cart into the order's next round. The order's session is recorded in the same
+    transaction, so that a POS event naming only the order always finds it."""
+    command = ConfirmCart(
+        session_id=session_id,
+        session=await session_facts(store, session_id),
+        guest_id=guest_id,
+        new_order_id=new_order_id(),
+    )
+    for attempt in range(1, CONFIRM_ATTEMPTS + 1):
+        try:
+            async with store.engine.begin() as conn:
+                outcome = await _decide_on_session(store, session_id, command, conn=conn)
+                state = outcome.state
+                assert state.order_id is not None
+                assert state.venue_id is not None
+                await projections.order_placed(
+                    conn, order_id=state.order_id, session_id=session_id, venue_id=state.venue_id
+                )
+            return outcome
+        except ConcurrencyError:
+            if attempt == CONFIRM_ATTEMPTS:
+                raise
+            await asyncio.sleep(0.005 * attempt)
+    raise AssertionError("unreachable")
+
+
+# --- commands issued by other services' events (inside the consumer's transaction) -----------
+
+
+async def send_to_production(
+    conn: AsyncConnection,
+    *,
+    session_id: str,
+    order_id: str,
+    round_number: int,
+    cause: EventEnvelope,
+) -> Outcome:
+    command = SendToProduction(session_id=session_id, order_id=order_id, round_number=round_number)
+    return await _decide_on_session(
+        EventStore(conn.engine), session_id, command, conn=conn, cause=cause
+    )
+
+
+async def close_order(
+    conn: AsyncConnection, *, session_id: str, order_id: str, cause: EventEnvelope
+) -> Outcome:
+    command = CloseOrder(session_id=session_id, order_id=order_id)
+    return await _decide_on_session(
+        EventStore(conn.engine), session_id, command, conn=conn, cause=cause
+    )

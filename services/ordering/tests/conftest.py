@@ -1,0 +1,169 @@
+"""Fixtures of the ordering service's integration tests: the app over HTTP on real Kafka and
+PostgreSQL, an engine of the test's own on the service's schema (to check what it appended),
+and a way to publish other services' events to their topics as their relays would."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from convive.contracts import Event, EventEnvelope, events_topic
+from convive.contracts.table_session import GuestJoined, SessionOpened
+from convive.ordering import projections
+from convive.ordering.app import create_app
+from convive.ordering.settings import Settings
+from convive.runtime import db, kafka
+from convive.runtime.eventstore import EventStore, events
+from convive.runtime.testkit import eventually
+
+VENUE = "venue-bistro"
+
+MENU: dict[str, Any] = {
+    "currency": "EUR",
+    "categories": [
+        {"category_id": "mains", "name": {"fr": "Plats", "en": "Mains"}, "position": 1},
+        {"category_id": "drinks", "name": {"fr": "Boissons", "en": "Drinks"}, "position": 2},
+    ],
+    "products": [
+        {
+            "product_id": "croque",
+            "category_id": "mains",
+            "name": {"fr": "Croque-monsieur", "en": "Croque-monsieur"},
+            "price": {"amount_minor": 1250, "currency": "EUR"},
+            "allergens": ["gluten", "milk"],
+        },
+        {
+            "product_id": "mousse",
+            "category_id": "mains",
+            "name": {"fr": "Mousse au chocolat", "en": "Chocolate mousse"},
+            "description": {"fr": "Maison", "en": "Home-made"},
+            "price": {"amount_minor": 750, "currency": "EUR"},
+        },
+        {
+            "product_id": "water",
+            "category_id": "drinks",
+            "name": {"fr": "Eau pétillante", "en": "Sparkling water"},
+            "price": {"amount_minor": 400, "currency": "EUR"},
+        },
+        {
+            "product_id": "oysters",
+            "category_id": "mains",
+            "name": {"fr": "Huîtres", "en": "Oysters"},
+            "price": {"amount_minor": 1600, "currency": "EUR"},
+            "available": False,
+        },
+    ],
+}
+
+
+@pytest.fixture
+def menu_body() -> dict[str, Any]:
+    return MENU
+
+
+@pytest.fixture
+async def client(service_settings: dict[str, Any]) -> AsyncIterator[AsyncTestClient[Any]]:
+    """The ordering app, started with its lifespan (migrations, topics, relay, consumers)."""
+    app = create_app(Settings(**service_settings))
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def reader(database_url: str, db_schema: str) -> AsyncIterator[AsyncEngine]:
+    """An engine of the test's own on the service's schema, to look at what it wrote."""
+    engine = db.create_engine(database_url, db_schema, pool_size=2)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def stream_of(reader: AsyncEngine) -> Callable[[str], Awaitable[list[EventEnvelope]]]:
+    """The events the service appended to one stream."""
+    store = EventStore(reader)
+    return store.read_stream
+
+
+@pytest.fixture
+def event_count(reader: AsyncEngine) -> Callable[[], Awaitable[int]]:
+    """How many events the service's store holds, all streams together."""
+
+    async def count() -> int:
+        async with reader.connect() as conn:
+            return int(await conn.scalar(sa.select(sa.func.count()).select_from(events)) or 0)
+
+    return count
+
+
+@pytest.fixture
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    p = kafka.make_producer(kafka_bootstrap, "ordering-tests")
+    await p.start()
+    yield p
+    await p.stop()
+
+
+Publish = Callable[..., Awaitable[EventEnvelope]]
+
+
+@pytest.fixture
+def publish(producer: AIOKafkaProducer, namespace: str) -> Publish:
+    """`await publish(event, subject=stream_id)`: put another service's event on its topic in
+    this test's namespace, exactly as that service's relay would; returns the envelope."""
+
+    async def send(event: Event, *, subject: str, **envelope: Any) -> EventEnvelope:
+        env = EventEnvelope.wrap(event, subject=subject, **envelope)
+        await producer.send_and_wait(
+            events_topic(event.service, namespace),
+            value=env.body(),
+            key=env.key(),
+            headers=env.headers(),
+        )
+        return env
+
+    return send
+
+
+@pytest.fixture
+def open_session(publish: Publish, reader: AsyncEngine) -> Callable[..., Awaitable[None]]:
+    """`await open_session(session_id, host, *guests)`: table-session's SessionOpened and
+    GuestJoined events, then wait until ordering has learnt of all of them."""
+
+    async def open_(session_id: str, host: str, *guests: str, spot: str = "spot-4") -> None:
+        await publish(
+            SessionOpened(
+                venue_id=VENUE,
+                profit_centre_id="room",
+                spot_id=spot,
+                session_id=session_id,
+                host_guest_id=host,
+                pin="123456",
+            ),
+            subject=spot,
+        )
+        for guest in guests:
+            await publish(
+                GuestJoined(
+                    venue_id=VENUE,
+                    spot_id=spot,
+                    session_id=session_id,
+                    guest_id=guest,
+                    device_id=f"phone-{guest}",
+                ),
+                subject=spot,
+            )
+
+        async def all_known() -> bool:
+            async with reader.connect() as conn:
+                facts = await projections.session_facts(conn, session_id)
+            return facts is not None and facts.guests == {host, *guests}
+
+        await eventually(all_known)
+
+    return open_
