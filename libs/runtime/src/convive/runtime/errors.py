@@ -40,12 +40,18 @@ class Conflict(DomainError):
     status = 409
 
 
-def _body(status: int, message: str, field: str | None = None, **extra: object) -> Response[dict]:  # type: ignore[type-arg]
+def _body(
+    status: int,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: object,
+) -> Response[dict]:  # type: ignore[type-arg]
     content: dict[str, object] = {"status": status, "error": message}
     if field:
         content["field"] = field
     content.update(extra)
-    return Response(content, status_code=status)
+    return Response(content, status_code=status, headers=headers)
 
 
 def on_domain_error(_: Request, exc: DomainError) -> Response[dict]:  # type: ignore[type-arg]
@@ -68,7 +74,7 @@ def on_validation_error(_: Request, exc: ValidationException) -> Response[dict]:
 
 
 def on_http_error(_: Request, exc: HTTPException) -> Response[dict]:  # type: ignore[type-arg]
-    return _body(exc.status_code, exc.detail)
+    return _body(exc.status_code, exc.detail, headers=exc.headers)
 
 
 def on_unexpected(request: Request, exc: Exception) -> Response[dict]:  # type: ignore[type-arg]

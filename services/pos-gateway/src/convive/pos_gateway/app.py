@@ -4,6 +4,7 @@ from pathlib import Path
 
 from litestar import Litestar
 
+from convive.pos_gateway.api import router
 from convive.pos_gateway.projections import PROJECTIONS
 from convive.pos_gateway.settings import Settings
 from convive.runtime.app import ServiceDefinition, create_service_app
@@ -15,6 +16,7 @@ def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="pos-gateway",
         description="POS device pairing and feed, order validation, payments, PMS folio posting",
+        route_handlers=[router],
         migrations=MIGRATIONS,
         projections=PROJECTIONS,
     )

@@ -1,0 +1,190 @@
+"""Command handlers of the POS: pair a device, validate a round, settle a payment. Each loads
+what it decides on, decides with the domain, and appends to the event store; the read models
+that the next request needs are written in the same transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from convive.contracts import Event, EventEnvelope, Money
+from convive.contracts.pos_gateway import (
+    DevicePaired,
+    OrderValidated,
+    PaymentMethod,
+    PaymentSettled,
+)
+from convive.pos_gateway import domain
+from convive.pos_gateway.auth import Device, new_credential
+from convive.pos_gateway.projections import record_device, record_payment, record_validation
+from convive.pos_gateway.queries import KnownOrder, known_order
+from convive.runtime.errors import NotFound
+from convive.runtime.eventstore import (
+    NO_STREAM,
+    AppendResult,
+    ConcurrencyError,
+    EventStore,
+    decide_and_append,
+)
+
+ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class PairedDevice:
+    device_id: str
+    venue_id: str
+    name: str
+    credential: str
+    event_ids: tuple[str, ...]
+
+
+async def pair_device(
+    engine: AsyncEngine, store: EventStore, venue_id: str, name: str
+) -> PairedDevice:
+    """A new device of the venue, with a credential shown to the caller once."""
+    device_id = uuid.uuid4().hex
+    credential, digest = new_credential()
+    event = DevicePaired(
+        venue_id=venue_id, device_id=device_id, name=name, credential_sha256=digest
+    )
+    stream = domain.device_stream(device_id)
+    envelope = EventEnvelope.wrap(event, subject=stream)
+    # The device table is written with the event so the credential works at once.
+    async with engine.begin() as conn:
+        result = await store.append(stream, [envelope], expected_version=NO_STREAM, conn=conn)
+        await record_device(conn, event, envelope.time)
+    return PairedDevice(device_id, venue_id, name, credential, result.event_ids)
+
+
+Decision = Callable[[domain.PosOrder], list[Event]]
+
+
+async def _decide_on_order(
+    engine: AsyncEngine,
+    store: EventStore,
+    order_id: str,
+    device: Device,
+    decision: Decision,
+    caused_by: Callable[[KnownOrder], tuple[str, str]],
+) -> tuple[AppendResult, list[EventEnvelope]]:
+    """Decide on the order's known rounds plus the POS's own history of it; on a concurrent
+    append to the order's stream, read both again and decide again."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await _decide_once(engine, store, order_id, device, decision, caused_by)
+        except ConcurrencyError:
+            if attempt == ATTEMPTS:
+                raise
+            await asyncio.sleep(0.005 * attempt)
+    raise AssertionError("unreachable")
+
+
+async def _decide_once(
+    engine: AsyncEngine,
+    store: EventStore,
+    order_id: str,
+    device: Device,
+    decision: Decision,
+    caused_by: Callable[[KnownOrder], tuple[str, str]],
+) -> tuple[AppendResult, list[EventEnvelope]]:
+    stream = domain.order_stream(order_id)
+    async with engine.begin() as conn:
+        known = await known_order(conn, order_id)
+        if known is None:
+            raise NotFound(f"order {order_id} is not known to the POS (yet)", field="order_id")
+        device.require_venue(known.state.venue_id)
+        causation_id, correlation_id = caused_by(known)
+        decided: list[EventEnvelope] = []
+
+        def decide(history: list[EventEnvelope]) -> Sequence[EventEnvelope]:
+            state = domain.fold(known.state, history)
+            decided[:] = [
+                EventEnvelope.wrap(
+                    event,
+                    subject=stream,
+                    correlation_id=correlation_id,
+                    causation_id=causation_id,
+                )
+                for event in decision(state)
+            ]
+            return decided
+
+        result = await decide_and_append(store, stream, decide, conn=conn)
+        assert result is not None, "a decision on an order always yields an event"
+        for envelope in decided:
+            await _write_through(conn, envelope)
+    return result, decided
+
+
+async def _write_through(conn: AsyncConnection, envelope: EventEnvelope) -> None:
+    event = envelope.event()
+    if isinstance(event, OrderValidated):
+        await record_validation(conn, event, envelope.time, envelope.id)
+    elif isinstance(event, PaymentSettled):
+        await record_payment(conn, event, envelope.time, envelope.id)
+
+
+async def validate_round(
+    engine: AsyncEngine,
+    store: EventStore,
+    *,
+    order_id: str,
+    round_number: int,
+    staff: str,
+    device: Device,
+) -> tuple[AppendResult, OrderValidated]:
+    command = domain.ValidateRound(
+        order_id=order_id, round_number=round_number, staff=staff, device_id=device.device_id
+    )
+
+    def caused_by(known: KnownOrder) -> tuple[str, str]:
+        first = min(known.round_events)
+        return known.round_events.get(round_number, known.round_events[first])
+
+    result, envelopes = await _decide_on_order(
+        engine,
+        store,
+        order_id,
+        device,
+        lambda state: domain.decide_validate(state, command),
+        caused_by,
+    )
+    event = envelopes[0].event()
+    assert isinstance(event, OrderValidated)
+    return result, event
+
+
+async def settle_payment(
+    engine: AsyncEngine,
+    store: EventStore,
+    *,
+    order_id: str,
+    amount: Money,
+    method: PaymentMethod,
+    payment_card_token: str | None,
+    device: Device,
+) -> tuple[AppendResult, PaymentSettled]:
+    command = domain.SettlePayment(
+        order_id=order_id, amount=amount, method=method, payment_card_token=payment_card_token
+    )
+
+    def caused_by(known: KnownOrder) -> tuple[str, str]:
+        # The bill settles the whole order: it continues the order's first round's story.
+        return known.round_events[min(known.round_events)]
+
+    result, envelopes = await _decide_on_order(
+        engine,
+        store,
+        order_id,
+        device,
+        lambda state: domain.decide_settle(state, command),
+        caused_by,
+    )
+    event = envelopes[0].event()
+    assert isinstance(event, PaymentSettled)
+    return result, event
