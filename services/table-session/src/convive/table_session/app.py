@@ -1,12 +1,13 @@
-"""The table-session service's app: its HTTP API, its projections and its event store."""
+"""The table-session service's app: its HTTP API, its subscriptions and its event store."""
 
 from pathlib import Path
 
 from litestar import Litestar
 
 from convive.runtime.app import ServiceDefinition, create_service_app
-from convive.table_session.projections import PROJECTIONS
+from convive.table_session.api import ROUTES
 from convive.table_session.settings import Settings
+from convive.table_session.subscriptions import PROJECTIONS
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -15,6 +16,7 @@ def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="table-session",
         description="spots, QR tokens, sessions, PINs and join rules",
+        route_handlers=ROUTES,
         migrations=MIGRATIONS,
         projections=PROJECTIONS,
     )

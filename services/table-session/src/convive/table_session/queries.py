@@ -1,0 +1,60 @@
+"""Queries over the read models: a venue's spots, one spot, one session with its guests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from convive.runtime.errors import NotFound
+from convive.table_session.projections import session_guests, sessions, spots
+
+
+async def venue_spots(engine: AsyncEngine, venue_id: str) -> list[sa.Row[Any]]:
+    """The venue's spots in the order they were created."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sa.select(spots)
+            .where(spots.c.venue_id == venue_id)
+            .order_by(spots.c.created_at, spots.c.spot_id)
+        )
+        return list(rows)
+
+
+async def spot(engine: AsyncEngine, spot_id: str) -> sa.Row[Any]:
+    async with engine.connect() as conn:
+        row = (await conn.execute(sa.select(spots).where(spots.c.spot_id == spot_id))).first()
+    if row is None or row.token is None:
+        raise NotFound(f"unknown spot {spot_id!r}", field="spot_id")
+    return row
+
+
+async def session(engine: AsyncEngine, session_id: str) -> dict[str, Any]:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(sa.select(sessions).where(sessions.c.session_id == session_id))
+        ).first()
+        if row is None:
+            raise NotFound(f"unknown session {session_id!r}", field="session_id")
+        guests = await conn.execute(
+            sa.select(session_guests)
+            .where(session_guests.c.session_id == session_id)
+            .order_by(session_guests.c.joined_at, session_guests.c.guest_id)
+        )
+        return {
+            "session_id": row.session_id,
+            "spot_id": row.spot_id,
+            "venue_id": row.venue_id,
+            "profit_centre_id": row.profit_centre_id,
+            "status": row.status,
+            "host_guest_id": row.host_guest_id,
+            "pin": row.pin,
+            "opened_at": row.opened_at.isoformat(),
+            "closed_at": row.closed_at.isoformat() if row.closed_at else None,
+            "close_reason": row.close_reason,
+            "guests": [
+                {"guest_id": g.guest_id, "role": g.role, "joined_at": g.joined_at.isoformat()}
+                for g in guests
+            ],
+        }

@@ -1,0 +1,127 @@
+"""Fixtures of the table-session tests: the service over HTTP (in-process test client, or a real
+uvicorn server when requests must really run at once), an engine of the test's own on the
+service's schema to look at what it appended, and a helper that sets up a venue."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+import uvicorn
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from convive.contracts import EventEnvelope
+from convive.runtime import db
+from convive.runtime.eventstore import EventStore, events
+from convive.table_session.app import create_app
+from convive.table_session.settings import Settings
+
+VenueSetup = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+async def client(service_settings: dict[str, Any]) -> AsyncIterator[Any]:
+    """The service driven in-process (its lifespan runs in the client's own event loop)."""
+    async with AsyncTestClient(app=create_app(Settings(**service_settings))) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def live_client(service_settings: dict[str, Any]) -> AsyncIterator[httpx.AsyncClient]:
+    """The service behind a real uvicorn server on a loopback port, with an HTTP client.
+
+    Litestar's AsyncTestClient hands each request to the app through a blocking call, so
+    requests sent "at once" with it run one after the other; concurrency tests need this."""
+    app = create_app(Settings(**service_settings))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with asyncio.timeout(60):
+            while not server.started:
+                if serving.done():
+                    serving.result()
+                    raise RuntimeError("the server stopped before it started")
+                await asyncio.sleep(0.05)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            yield http
+    finally:
+        server.should_exit = True
+        await serving
+        sock.close()
+
+
+@pytest.fixture
+async def reader(database_url: str, db_schema: str) -> AsyncIterator[AsyncEngine]:
+    """An engine of the test's own on the service's schema, to look at what it wrote."""
+    engine = db.create_engine(database_url, db_schema, pool_size=2)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def store(reader: AsyncEngine) -> EventStore:
+    return EventStore(reader)
+
+
+@pytest.fixture
+def event_count(reader: AsyncEngine) -> Callable[[], Awaitable[int]]:
+    """How many events the service's event store holds, all streams together."""
+
+    async def count() -> int:
+        async with reader.connect() as conn:
+            return int(await conn.scalar(sa.select(sa.func.count()).select_from(events)) or 0)
+
+    return count
+
+
+@pytest.fixture
+def stream_types(store: EventStore) -> Callable[[str], Awaitable[list[str]]]:
+    async def types(stream_id: str) -> list[str]:
+        return [e.type for e in await store.read_stream(stream_id)]
+
+    return types
+
+
+@pytest.fixture
+def stream_of(store: EventStore) -> Callable[[str], Awaitable[list[EventEnvelope]]]:
+    return store.read_stream
+
+
+async def _setup_venue(
+    http: Any,
+    venue_id: str,
+    *spot_names: str,
+    mode: str = "order",
+    profit_centre_id: str | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": "Dining room", "mode": mode}
+    if profit_centre_id:
+        body["profit_centre_id"] = profit_centre_id
+    pc = await http.post(f"/venues/{venue_id}/profit-centres", json=body)
+    assert pc.status_code == 201, pc.text
+    pc_id = pc.json()["profit_centre_id"]
+    spots = []
+    for name in spot_names or ("Table 1",):
+        spot = await http.post(
+            f"/venues/{venue_id}/spots",
+            json={"profit_centre_id": pc_id, "name": name, "kind": "table"},
+        )
+        assert spot.status_code == 201, spot.text
+        spots.append(spot.json())
+    return {"profit_centre_id": pc_id, "spots": spots}
+
+
+@pytest.fixture
+def setup_venue() -> VenueSetup:
+    """`await setup_venue(http, "venue-1", "Table 1", "Table 2", mode="order")`: a profit centre
+    and its spots, created over HTTP; returns their answers."""
+    return _setup_venue
