@@ -150,3 +150,57 @@ async def test_decide_and_append_inside_a_transaction_reads_and_writes_in_it(
     async with engine.begin() as conn:
         await decide_and_append(store, "spot-1", lambda h: [scanned(device="kept")], conn=conn)
     assert [e.data["device_id"] for e in await store.read_stream("spot-1")] == ["kept"]
+
+
+async def test_then_runs_in_the_appends_transaction(
+    store: EventStore, engine: AsyncEngine, scanned: Any
+) -> None:
+    """A read model written by `then` commits with the events; if `then` fails, neither is kept."""
+    written: list[int] = []
+
+    async def record(conn: Any, new_events: Any, result: Any) -> None:
+        in_tx = await conn.scalar(sa.select(sa.func.count()).select_from(events))
+        written.append(in_tx)
+        if result.version == 2:
+            raise RuntimeError("read model refused")
+
+    await decide_and_append(store, "spot-1", lambda h: [scanned()], then=record)
+    assert written == [1]
+    with pytest.raises(RuntimeError, match="read model refused"):
+        await decide_and_append(store, "spot-1", lambda h: [scanned()], then=record)
+    assert len(await store.read_stream("spot-1")) == 1
+
+
+async def test_inside_a_transaction_a_conflict_is_retried_in_a_savepoint(
+    store: EventStore, engine: AsyncEngine, scanned: Any
+) -> None:
+    """An event handler's decision races a writer outside: the savepoint is rolled back and the
+    decision is taken again on the winner's events, in the same outer transaction."""
+    decisions: list[int] = []
+
+    async with engine.connect() as conn:
+        tx = await conn.begin()
+
+        def decide(history: list[Any]) -> list[Any]:
+            decisions.append(len(history))
+            return [scanned(device=f"handler-after-{len(history)}")]
+
+        # the other writer commits between our read and our append, once
+        original_read = store.read_stream
+
+        async def read_then_race(stream_id: str, **kw: Any) -> list[Any]:
+            history = await original_read(stream_id, **kw)
+            if len(decisions) == 0:
+                await EventStore(engine).append(
+                    stream_id, [scanned(device="racer")], expected_version=len(history)
+                )
+            return history
+
+        store.read_stream = read_then_race  # type: ignore[method-assign]
+        result = await decide_and_append(store, "spot-1", decide, conn=conn)
+        await tx.commit()
+
+    assert result is not None
+    assert decisions == [0, 1]
+    devices = [e.data["device_id"] for e in await original_read("spot-1")]
+    assert devices == ["racer", "handler-after-1"]

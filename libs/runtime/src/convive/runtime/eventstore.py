@@ -9,8 +9,9 @@ append raises `ConcurrencyError` and writes nothing; the caller re-decides on fr
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -152,10 +153,16 @@ class EventStore:
             return await self._append(conn, stream_id, new_events, expected_version)
         async with self.engine.begin() as own:
             result = await self._append(own, stream_id, new_events, expected_version)
-        telemetry.EVENTS_APPENDED.labels(self.schema).inc(len(new_events))
+        self.notify_committed(len(new_events))
+        return result
+
+    def notify_committed(self, count: int) -> None:
+        """Tell the in-process listeners (the outbox relay) that `count` events were committed.
+        `append` does it for its own transactions; callers that commit appends made with `conn`
+        may call it too (otherwise the relay learns of them by NOTIFY)."""
+        telemetry.EVENTS_APPENDED.labels(self.schema).inc(count)
         for callback in self._listeners:
             callback()
-        return result
 
     async def _append(
         self,
@@ -250,6 +257,9 @@ class EventStore:
                 return
 
 
+AfterAppend = Callable[[AsyncConnection, Sequence[EventEnvelope], AppendResult], Awaitable[None]]
+
+
 async def decide_and_append(
     store: EventStore,
     stream_id: str,
@@ -257,32 +267,50 @@ async def decide_and_append(
     *,
     attempts: int = 5,
     conn: AsyncConnection | None = None,
+    then: AfterAppend | None = None,
 ) -> AppendResult | None:
-    """Load the stream, decide on it, append at the version read; on a conflict, decide again.
+    """Load the stream, decide on it, append at the version read; on a conflict, decide again
+    on fresh state (never overwrite).
 
-    `decide` gets the stream's history and returns the new events (or raises a domain error).
-    Returns None when it decides nothing. With `conn` (an event handler's transaction), it
-    reads and appends in that transaction and does not retry: a conflict rolls back the
-    handler's savepoint, and the consumer tries the event again on fresh state.
+    `decide` gets the stream's history and returns the new events (or raises a domain error);
+    it returns nothing to decide nothing (and `decide_and_append` returns None). `then(conn,
+    new_events, result)` runs in the append's transaction, for read models that must be up to
+    date when the command answers. With `conn` (an event handler's transaction) each try runs
+    in a savepoint of it, and the caller commits.
     """
-    if conn is not None:
-        history = await store.read_stream(stream_id, conn=conn)
-        new_events = decide(history)
-        if not new_events:
-            return None
-        return await store.append(stream_id, new_events, expected_version=len(history), conn=conn)
     for attempt in range(attempts):
-        history = await store.read_stream(stream_id)
-        new_events = decide(history)
-        if not new_events:
-            return None
         try:
-            return await store.append(stream_id, new_events, expected_version=len(history))
+            if conn is not None:
+                async with conn.begin_nested():
+                    return await _decide_once(store, stream_id, decide, conn, then)
+            async with store.engine.begin() as own:
+                result = await _decide_once(store, stream_id, decide, own, then)
+            if result is not None:
+                store.notify_committed(len(result.event_ids))
+            return result
         except ConcurrencyError:
             if attempt + 1 == attempts:
                 raise
-            await asyncio.sleep(0.005 * (attempt + 1))
+            # jitter, so that writers that collided do not collide again
+            await asyncio.sleep(random.uniform(0.002, 0.01) * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+async def _decide_once(
+    store: EventStore,
+    stream_id: str,
+    decide: Callable[[list[EventEnvelope]], Sequence[EventEnvelope]],
+    conn: AsyncConnection,
+    then: AfterAppend | None,
+) -> AppendResult | None:
+    history = await store.read_stream(stream_id, conn=conn)
+    new_events = decide(history)
+    if not new_events:
+        return None
+    result = await store.append(stream_id, new_events, expected_version=len(history), conn=conn)
+    if then is not None:
+        await then(conn, new_events, result)
+    return result
 
 
 def new_stream_id(prefix: str) -> str:
