@@ -68,8 +68,11 @@ def on_validation_error(_: Request, exc: ValidationException) -> Response[dict]:
     if not fields and (missing := _MISSING_PARAMETER.search(exc.detail or "")):
         fields = [missing.group(1)]
     message = exc.detail
-    if details and isinstance(details[0], dict) and details[0].get("message"):
-        message = f"{exc.detail}: {details[0].get('key', 'body')}: {details[0]['message']}"
+    first = details[0] if details and isinstance(details[0], dict) else {}
+    if first.get("key") == "data" and first.get("source") == "body":
+        return _body(exc.status_code, "a JSON body is required", None, details=details)
+    if first.get("message"):
+        message = f"{exc.detail}: {first.get('key', 'body')}: {first['message']}"
     return _body(exc.status_code, message, fields[0] if fields else None, details=details)
 
 

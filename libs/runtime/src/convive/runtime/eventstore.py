@@ -9,7 +9,9 @@ append raises `ConcurrencyError` and writes nothing; the caller re-decides on fr
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -124,7 +126,10 @@ class EventStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.schema = db.schema_of(engine)
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", self.schema):
+            raise ValueError(f"schema {self.schema!r} is not a plain identifier")
         self._listeners: list[Callable[[], None]] = []
+        self._append_statement: sa.TextClause | None = None
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` after every committed append (the relay's in-process wake-up)."""
@@ -171,44 +176,80 @@ class EventStore:
         new_events: Sequence[EventEnvelope],
         expected_version: int,
     ) -> AppendResult:
-        current = await self.stream_version(stream_id, conn=conn)
-        if expected_version != ANY_VERSION and current != expected_version:
-            raise ConcurrencyError(stream_id, expected_version, current)
-        rows = [
-            {
-                "stream_id": stream_id,
-                "stream_version": current + i,
-                "event_id": e.id,
-                "type": e.type,
-                "schema_version": e.schema_version,
-                "data": e.data,
-                "metadata": {
-                    "source": e.source,
-                    "correlation_id": e.correlation_id,
-                    "causation_id": e.causation_id,
-                },
-                "recorded_at": e.time,
-            }
-            for i, e in enumerate(new_events, start=1)
-        ]
-        try:
-            async with conn.begin_nested():
-                inserted = await conn.execute(
-                    events.insert().returning(events.c.global_position), rows
+        # One round trip: check the version, insert the events and their outbox rows, notify
+        # the relay. Two writers that pass the check at once collide on (stream_id,
+        # stream_version); the loser's statement fails and its transaction is aborted (callers
+        # that must go on after a conflict wrap the append in a savepoint, as
+        # decide_and_append does).
+        params = {
+            "stream_id": stream_id,
+            "expected": expected_version,
+            "channel": outbox_channel(self.schema),
+            "event_ids": [e.id for e in new_events],
+            "types": [e.type for e in new_events],
+            "schema_versions": [e.schema_version for e in new_events],
+            "datas": [json.dumps(e.data, ensure_ascii=False) for e in new_events],
+            "metas": [
+                json.dumps(
+                    {
+                        "source": e.source,
+                        "correlation_id": e.correlation_id,
+                        "causation_id": e.causation_id,
+                    }
                 )
-                positions = tuple(inserted.scalars().all())
-                await conn.execute(outbox.insert(), [{"global_position": p} for p in positions])
+                for e in new_events
+            ],
+            "times": [e.time for e in new_events],
+        }
+        try:
+            row = (await conn.execute(self._append_sql, params)).one()
         except IntegrityError as exc:
-            if "stream_id" in str(exc.orig) or "uq_events_stream_id" in str(exc.orig):
+            if "stream_id" in str(exc.orig):
                 raise ConcurrencyError(stream_id, expected_version, None) from exc
             raise
-        await conn.execute(sa.select(sa.func.pg_notify(outbox_channel(self.schema), "")))
+        current, positions = int(row.current), row.positions
+        if positions is None:
+            raise ConcurrencyError(stream_id, expected_version, current)
         return AppendResult(
             stream_id=stream_id,
             version=current + len(new_events),
             event_ids=tuple(e.id for e in new_events),
-            global_positions=positions,
+            global_positions=tuple(positions),
         )
+
+    @property
+    def _append_sql(self) -> sa.TextClause:
+        if self._append_statement is None:
+            table = f'"{self.schema}".events'
+            self._append_statement = sa.text(
+                f"""
+                WITH cur AS (
+                    SELECT coalesce(max(stream_version), 0) AS v
+                    FROM {table} WHERE stream_id = :stream_id
+                ), ins AS (
+                    INSERT INTO {table} (stream_id, stream_version, event_id, type,
+                                         schema_version, data, metadata, recorded_at)
+                    SELECT :stream_id, cur.v + e.ord, e.event_id, e.type, e.schema_version,
+                           e.data::jsonb, e.metadata::jsonb, e.recorded_at
+                    FROM cur, unnest(
+                        CAST(:event_ids AS uuid[]), CAST(:types AS text[]),
+                        CAST(:schema_versions AS int[]), CAST(:datas AS text[]),
+                        CAST(:metas AS text[]), CAST(:times AS timestamptz[])
+                    ) WITH ORDINALITY
+                      AS e(event_id, type, schema_version, data, metadata, recorded_at, ord)
+                    WHERE CAST(:expected AS int) < 0 OR cur.v = CAST(:expected AS int)
+                    RETURNING global_position
+                ), box AS (
+                    INSERT INTO "{self.schema}".outbox (global_position)
+                    SELECT global_position FROM ins ORDER BY global_position
+                    RETURNING global_position, pg_notify(:channel, '') AS notified
+                )
+                SELECT (SELECT v FROM cur) AS current,
+                       (SELECT array_agg(global_position ORDER BY global_position) FROM box)
+                       AS positions
+                """  # the schema is a checked identifier; values are bound
+            )
+        return self._append_statement
 
     async def stream_version(self, stream_id: str, *, conn: AsyncConnection | None = None) -> int:
         """The stream's last version, 0 when it has no events."""
