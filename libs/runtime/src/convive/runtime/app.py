@@ -111,6 +111,7 @@ class ServiceRuntime:
                 service=definition.name,
                 namespace=settings.topic_namespace,
                 max_records=settings.consumer_max_records,
+                batch_timeout_ms=settings.consumer_batch_timeout_ms,
                 attempts=settings.consumer_attempts,
             )
         await self.broker.start()

@@ -42,6 +42,7 @@ def subscribe_projection(
     service: str,
     namespace: str = "",
     max_records: int = 500,
+    batch_timeout_ms: int = 25,
     attempts: int = 3,
     redelivery_pause: float = 1.0,
 ) -> ProjectionApplier:
@@ -64,6 +65,9 @@ def subscribe_projection(
         group_id=group,
         batch=True,
         max_records=max_records,
+        # FastStream waits this long for records, then as long again when none came: keep it
+        # short, or an idle consumer adds up to twice this to the next event's latency.
+        batch_timeout_ms=batch_timeout_ms,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw,

@@ -108,13 +108,73 @@ class ProjectionApplier:
         self.retry_delay = retry_delay
 
     async def apply_batch(self, records: Sequence[Record]) -> None:
+        """Apply a batch: first all at once (one transaction, no savepoints); if a record
+        fails, again record by record, each in a savepoint with retries, so that only the
+        failing record is dead-lettered."""
         if not records:
             return
         with telemetry.BATCH_SECONDS.labels(self.projection.name).time():
+            try:
+                await self._apply_all_at_once(records)
+                return
+            except Exception as exc:
+                if _is_infrastructure(exc):
+                    raise
+                log.info(
+                    "batch failed as a whole; applying it record by record",
+                    extra={"consumer": self.projection.name, "error": repr(exc)},
+                )
             async with self.engine.begin() as conn:
                 for record in records:
                     await self._apply(conn, record)
                 await self._checkpoint(conn, records)
+
+    async def _apply_all_at_once(self, records: Sequence[Record]) -> None:
+        name = self.projection.name
+        decoded: list[tuple[Record, EventEnvelope]] = []
+        undecodable: list[tuple[Record, str]] = []
+        for record in records:
+            try:
+                decoded.append((record, EventEnvelope.from_kafka(record.headers, record.value)))
+            except EnvelopeError as exc:
+                undecodable.append((record, f"undecodable record: {exc}"))
+        wanted = [(r, e) for r, e in decoded if e.type in self.projection.handlers]
+        applied: list[str] = []
+        async with self.engine.begin() as conn:
+            done: set[str] = set()
+            if wanted:
+                done = set(
+                    (
+                        await conn.execute(
+                            sa.select(processed_events.c.event_id).where(
+                                processed_events.c.consumer == name,
+                                processed_events.c.event_id.in_([e.id for _, e in wanted]),
+                            )
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+            for _, envelope in wanted:
+                if envelope.id in done:
+                    continue
+                done.add(envelope.id)
+                await self.projection.handlers[envelope.type](conn, envelope.event(), envelope)
+                applied.append(envelope.id)
+            if applied:
+                await conn.execute(
+                    insert(processed_events)
+                    .values(
+                        [{"consumer": name, "event_id": i, "outcome": "applied"} for i in applied]
+                    )
+                    .on_conflict_do_nothing()
+                )
+            for record, error in undecodable:
+                await self._dead_letter(conn, record, None, error)
+            await self._checkpoint(conn, records)
+        telemetry.CONSUMED.labels(name, "applied").inc(len(applied))
+        telemetry.CONSUMED.labels(name, "duplicate").inc(len(wanted) - len(applied))
+        telemetry.CONSUMED.labels(name, "ignored").inc(len(decoded) - len(wanted))
 
     async def _apply(self, conn: AsyncConnection, record: Record) -> None:
         name = self.projection.name

@@ -48,6 +48,7 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval: float = Field(default=5.0, gt=0)
     consumer_attempts: int = Field(default=3, ge=1)
     consumer_max_records: int = Field(default=500, ge=1)
+    consumer_batch_timeout_ms: int = Field(default=25, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
 
     @model_validator(mode="after")
