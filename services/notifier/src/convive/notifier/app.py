@@ -1,24 +1,32 @@
-"""The notifier service's app: its HTTP API, its projections and its event store."""
+"""The notifier service's app: its live event streams, its projections and its event store."""
 
 from pathlib import Path
 
 from litestar import Litestar
 
-from convive.notifier.projections import PROJECTIONS
+from convive.notifier.api import EventStreams
+from convive.notifier.live import FeedHub
+from convive.notifier.projections import PROJECTIONS, feed_channel
 from convive.notifier.settings import Settings
+from convive.runtime import db
 from convive.runtime.app import ServiceDefinition, create_service_app
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def definition() -> ServiceDefinition:
+def definition(settings: Settings) -> ServiceDefinition:
+    hub = FeedHub(db.plain_dsn(settings.database_url), feed_channel(settings.db_schema))
     return ServiceDefinition(
         name="notifier",
         description="live relay of events to browsers (SSE) and POS devices, e-mail and SMS",
         migrations=MIGRATIONS,
         projections=PROJECTIONS,
+        route_handlers=[EventStreams],
+        dependencies={"feed_hub": lambda: hub},
+        lifespans=[hub.lifespan],
     )
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
-    return create_service_app(definition(), settings or Settings())
+    settings = settings or Settings()
+    return create_service_app(definition(settings), settings)

@@ -3,9 +3,8 @@ projection, the venue's current menu), decide with the pure domain, append to th
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,12 +24,9 @@ from convive.ordering.domain.table_order import (
 )
 from convive.runtime.eventstore import (
     AppendResult,
-    ConcurrencyError,
     EventStore,
     decide_and_append,
 )
-
-CONFIRM_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -104,7 +100,10 @@ async def _decide_on_session(
     *,
     conn: AsyncConnection | None = None,
     cause: EventEnvelope | None = None,
+    then: Callable[[AsyncConnection, TableOrder], Awaitable[None]] | None = None,
 ) -> Outcome:
+    """Decide the command on the session's stream and append; a lost race is decided again on
+    fresh state. `then(conn, state)` gets the state after the append, in its transaction."""
     caused = cause.caused() if cause is not None else {}
     after: list[EventEnvelope] = []
 
@@ -118,7 +117,15 @@ async def _decide_on_session(
         after[:] = [*history, *new]
         return new
 
-    result = await decide_and_append(store, session_id, decide, conn=conn)
+    async def after_append(
+        tx: AsyncConnection, new_events: Sequence[EventEnvelope], result: AppendResult
+    ) -> None:
+        assert then is not None
+        await then(tx, table_order.replay(after))
+
+    result = await decide_and_append(
+        store, session_id, decide, conn=conn, then=after_append if then is not None else None
+    )
     return Outcome(
         state=table_order.replay(after),
         event_ids=result.event_ids if result is not None else (),
@@ -188,22 +195,15 @@ async def confirm_cart(store: EventStore, *, session_id: str, guest_id: str) -> 
         guest_id=guest_id,
         new_order_id=new_order_id(),
     )
-    for attempt in range(1, CONFIRM_ATTEMPTS + 1):
-        try:
-            async with store.engine.begin() as conn:
-                outcome = await _decide_on_session(store, session_id, command, conn=conn)
-                state = outcome.state
-                assert state.order_id is not None
-                assert state.venue_id is not None
-                await projections.order_placed(
-                    conn, order_id=state.order_id, session_id=session_id, venue_id=state.venue_id
-                )
-            return outcome
-        except ConcurrencyError:
-            if attempt == CONFIRM_ATTEMPTS:
-                raise
-            await asyncio.sleep(0.005 * attempt)
-    raise AssertionError("unreachable")
+
+    async def record_order(conn: AsyncConnection, state: TableOrder) -> None:
+        assert state.order_id is not None
+        assert state.venue_id is not None
+        await projections.order_placed(
+            conn, order_id=state.order_id, session_id=session_id, venue_id=state.venue_id
+        )
+
+    return await _decide_on_session(store, session_id, command, then=record_order)
 
 
 # --- commands issued by other services' events (inside the consumer's transaction) -----------

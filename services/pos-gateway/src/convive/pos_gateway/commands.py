@@ -73,7 +73,11 @@ async def _decide_on_order(
     caused_by: Callable[[KnownOrder], tuple[str, str]],
 ) -> tuple[AppendResult, list[EventEnvelope]]:
     """Decide on the order's known rounds plus the POS's own history of it; on a concurrent
-    append to the order's stream, read both again and decide again."""
+    append to the order's stream, read both again and decide again.
+
+    This retry stays ours: `decide_and_append` would retry by reading the stream again, but
+    not the known rounds (its `decide` cannot read the projection), and a round that reached
+    the POS meanwhile changes what is due."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return await _decide_once(engine, store, order_id, device, decision, caused_by)
@@ -114,19 +118,24 @@ async def _decide_once(
             ]
             return decided
 
-        result = await decide_and_append(store, stream, decide, conn=conn)
+        # One try: a lost race goes back to `_decide_on_order`, to read the known rounds again.
+        result = await decide_and_append(
+            store, stream, decide, attempts=1, conn=conn, then=_write_through
+        )
         assert result is not None, "a decision on an order always yields an event"
-        for envelope in decided:
-            await _write_through(conn, envelope)
+    store.notify_committed(len(result.event_ids))
     return result, decided
 
 
-async def _write_through(conn: AsyncConnection, envelope: EventEnvelope) -> None:
-    event = envelope.event()
-    if isinstance(event, OrderValidated):
-        await record_validation(conn, event, envelope.time, envelope.id)
-    elif isinstance(event, PaymentSettled):
-        await record_payment(conn, event, envelope.time, envelope.id)
+async def _write_through(
+    conn: AsyncConnection, new_events: Sequence[EventEnvelope], result: AppendResult
+) -> None:
+    for envelope in new_events:
+        event = envelope.event()
+        if isinstance(event, OrderValidated):
+            await record_validation(conn, event, envelope.time, envelope.id)
+        elif isinstance(event, PaymentSettled):
+            await record_payment(conn, event, envelope.time, envelope.id)
 
 
 async def validate_round(

@@ -4,8 +4,6 @@ on fresh state."""
 
 from __future__ import annotations
 
-import asyncio
-import random
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
@@ -18,7 +16,7 @@ from convive.contracts import Event, EventEnvelope
 from convive.contracts.table_session import JourneyMode, SessionOpened, SpotKind
 from convive.runtime.errors import NotFound
 from convive.runtime.eventstore import (
-    ConcurrencyError,
+    AppendResult,
     EventStore,
     decide_and_append,
     new_stream_id,
@@ -28,7 +26,7 @@ from convive.table_session.projections import profit_centres, project, sessions,
 
 ATTEMPTS = 10
 """Every lost race means another writer won, so N phones scanning one free spot at once need
-at most N attempts; ten covers a crowded table."""
+at most N attempts; ten covers a crowded table (more than `decide_and_append`'s default)."""
 
 
 def new_token() -> str:
@@ -62,51 +60,39 @@ class Outcome:
 Decide = Callable[[list[EventEnvelope]], Sequence[Event]]
 
 
-async def _decide_in(
-    conn: AsyncConnection,
+async def _decide(
     store: EventStore,
     stream_id: str,
     decide: Decide,
+    *,
+    conn: AsyncConnection | None = None,
     caused: dict[str, str] | None = None,
 ) -> Outcome:
-    """Decide and append in `conn`'s transaction, then project what was appended there too."""
+    """Decide and append, and project what was appended in the append's transaction; a lost
+    race is decided again on fresh state. With `conn` each try runs in a savepoint of it."""
     seen: list[EventEnvelope] = []
-    wrapped: list[EventEnvelope] = []
+    appended: list[EventEnvelope] = []
 
     def decide_envelopes(history: list[EventEnvelope]) -> list[EventEnvelope]:
         seen[:] = history
-        wrapped[:] = [
+        return [
             EventEnvelope.wrap(event, subject=stream_id, **(caused or {}))
             for event in decide(history)
         ]
-        return wrapped
 
-    result = await decide_and_append(store, stream_id, decide_envelopes, conn=conn)
+    async def project_appended(
+        tx: AsyncConnection, new_events: Sequence[EventEnvelope], result: AppendResult
+    ) -> None:
+        first = result.version - len(new_events) + 1
+        appended[:] = [e.with_stream_version(first + i) for i, e in enumerate(new_events)]
+        await project(tx, appended)
+
+    result = await decide_and_append(
+        store, stream_id, decide_envelopes, attempts=ATTEMPTS, conn=conn, then=project_appended
+    )
     if result is None:
         return Outcome(list(seen), [])
-    first = result.version - len(wrapped) + 1
-    appended = [e.with_stream_version(first + i) for i, e in enumerate(wrapped)]
-    await project(conn, appended)
-    return Outcome(list(seen), appended)
-
-
-async def _decide_with_retry(
-    store: EventStore,
-    stream_id: str,
-    decide: Decide,
-) -> Outcome:
-    """`decide_and_append` retries on its own only outside a caller's transaction; we need the
-    read models in the append's transaction, so the retry on a lost race is ours."""
-    for attempt in range(ATTEMPTS):
-        try:
-            async with store.engine.begin() as conn:
-                return await _decide_in(conn, store, stream_id, decide)
-        except ConcurrencyError:
-            if attempt + 1 == ATTEMPTS:
-                raise
-            # Jitter, so the losers of one race do not collide again in lockstep.
-            await asyncio.sleep(random.uniform(0.001, 0.005 * (attempt + 1)))
-    raise AssertionError("unreachable")
+    return Outcome(list(seen), list(appended))
 
 
 # ============================================================================================
@@ -123,7 +109,7 @@ async def configure_profit_centre(
     def decide(history: list[EventEnvelope]) -> list[Event]:
         return domain.decide_configure_profit_centre(domain.profit_centre_from(history), command)
 
-    return pc_id, await _decide_with_retry(store, domain.profit_centre_stream(pc_id), decide)
+    return pc_id, await _decide(store, domain.profit_centre_stream(pc_id), decide)
 
 
 async def create_spot(
@@ -148,7 +134,7 @@ async def create_spot(
             return domain.decide_create_spot(domain.spot_from(history), profit_centre, command)
 
         # A fresh random spot id: no one else can be writing this stream.
-        outcome = await _decide_in(conn, store, command.spot_id, decide)
+        outcome = await _decide(store, command.spot_id, decide, conn=conn)
     return command, outcome
 
 
@@ -185,7 +171,7 @@ async def scan(store: EventStore, token: str, device_id: str) -> ScanOutcome:
         )
         return domain.decide_scan(domain.spot_from(history), command)
 
-    outcome = await _decide_with_retry(store, spot_id, decide)
+    outcome = await _decide(store, spot_id, decide)
     spot = domain.spot_from([*outcome.history, *outcome.appended])
     assert spot is not None
     assert spot.session is not None
@@ -233,14 +219,6 @@ async def close_session(
 
     # conn.engine is the service's engine bound to its schema.
     store = EventStore(conn.engine)
-    # A scan of the same spot may win the race; retrying here, each try in a savepoint, keeps
-    # a settlement from exhausting the consumer's few attempts and landing in the DLQ.
-    for attempt in range(ATTEMPTS):
-        try:
-            async with conn.begin_nested():
-                return await _decide_in(conn, store, spot_id, decide, caused)
-        except ConcurrencyError:
-            if attempt + 1 == ATTEMPTS:
-                raise
-            await asyncio.sleep(random.uniform(0.001, 0.005 * (attempt + 1)))
-    raise AssertionError("unreachable")
+    # A scan of the same spot may win the race; retrying (each try in a savepoint of `conn`)
+    # keeps a settlement from exhausting the consumer's few attempts and landing in the DLQ.
+    return await _decide(store, spot_id, decide, conn=conn, caused=caused)

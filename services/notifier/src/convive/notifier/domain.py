@@ -1,0 +1,174 @@
+"""The notifier's rules, free of I/O: which events reach which live feed, what is hidden from
+them, how a credential and a resume position are read from a request, and the feed messages.
+
+A *feed* is what one audience may follow live: a table session's guests (`session` feed) or a
+venue's POS devices (`venue` feed). Each feed numbers its entries 1, 2, 3…; that number is the
+SSE `id` a client resumes from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from convive.contracts import Event
+from convive.runtime.errors import DomainError
+
+RELAYED_SERVICES = frozenset({"table-session", "ordering", "pos-gateway"})
+
+NEVER_RELAYED = frozenset({"DevicePaired"})
+"""Event types kept off every feed: DevicePaired carries a device's credential digest."""
+
+SECRET_FIELD = re.compile(r"credential|secret|password|digest|sha256|token", re.IGNORECASE)
+"""Fields dropped from every relayed event, at any depth, so a secret added to a contract later
+is not broadcast by default (QrTokenIssued's token opens the table; a payment card token links
+loyalty profiles)."""
+
+HIDDEN_FROM_GUESTS: Mapping[str, frozenset[str]] = {
+    # The phone's id is how table-session recognises a returning guest: another guest of the
+    # table holding it could pass for them.
+    "GuestJoined": frozenset({"device_id"}),
+}
+
+
+class FeedKind(StrEnum):
+    SESSION = "session"
+    VENUE = "venue"
+
+
+class BadRequest(DomainError):
+    status = 400
+
+
+class Unauthorized(DomainError):
+    status = 401
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+@dataclass(frozen=True)
+class FeedTarget:
+    """One feed an event is written to, with the data that feed may show."""
+
+    kind: FeedKind
+    feed_id: str
+    data: dict[str, Any]
+
+
+def relayed_event_classes(classes: Iterable[type[Event]]) -> list[type[Event]]:
+    """The contract classes whose events go to feeds."""
+    return [
+        c for c in classes if c.service in RELAYED_SERVICES and c.event_type not in NEVER_RELAYED
+    ]
+
+
+def without_secrets(value: Any) -> Any:
+    """`value` with every secret-looking field removed, at any depth."""
+    if isinstance(value, Mapping):
+        return {k: without_secrets(v) for k, v in value.items() if not SECRET_FIELD.search(str(k))}
+    if isinstance(value, list):
+        return [without_secrets(v) for v in value]
+    return value
+
+
+def feeds_of(event_type: str, data: Mapping[str, Any]) -> list[FeedTarget]:
+    """The feeds an event goes to: its session's (when it names one) and its venue's (when it
+    names one), each with the data that audience may see."""
+    if event_type in NEVER_RELAYED:
+        return []
+    public: dict[str, Any] = without_secrets(data)
+    targets: list[FeedTarget] = []
+    session_id = data.get("session_id")
+    if isinstance(session_id, str) and session_id:
+        hidden = HIDDEN_FROM_GUESTS.get(event_type, frozenset())
+        guest_view = {k: v for k, v in public.items() if k not in hidden}
+        targets.append(FeedTarget(FeedKind.SESSION, session_id, guest_view))
+    venue_id = data.get("venue_id")
+    if isinstance(venue_id, str) and venue_id:
+        targets.append(FeedTarget(FeedKind.VENUE, venue_id, public))
+    return targets
+
+
+# --- requests ----------------------------------------------------------------------------
+
+
+def resume_position(header: str | None, query: str | None) -> int:
+    """The last feed sequence number the client has: the `Last-Event-ID` header (what
+    EventSource sends when it reconnects) wins over the `last_event_id` query parameter
+    (for clients that cannot set headers); 0 when neither is given."""
+    raw, field = (header, "Last-Event-ID") if header not in (None, "") else (query, "last_event_id")
+    if raw in (None, ""):
+        return 0
+    text = raw.strip()
+    if not text.isdigit() or len(text) > 18:
+        raise BadRequest(
+            f"{field} must be a feed sequence number (a non-negative integer), not {raw!r}",
+            field=field,
+        )
+    return int(text)
+
+
+def bearer_credential(authorization: str | None) -> str:
+    """The credential of an `Authorization: Bearer <credential>` header."""
+    scheme, _, credential = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        raise Unauthorized(
+            "a device credential is required: Authorization: Bearer <credential>",
+            field="Authorization",
+        )
+    return credential.strip()
+
+
+def credential_digest(credential: str) -> str:
+    """The SHA-256 hex digest DevicePaired carries for a credential (of its UTF-8 bytes)."""
+    return hashlib.sha256(credential.encode()).hexdigest()
+
+
+# --- feed messages and notifications -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    seq: int
+    event_id: str
+    type: str
+    time: datetime
+    subject: str
+    data: dict[str, Any]
+
+
+def message_data(entry: FeedEntry) -> str:
+    """The JSON `data:` of an entry's SSE message, on one line."""
+    when = entry.time.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return json.dumps(
+        {
+            "id": entry.event_id,
+            "type": entry.type,
+            "time": when,
+            "subject": entry.subject,
+            "data": entry.data,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def notification(kind: FeedKind, feed_id: str, seq: int) -> str:
+    return f"{kind.value}:{feed_id}:{seq}"
+
+
+def parse_notification(payload: str) -> tuple[FeedKind, str, int] | None:
+    """(kind, feed id, seq) of a NOTIFY payload; None when it is not one of ours."""
+    kind, _, rest = payload.partition(":")
+    feed_id, _, seq = rest.rpartition(":")
+    if kind not in FeedKind._value2member_map_ or not feed_id or not seq.isdigit():
+        return None
+    return FeedKind(kind), feed_id, int(seq)

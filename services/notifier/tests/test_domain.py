@@ -1,0 +1,161 @@
+"""The relay rules without I/O: which feeds an event reaches, what they never show, how a
+resume position, a credential and a notification are read."""
+
+import pytest
+
+from convive.contracts import registry
+from convive.contracts.base import Money
+from convive.contracts.pos_gateway import DevicePaired, PaymentMethod, PaymentSettled
+from convive.contracts.table_session import GuestJoined, QrTokenIssued, SessionOpened, SpotCreated
+from convive.notifier.domain import (
+    BadRequest,
+    FeedKind,
+    Unauthorized,
+    bearer_credential,
+    credential_digest,
+    feeds_of,
+    notification,
+    parse_notification,
+    relayed_event_classes,
+    resume_position,
+    without_secrets,
+)
+
+# Every event type the notifier relays, reviewed for what it may show guests and POS devices.
+# A new contract event makes this test fail: decide whether it may be relayed (and what to
+# hide), then add it here or to NEVER_RELAYED.
+REVIEWED = {
+    "table-session": {
+        "ProfitCentreConfigured",
+        "SpotCreated",
+        "QrTokenIssued",
+        "TableScanned",
+        "SessionOpened",
+        "GuestJoined",
+        "SessionClosed",
+        "SpotReleased",
+    },
+    "ordering": {
+        "MenuPublished",
+        "CartItemAdded",
+        "CartItemChanged",
+        "CartItemRemoved",
+        "OrderPlaced",
+        "RoundAdded",
+        "SentToProduction",
+        "OrderClosed",
+    },
+    "pos-gateway": {"OrderValidated", "PaymentSettled"},
+}
+
+
+def test_the_relayed_event_types_are_the_reviewed_ones() -> None:
+    relayed: dict[str, set[str]] = {}
+    for cls in relayed_event_classes(registry):
+        relayed.setdefault(cls.service, set()).add(cls.event_type)
+    assert relayed == REVIEWED
+
+
+def test_device_pairing_reaches_no_feed() -> None:
+    paired = DevicePaired(
+        venue_id="v1", device_id="d1", name="till", credential_sha256=credential_digest("s3cret")
+    )
+    assert DevicePaired not in relayed_event_classes(registry)
+    assert feeds_of("DevicePaired", paired.model_dump(mode="json")) == []
+
+
+def test_a_session_event_goes_to_its_session_and_its_venue_with_the_pin() -> None:
+    opened = SessionOpened(
+        venue_id="v1",
+        profit_centre_id="pc",
+        spot_id="t4",
+        session_id="s1",
+        host_guest_id="g1",
+        pin="123456",
+    )
+    targets = feeds_of("SessionOpened", opened.model_dump(mode="json"))
+    assert [(t.kind, t.feed_id) for t in targets] == [
+        (FeedKind.SESSION, "s1"),
+        (FeedKind.VENUE, "v1"),
+    ]
+    assert all(t.data["pin"] == "123456" for t in targets)
+
+
+def test_an_event_with_only_a_venue_goes_to_the_venue_feed() -> None:
+    spot = SpotCreated(venue_id="v1", profit_centre_id="pc", spot_id="t4", name="T4", kind="table")
+    targets = feeds_of("SpotCreated", spot.model_dump(mode="json"))
+    assert [(t.kind, t.feed_id) for t in targets] == [(FeedKind.VENUE, "v1")]
+
+
+def test_the_phone_id_of_a_guest_is_hidden_from_the_other_guests_not_from_the_pos() -> None:
+    joined = GuestJoined(venue_id="v1", spot_id="t4", session_id="s1", guest_id="g2", device_id="p")
+    by_kind = {t.kind: t.data for t in feeds_of("GuestJoined", joined.model_dump(mode="json"))}
+    assert "device_id" not in by_kind[FeedKind.SESSION]
+    assert by_kind[FeedKind.SESSION]["guest_id"] == "g2"
+    assert by_kind[FeedKind.VENUE]["device_id"] == "p"
+
+
+def test_tokens_and_secrets_are_dropped_from_every_feed() -> None:
+    settled = PaymentSettled(
+        venue_id="v1",
+        order_id="o1",
+        session_id="s1",
+        amount=Money(amount_minor=100, currency="EUR"),
+        method=PaymentMethod.CARD,
+        payment_card_token="tok_123",  # noqa: S106 - a test value
+    )
+    targets = feeds_of("PaymentSettled", settled.model_dump(mode="json"))
+    assert len(targets) == 2
+    for t in targets:
+        assert "payment_card_token" not in t.data
+        assert t.data["amount"] == {"amount_minor": 100, "currency": "EUR"}
+    issued = QrTokenIssued(venue_id="v1", spot_id="t4", token="unguessable")  # noqa: S106
+    (venue,) = feeds_of("QrTokenIssued", issued.model_dump(mode="json"))
+    assert venue.data == {"venue_id": "v1", "spot_id": "t4"}
+    nested = {"a": [{"api_secret": 1, "keep": 2}], "Password": "x"}
+    assert without_secrets(nested) == {"a": [{"keep": 2}]}
+
+
+def test_an_optional_session_id_left_empty_sends_to_the_venue_only() -> None:
+    targets = feeds_of("OrderValidated", {"venue_id": "v1", "order_id": "o1", "session_id": None})
+    assert [t.kind for t in targets] == [FeedKind.VENUE]
+
+
+def test_the_resume_position_comes_from_the_header_first_then_the_query() -> None:
+    assert resume_position(None, None) == 0
+    assert resume_position("", "") == 0
+    assert resume_position("7", None) == 7
+    assert resume_position(None, "3") == 3
+    assert resume_position("9", "3") == 9
+
+
+@pytest.mark.parametrize(
+    ("header", "query", "field"), [("x", None, "Last-Event-ID"), (None, "-1", "last_event_id")]
+)
+def test_a_resume_position_that_is_not_a_number_is_refused_naming_it(
+    header: str | None, query: str | None, field: str
+) -> None:
+    with pytest.raises(BadRequest) as refused:
+        resume_position(header, query)
+    assert refused.value.field == field
+    assert refused.value.status == 400
+
+
+def test_a_bearer_credential_is_read_and_anything_else_refused() -> None:
+    assert bearer_credential("Bearer abc") == "abc"
+    assert bearer_credential("bearer  abc ") == "abc"
+    for bad in (None, "", "Bearer", "Basic abc", "abc"):
+        with pytest.raises(Unauthorized) as refused:
+            bearer_credential(bad)
+        assert refused.value.status == 401
+        assert refused.value.field == "Authorization"
+
+
+def test_notifications_round_trip_also_with_colons_in_ids() -> None:
+    assert parse_notification(notification(FeedKind.VENUE, "v:1", 12)) == (
+        FeedKind.VENUE,
+        "v:1",
+        12,
+    )
+    assert parse_notification("nonsense") is None
+    assert parse_notification("session:s1:x") is None
