@@ -1,0 +1,159 @@
+"""Turns the measurements into ratios, a readable text report and the JSON file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bench.stats import ratio
+
+NOTES = [
+    "Figures come from one shared, noisy 2-core machine where the benchmark process, Kafka "
+    "and PostgreSQL compete for the same cores (and other people's tests may run): compare "
+    "ratios within a run, not absolute numbers across machines.",
+    "Latency percentiles use statistics.quantiles(n=100, method='inclusive').",
+    "Pipeline latency ends when ProjectionApplier.apply_batch returns, i.e. after the batch's "
+    "transaction committed (the projection row is visible to any new transaction).",
+    "Our EventStore.append also writes an outbox row and sends a NOTIFY in the same "
+    "transaction; eventsourcing also NOTIFYs and takes an EXCLUSIVE table lock per insert.",
+    "Concurrent appends: ours are asyncio tasks on one event loop, eventsourcing's are threads "
+    "(its API is synchronous).",
+]
+
+
+def add_ratios(results: dict[str, Any]) -> None:
+    """Pipeline figures divided by the raw Kafka baseline, when both were measured."""
+    raw, pipeline = results.get("raw"), results.get("pipeline")
+    if not raw or not pipeline:
+        return
+    ratios: dict[str, float | None] = {}
+    for key in ("latency", "latency_after_idle"):
+        for p in ("p50_ms", "p99_ms"):
+            ratios[f"{key}_{p.removesuffix('_ms')}"] = ratio(pipeline[key].get(p), raw[key].get(p))
+    ratios["throughput"] = ratio(
+        pipeline["throughput"]["events_per_s"], raw["throughput"]["messages_per_s"]
+    )
+    pipeline["ratios_to_raw"] = ratios
+
+
+def _ms(summary: dict[str, Any], key: str) -> str:
+    value = summary.get(key)
+    return f"{value:10.2f}" if isinstance(value, int | float) else f"{'-':>10}"
+
+
+def _x(value: float | None) -> str:
+    return f"x{value:.3g}" if value is not None else "-"
+
+
+def _latency_rows(label: str, summary: dict[str, Any]) -> str:
+    return (
+        f"  {label:<36}{_ms(summary, 'p50_ms')}{_ms(summary, 'p90_ms')}"
+        f"{_ms(summary, 'p99_ms')}{_ms(summary, 'max_ms')}   n={summary.get('n', 0)}"
+    )
+
+
+def text(results: dict[str, Any]) -> str:
+    meta = results["meta"]
+    machine = meta["machine"]
+    lines = [
+        "Convive runtime benchmark",
+        f"  date {machine['date_utc']}  |  {machine['cpu_count']} cores {machine['cpu_model']}, "
+        f"{machine.get('memory_gib')} GiB  |  Python {machine['python']}",
+        f"  PostgreSQL {meta['postgres'].get('server_version')} "
+        f"(fsync={meta['postgres'].get('fsync')}, "
+        f"synchronous_commit={meta['postgres'].get('synchronous_commit')})  |  "
+        f"Kafka {meta['kafka_version']}  |  "
+        f"load avg at start {machine.get('loadavg_1_5_15')}, at end {meta.get('loadavg_end')}",
+        f"  mode: {'quick' if meta['settings']['quick'] else 'full'}, "
+        f"took {meta.get('duration_s')} s",
+        "",
+    ]
+    header = f"  {'':<36}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'max ms':>10}"
+    raw = results.get("raw")
+    if raw:
+        tp = raw["throughput"]
+        lines += [
+            f"1. Raw Kafka round trip (baseline; {raw['payload_bytes']}-byte messages)",
+            header,
+            _latency_rows("produce -> consumed, back-to-back", raw["latency"]),
+            _latency_rows("produce -> consumed, after idle", raw["latency_after_idle"]),
+            f"  throughput: {tp['messages_per_s']:.0f} msg/s end to end "
+            f"({tp['messages']} messages in {tp['seconds']} s; producer acked at "
+            f"{tp['produce_acked_per_s']:.0f} msg/s)",
+            "",
+        ]
+    pipeline = results.get("pipeline")
+    if pipeline:
+        tp = pipeline["throughput"]
+        r = pipeline.get("ratios_to_raw", {})
+        lines += [
+            "2. Convive pipeline: append -> outbox -> relay -> Kafka -> projection committed",
+            header,
+            _latency_rows("append -> projected, back-to-back", pipeline["latency"]),
+            _latency_rows("  of which the append call", pipeline["append_call"]),
+            _latency_rows("append -> projected, after idle", pipeline["latency_after_idle"]),
+            _latency_rows(
+                f"append -> projected, under load ({tp['writers']} w.)",
+                tp["latency_under_load"],
+            ),
+            f"  throughput: {tp['events_per_s']:.0f} events/s appended and projected "
+            f"({tp['events']} events, {tp['writers']} writers, {tp['seconds']} s; appends alone "
+            f"{tp['append_phase_events_per_s']:.0f}/s, then {tp['drain_after_appends_s']} s "
+            f"to drain)",
+            f"  relay batches under load: {tp['relay_batches']}",
+            f"  consumer batches under load: {tp['consumer_batches']}",
+            f"  under load: {tp['sql_statements_per_event']} SQL statements and "
+            f"{tp['relay_drains_per_event']} relay drains per event, "
+            f"{tp['process_cpu_ms_per_event']} ms of benchmark-process CPU per event "
+            f"(process busy {tp['process_cpu_share']:.0%} of the time)",
+            f"  back-to-back: {pipeline['latency_sql']['sql_statements_per_event']} SQL "
+            f"statements and {pipeline['latency_sql']['relay_drains_per_event']} relay drains "
+            "per event",
+            f"  mean record size {pipeline.get('record_bytes_mean')} bytes (value + headers); "
+            f"check {pipeline['check']}",
+        ]
+        if r:
+            lines.append(
+                f"  ratios to raw Kafka: latency p50 {_x(r['latency_p50'])}, "
+                f"p99 {_x(r['latency_p99'])}; after idle p50 {_x(r['latency_after_idle_p50'])}, "
+                f"p99 {_x(r['latency_after_idle_p99'])}; throughput {_x(r['throughput'])}"
+            )
+        lines.append("")
+    appends = results.get("appends")
+    if appends:
+        lines.append(
+            "3. Event store appends/s, single-event appends to new streams "
+            f"(event data {appends.get('event_data_bytes')} bytes)"
+        )
+        if "skipped" in appends:
+            lines.append(f"  skipped: {appends['skipped']}")
+        else:
+            lines.append(
+                f"  {'':<30}{'Convive':>10}{'eventsourcing':>15}{'ratio':>8}"
+                f"{'CPU ms/append (ours, theirs)':>32}"
+            )
+            for key, label in (
+                ("one_writer", "1 writer"),
+                ("concurrent", f"{appends['concurrent']['writers']} concurrent writers"),
+            ):
+                row = appends[key]
+                lines.append(
+                    f"  {label:<30}{row['ours_per_s']:>10.0f}{row['eventsourcing_per_s']:>15.0f}"
+                    f"{_x(row['ratio_ours_to_eventsourcing']):>8}"
+                    f"{row['ours_cpu_ms_per_append']:>20.2f}{row['eventsourcing_cpu_ms_per_append']:>12.2f}"
+                )
+            lines.append(
+                f"  our append sends {appends['ours_statements_per_append']:.0f} SQL statements "
+                f"plus BEGIN/COMMIT; check {appends['check']}"
+            )
+        lines.append("")
+    if results.get("errors"):
+        lines += ["Errors:", *[f"  {e}" for e in results["errors"]], ""]
+    lines += ["Notes:", *[f"  - {n}" for n in NOTES]]
+    return "\n".join(lines)
+
+
+def write_json(results: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
