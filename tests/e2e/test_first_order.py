@@ -235,7 +235,8 @@ async def play_first_order(
         await venue.add(session, alice["guest_id"], "croque", 2)
         await venue.add(session, bob["guest_id"], "mousse", 1)
         seen_by_bob = await bob_stream
-        assert any(m["data"]["data"]["product_id"] == "croque" for m in seen_by_bob)
+        added = [m["data"]["data"] for m in seen_by_bob if m["event"] == "CartItemAdded"]
+        assert any(item["product_id"] == "croque" for item in added)
 
         for guest in (alice, bob):  # each sees the other's items in the one cart
             cart = await venue.cart(session)

@@ -219,4 +219,5 @@ def serve(app_factory: Callable[[], Litestar], settings: ServiceSettings) -> Non
         log_config=None,
         access_log=False,
         lifespan="on",
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace)),
     )

@@ -50,6 +50,9 @@ class ServiceSettings(BaseSettings):
     consumer_max_records: int = Field(default=500, ge=1)
     consumer_batch_timeout_ms: int = Field(default=25, ge=1)
     db_pool_size: int = Field(default=10, ge=1)
+    shutdown_grace: float = Field(
+        default=5.0, ge=0, description="seconds open responses (streams) get at shutdown"
+    )
 
     @model_validator(mode="after")
     def _default_schema(self) -> ServiceSettings:
