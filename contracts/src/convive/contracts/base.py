@@ -100,6 +100,10 @@ class EventRegistry:
     def __iter__(self) -> Any:
         return iter(sorted(self._classes.values(), key=lambda c: (c.service, c.event_type)))
 
+    def contract_events(self) -> list[type[Event]]:
+        """The events defined in the contracts package (tests may register others)."""
+        return [c for c in self if c.__module__.startswith("convive.contracts.")]
+
     def __contains__(self, event_type: object) -> bool:
         return event_type in self._classes
 

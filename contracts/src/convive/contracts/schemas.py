@@ -35,7 +35,7 @@ def contract_events() -> list[type[Event]]:
     """Events defined in the contracts package (tests may register others; they don't count)."""
     import convive.contracts  # noqa: F401  (registers every event)
 
-    return [c for c in registry if c.__module__.startswith("convive.contracts.")]
+    return registry.contract_events()
 
 
 def schema_path(cls: type[Event], root: Path = SCHEMA_DIR) -> Path:

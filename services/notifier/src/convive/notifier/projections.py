@@ -192,7 +192,7 @@ async def on_relayed_event(conn: AsyncConnection, event: Event, envelope: EventE
         )
 
 
-for _event_class in relayed_event_classes(registry):
+for _event_class in relayed_event_classes(registry.contract_events()):
     feed.on(_event_class)(on_relayed_event)
 
 PROJECTIONS: Sequence[Projection] = (access, feed)
