@@ -359,7 +359,25 @@ def test_adding_a_required_property_is_reported() -> None:
 def test_changing_a_definition_is_reported() -> None:
     new = changed()
     new["$defs"]["Money"]["properties"]["amount_minor"]["type"] = "number"
-    assert incompatibilities(BASE, new) == ["definition 'Money' changed"]
+    assert incompatibilities(BASE, new) == [
+        "property 'Money.amount_minor' changed its type or constraints"
+    ]
+
+
+def test_a_definition_may_gain_an_optional_property_but_not_a_required_one() -> None:
+    new = changed()
+    new["$defs"]["Money"]["properties"]["rounding"] = {"type": "string"}
+    assert incompatibilities(BASE, new) == []
+    new["$defs"]["Money"]["required"] = [*new["$defs"]["Money"].get("required", []), "rounding"]
+    assert incompatibilities(BASE, new) == ["property 'Money.rounding' became required"]
+
+
+def test_an_enum_definition_that_changes_is_reported() -> None:
+    old = changed()
+    old["$defs"]["Method"] = {"enum": ["cash", "card"], "type": "string"}
+    new = copy.deepcopy(old)
+    new["$defs"]["Method"]["enum"].append("voucher")
+    assert incompatibilities(old, new) == ["definition 'Method' changed"]
 
 
 def test_removing_a_definition_is_reported() -> None:
@@ -402,11 +420,13 @@ def test_nested_property_called_description_or_title_is_not_cosmetic() -> None:
     }
     retyped = copy.deepcopy(old)
     retyped["$defs"]["Product"]["properties"]["description"] = {"type": "integer"}
-    assert incompatibilities(old, retyped) == ["definition 'Product' changed"]
+    assert incompatibilities(old, retyped) == [
+        "property 'Product.description' changed its type or constraints"
+    ]
     removed = copy.deepcopy(old)
     del removed["$defs"]["Product"]["properties"]["title"]
     removed["$defs"]["Product"]["required"] = ["description"]
-    assert incompatibilities(old, removed) == ["definition 'Product' changed"]
+    assert incompatibilities(old, removed) == ["property 'Product.title' was removed"]
 
 
 def test_real_schema_is_compatible_with_itself() -> None:

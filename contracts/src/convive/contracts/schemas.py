@@ -75,28 +75,40 @@ def _strip(node: Any, *, names: bool = False) -> Any:
 
 
 def incompatibilities(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """Why `new` cannot replace the released `old` (empty when it can)."""
-    problems: list[str] = []
-    old_props: dict[str, Any] = old.get("properties", {})
-    new_props: dict[str, Any] = new.get("properties", {})
-    for name, spec in old_props.items():
-        if name not in new_props:
-            problems.append(f"property {name!r} was removed")
-        elif _strip(spec) != _strip(new_props[name]):
-            problems.append(f"property {name!r} changed its type or constraints")
-    newly_required = set(new.get("required", [])) - set(old.get("required", []))
-    for name in sorted(newly_required):
-        problems.append(f"property {name!r} became required")
+    """Why `new` cannot replace the released `old` (empty when it can).
+
+    The same rules hold for the event and for every object it defines (`$defs`): optional
+    properties may be added; nothing may be removed, retyped or newly required.
+    """
+    problems = _object_changes(old, new, "")
     old_defs: dict[str, Any] = old.get("$defs", {})
     new_defs: dict[str, Any] = new.get("$defs", {})
     for name, spec in old_defs.items():
         if name not in new_defs:
             problems.append(f"definition {name!r} was removed")
+        elif "properties" in spec and "properties" in new_defs[name]:
+            problems += _object_changes(spec, new_defs[name], f"{name}.")
         elif _strip(spec) != _strip(new_defs[name]):
             problems.append(f"definition {name!r} changed")
+    return problems
+
+
+def _object_changes(old: dict[str, Any], new: dict[str, Any], prefix: str) -> list[str]:
+    problems: list[str] = []
+    old_props: dict[str, Any] = old.get("properties", {})
+    new_props: dict[str, Any] = new.get("properties", {})
+    for name, spec in old_props.items():
+        if name not in new_props:
+            problems.append(f"property {prefix + name!r} was removed")
+        elif _strip(spec) != _strip(new_props[name]):
+            problems.append(f"property {prefix + name!r} changed its type or constraints")
+    newly_required = set(new.get("required", [])) - set(old.get("required", []))
+    for name in sorted(newly_required):
+        problems.append(f"property {prefix + name!r} became required")
     for key in ("type", "additionalProperties"):
         if old.get(key) != new.get(key):
-            problems.append(f"{key} changed from {old.get(key)!r} to {new.get(key)!r}")
+            where = f" of {prefix[:-1]!r}" if prefix else ""
+            problems.append(f"{key}{where} changed from {old.get(key)!r} to {new.get(key)!r}")
     return problems
 
 
