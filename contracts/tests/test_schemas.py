@@ -138,6 +138,28 @@ SAMPLES: dict[type[Event], Event] = {
         order_id="o-1", session_id="s-1", venue_id="v-1", round_number=1
     ),
     od.OrderClosed: od.OrderClosed(order_id="o-1", session_id="s-1", venue_id="v-1"),
+    ts.JoinRefused: ts.JoinRefused(
+        venue_id="v-1",
+        spot_id="t-12",
+        session_id="s-1",
+        device_id="d-3",
+        reason=ts.JoinRefusal.WRONG_PIN,
+    ),
+    ts.PinRotated: ts.PinRotated(
+        venue_id="v-1", spot_id="t-12", session_id="s-1", pin="731204", reason="staff"
+    ),
+    pg.OnlinePaymentStarted: pg.OnlinePaymentStarted(
+        venue_id="v-1",
+        order_id="o-1",
+        session_id="s-1",
+        payment_id="pay-1",
+        amount=Money(amount_minor=2500, currency="EUR"),
+        provider="sandbox",
+        guest_id="g-1",
+    ),
+    pg.OnlinePaymentFailed: pg.OnlinePaymentFailed(
+        venue_id="v-1", order_id="o-1", session_id="s-1", payment_id="pay-1", reason="declined"
+    ),
     pg.DevicePaired: pg.DevicePaired(
         venue_id="v-1", device_id="pos-1", name="Bar till", credential_sha256="0" * 64
     ),

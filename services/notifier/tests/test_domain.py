@@ -33,6 +33,8 @@ REVIEWED = {
         "SessionOpened",
         "GuestJoined",
         "SessionClosed",
+        "JoinRefused",
+        "PinRotated",
         "SpotReleased",
     },
     "ordering": {
@@ -45,7 +47,12 @@ REVIEWED = {
         "SentToProduction",
         "OrderClosed",
     },
-    "pos-gateway": {"OrderValidated", "PaymentSettled"},
+    "pos-gateway": {
+        "OrderValidated",
+        "PaymentSettled",
+        "OnlinePaymentStarted",
+        "OnlinePaymentFailed",
+    },
 }
 
 

@@ -20,6 +20,37 @@ class MenuCategory(BaseModel):
     position: int = 0
 
 
+class OptionChoice(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    choice_id: str
+    name: LocalizedText
+    price_delta: Money = Field(description="added to the product's price (may be zero)")
+
+
+class OptionGroup(BaseModel):
+    """A choice the guest makes for a product (cooking, side, size…)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    group_id: str
+    name: LocalizedText
+    min_choices: int = Field(default=0, ge=0)
+    max_choices: int = Field(default=1, ge=1)
+    choices: list[OptionChoice]
+
+
+class ChosenOption(BaseModel):
+    """An option the guest chose, as it was priced then."""
+
+    model_config = ConfigDict(frozen=True)
+
+    group_id: str
+    choice_id: str
+    name: LocalizedText
+    price_delta: Money
+
+
 class MenuProduct(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -31,6 +62,7 @@ class MenuProduct(BaseModel):
     available: bool = True
     allergens: list[str] = Field(default_factory=list, description="EU allergen codes")
     photo_url: str | None = None
+    options: list[OptionGroup] = Field(default_factory=list)
 
 
 class MenuPublished(Event):
@@ -59,6 +91,9 @@ class CartItemAdded(Event):
     unit_price: Money
     product_name: LocalizedText | None = Field(default=None, description="name on the menu")
     note: str | None = Field(default=None, description="the guest's note for the kitchen")
+    options: list[ChosenOption] = Field(
+        default_factory=list, description="chosen options; unit_price includes their deltas"
+    )
 
 
 class CartItemChanged(Event):
@@ -94,6 +129,7 @@ class OrderLine(BaseModel):
     unit_price: Money
     note: str | None = None
     guest_id: str = Field(description="who added it to the cart")
+    options: list[ChosenOption] = Field(default_factory=list)
 
 
 class OrderPlaced(Event):

@@ -56,3 +56,35 @@ class PaymentSettled(Event):
     payment_card_token: str | None = Field(
         default=None, description="provider token of the card, never a card number"
     )
+    payment_id: str | None = Field(default=None, description="the online payment it settles")
+    paid_by_guest: str | None = Field(
+        default=None, description="the guest who paid from the phone (online, room charge)"
+    )
+
+
+class OnlinePaymentStarted(Event):
+    """A guest started paying from the phone: the provider's hosted page awaits them.
+    Stream: the order at the POS."""
+
+    service: ClassVar[str] = "pos-gateway"
+
+    venue_id: str
+    order_id: str
+    session_id: str
+    payment_id: str
+    amount: Money
+    provider: str
+    guest_id: str
+
+
+class OnlinePaymentFailed(Event):
+    """The provider reported that an online payment failed or was abandoned.
+    Stream: the order at the POS."""
+
+    service: ClassVar[str] = "pos-gateway"
+
+    venue_id: str
+    order_id: str
+    session_id: str
+    payment_id: str
+    reason: str

@@ -98,6 +98,41 @@ class GuestJoined(Event):
     device_id: str
 
 
+class JoinRefusal(StrEnum):
+    """Why a phone could not join a spot's session."""
+
+    PIN_REQUIRED = "pin_required"
+    WRONG_PIN = "wrong_pin"
+    LOCKED_OUT = "locked_out"
+    PREVIOUS_BILL_OPEN = "previous_bill_open"
+
+
+class JoinRefused(Event):
+    """A phone was refused a seat in the spot's session (it may still read the menu).
+    Stream: the spot."""
+
+    service: ClassVar[str] = "table-session"
+
+    venue_id: str
+    spot_id: str
+    session_id: str | None = Field(default=None, description="the session it tried to join")
+    device_id: str
+    reason: JoinRefusal
+
+
+class PinRotated(Event):
+    """The session's PIN changed (too many wrong tries, or staff asked); staff are alerted.
+    Stream: the spot."""
+
+    service: ClassVar[str] = "table-session"
+
+    venue_id: str
+    spot_id: str
+    session_id: str
+    pin: str = Field(pattern=r"^[0-9]{6}$")
+    reason: str = Field(description="e.g. 'too_many_wrong_pins' or 'staff'")
+
+
 class SessionClosed(Event):
     """The session ended (its bill was settled). Stream: the spot."""
 
