@@ -23,7 +23,8 @@ deps:  ## install what is missing: uv, PostgreSQL, the Kafka jars, the Python pa
 run: deps  ## start Kafka, PostgreSQL and every service on this machine (Ctrl-C stops all)
 	$(UV) run convive run
 
-test: deps check  ## the checks, then every test against real Kafka and PostgreSQL
+test: deps check  ## the checks, then every test against real Kafka, PostgreSQL and Chromium
+	@bash deploy/local/install-deps.sh --browser
 	$(UV) run pytest $(PYTEST_ARGS)
 
 check: lint typecheck imports deptry schemas  ## the guard rails, without the tests
@@ -43,7 +44,7 @@ imports:  ## no service imports another service (import-linter)
 	$(UV) run lint-imports
 
 deptry:  ## every workspace member declares what it imports
-	@for member in contracts libs/runtime cli services/*; do \
+	@for member in contracts libs/runtime libs/doubles cli services/*; do \
 		(cd $$member && $(UV) run --project $(CURDIR) deptry src --known-first-party convive --per-rule-ignores DEP002=convive-contracts\|convive-runtime) || exit 1; \
 	done
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make run` and the tests need on one machine: uv, the PostgreSQL server (Debian
 # packages) and the Apache Kafka jars (Maven, into ${CONVIVE_CACHE:-<repo>/.cache}/kafka-libs).
-# Idempotent: quiet and fast when everything is already there. Chromium is not installed (yet).
+# With --browser, also Chromium (for the browser tests). Idempotent: quiet and fast when
+# everything is already there.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -69,6 +70,16 @@ install_kafka_jars() {
   ) 9>"$cache/kafka-libs.lock"
 }
 
+install_chromium() {
+  # For the browser tests only (`make test`): the distribution's Chromium, driven by
+  # Playwright through executable_path; never a browser downloaded by a test tool.
+  command -v chromium >/dev/null 2>&1 && return 0
+  log "installing Chromium from apt (browser tests)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+}
+
 install_uv
 install_postgres
 install_kafka_jars
+if [ "${1:-}" = "--browser" ]; then install_chromium; fi
