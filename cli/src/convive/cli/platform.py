@@ -66,6 +66,11 @@ class Platform:
     ) -> None:
         self.services = {s.name: s for s in services}
         self.env = dict(env)
+        # The gateway reaches every other service by its URL (it is their same-origin front).
+        for service in self.services.values():
+            if service.name != "gateway":
+                key = f"CONVIVE_GATEWAY_{service.name.replace('-', '_').upper()}_URL"
+                self.env.setdefault(key, service.url)
         self.host = host
         self.log_dir = log_dir
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
