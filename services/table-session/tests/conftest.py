@@ -13,16 +13,23 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import uvicorn
+from aiokafka import AIOKafkaProducer
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from convive.contracts import EventEnvelope
-from convive.runtime import db
+from convive.contracts import Event, EventEnvelope, Money, events_topic
+from convive.contracts.base import LocalizedText
+from convive.contracts.ordering import OrderLine, OrderPlaced
+from convive.contracts.pos_gateway import PaymentMethod, PaymentSettled
+from convive.runtime import db, kafka
 from convive.runtime.eventstore import EventStore, events
+from convive.runtime.testkit import eventually
 from convive.table_session.app import create_app
 from convive.table_session.settings import Settings
 
 VenueSetup = Callable[..., Awaitable[dict[str, Any]]]
+Publish = Callable[[Event, str], Awaitable[EventEnvelope]]
+SessionStep = Callable[[Any, str], Awaitable[EventEnvelope]]
 
 
 @pytest.fixture
@@ -125,3 +132,92 @@ def setup_venue() -> VenueSetup:
     """`await setup_venue(http, "venue-1", "Table 1", "Table 2", mode="order")`: a profit centre
     and its spots, created over HTTP; returns their answers."""
     return _setup_venue
+
+
+@pytest.fixture
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    p = kafka.make_producer(kafka_bootstrap, "table-session-tests")
+    await p.start()
+    yield p
+    await p.stop()
+
+
+@pytest.fixture
+def publish(producer: AIOKafkaProducer, namespace: str) -> Publish:
+    """`await publish(event, subject)`: another service's event on its topic in the test's
+    namespace, as that service's relay would send it."""
+
+    async def send(event: Event, subject: str) -> EventEnvelope:
+        envelope = EventEnvelope.wrap(event, subject=subject)
+        await producer.send_and_wait(
+            events_topic(event.service, namespace),
+            value=envelope.body(),
+            key=envelope.key(),
+            headers=envelope.headers(),
+        )
+        return envelope
+
+    return send
+
+
+@pytest.fixture
+def confirm_order(publish: Publish) -> SessionStep:
+    """`await confirm_order(http, session_id)`: ordering's OrderPlaced for the session, and
+    wait until table-session knows the session has a confirmed order."""
+
+    async def confirm(http: Any, session_id: str) -> EventEnvelope:
+        session = (await http.get(f"/sessions/{session_id}")).json()
+        price = Money(amount_minor=1200, currency="EUR")
+        line = OrderLine(
+            line_id="line-1",
+            product_id="burger",
+            name=LocalizedText(fr="Burger", en="Burger"),
+            quantity=1,
+            unit_price=price,
+            guest_id=session["host_guest_id"],
+        )
+        placed = OrderPlaced(
+            order_id=f"order-{session_id}",
+            session_id=session_id,
+            venue_id=session["venue_id"],
+            spot_id=session["spot_id"],
+            placed_by=session["host_guest_id"],
+            round_number=1,
+            lines=[line],
+            round_total=price,
+            order_total=price,
+        )
+        envelope = await publish(placed, session_id)
+
+        async def known() -> bool:
+            return bool((await http.get(f"/sessions/{session_id}")).json()["order_confirmed"])
+
+        await eventually(known, within=20)
+        return envelope
+
+    return confirm
+
+
+@pytest.fixture
+def settle(publish: Publish) -> SessionStep:
+    """`await settle(http, session_id)`: pos-gateway's PaymentSettled for the session, and wait
+    until table-session closed it."""
+
+    async def pay(http: Any, session_id: str) -> EventEnvelope:
+        session = (await http.get(f"/sessions/{session_id}")).json()
+        payment = PaymentSettled(
+            venue_id=session["venue_id"],
+            order_id=f"order-{session_id}",
+            session_id=session_id,
+            amount=Money(amount_minor=1200, currency="EUR"),
+            method=PaymentMethod.CARD,
+        )
+        envelope = await publish(payment, f"pos-order-{session_id}")
+
+        async def closed() -> bool:
+            return (await http.get(f"/sessions/{session_id}")).json()["status"] == "closed"
+
+        await eventually(closed, within=20)
+        return envelope
+
+    return pay

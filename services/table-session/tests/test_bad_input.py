@@ -37,6 +37,13 @@ async def test_refusals_name_the_problem_and_append_nothing(
     await refused("POST", "/scan", 400, "device_id", json={"token": token})
     await refused("POST", "/scan", 400, "device_id", json={"token": token, "device_id": "  "})
     await refused("POST", "/scan", 400, "token", json={"token": "", "device_id": "phone"})
+    for pin in ("12345", "1234567", "12a456", ""):
+        await refused(
+            "POST", "/scan", 400, "pin", json={"token": token, "device_id": "phone", "pin": pin}
+        )
+    await refused("POST", "/sessions/session-nope/pin/rotate", 404, "session_id")
+    await refused("POST", "/spots/spot-nope/token/rotate", 404, "spot_id")
+    await refused("GET", "/venues/nobody/qr-sheet.pdf", 404, "venue_id")
 
     missing_pc = await refused(
         "POST",

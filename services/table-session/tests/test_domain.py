@@ -173,8 +173,10 @@ def test_an_unknown_token_opens_nothing(history: list[Event], token: str) -> Non
 def test_a_rotated_token_stops_working() -> None:
     rotated = QrTokenIssued(venue_id=VENUE, spot_id=SPOT, token="tok-new")
     state = spot(*CREATED, rotated)
-    with pytest.raises(NotFound):
+    with pytest.raises(domain.Gone) as gone:
         domain.decide_scan(state, scan("phone-a"))
+    assert gone.value.status == 410
+    assert gone.value.message == "this code is no longer valid"
     assert domain.decide_scan(state, scan("phone-a", token="tok-new"))[1].event_type == (
         "SessionOpened"
     )

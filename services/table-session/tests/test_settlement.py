@@ -5,7 +5,6 @@ repeated settlements change nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,19 +13,10 @@ from aiokafka import AIOKafkaProducer
 
 from convive.contracts import EventEnvelope, Money, events_topic
 from convive.contracts.pos_gateway import PaymentMethod, PaymentSettled
-from convive.runtime import kafka
 from convive.runtime.eventstore import processed_events
 from convive.runtime.testkit import eventually, read_topic
 
 pytestmark = pytest.mark.infra
-
-
-@pytest.fixture
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    p = kafka.make_producer(kafka_bootstrap, "table-session-tests")
-    await p.start()
-    yield p
-    await p.stop()
 
 
 def settled(session_id: str, order_id: str = "order-1") -> EventEnvelope:

@@ -1,9 +1,11 @@
-"""The table-session HTTP API: profit centres, spots and their QR codes, scans, sessions.
+"""The table-session HTTP API: profit centres, spots and their QR codes (one image, or a venue's
+printable sheet; token rotation), scans (with the PIN rules), sessions and their PINs.
 Commands answer with what happened (the new state and the event ids); queries read the
 read models, which are current when a command's answer returns."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from typing import Annotated, Any
 
@@ -11,13 +13,15 @@ import segno
 from litestar import Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_403_FORBIDDEN
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts.table_session import JourneyMode, SpotKind
+from convive.runtime.errors import NotFound
 from convive.runtime.eventstore import EventStore
 from convive.table_session import commands, domain, queries
+from convive.table_session import qr_sheet as qr_sheet_pdf
 from convive.table_session.settings import Settings
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"
@@ -47,6 +51,11 @@ class SpotBody(Body):
 class ScanBody(Body):
     token: str = Field(min_length=1, max_length=200, description="from the guest URL /t/<token>")
     device_id: str = Field(min_length=1, max_length=200, description="the phone's pseudonymous id")
+    pin: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="the session's PIN, needed to join once an order was confirmed",
+    )
 
 
 @post("/venues/{venue_id:str}/profit-centres", summary="Set up or change a profit centre")
@@ -137,24 +146,112 @@ async def spot_qr_svg(
     )
 
 
-@post("/scan", summary="A phone scanned a spot's QR code: open, join or recall its session")
+WRONG_PIN = "wrong PIN"
+LOCKED_OUT = "too many wrong PINs from this phone: ask the staff"
+
+
+@post("/scan", summary="A phone scanned a spot's QR code: open, join, recall, or read the menu")
 async def scan(data: JSONBody[ScanBody], store: NamedDependency[EventStore]) -> Response[Any]:
-    outcome = await commands.scan(store, data.token, data.device_id)
-    spot, guest, session = outcome.spot, outcome.guest, outcome.session
+    """201 when the scan opened a session (role host, with its PIN); 200 when the phone is
+    seated (role guest, or host on a recall) or may only read the menu (role viewer, with a
+    `reason`); 403 on a wrong PIN (`tries_left`) or for a phone locked out of the session."""
+    outcome = await commands.scan(store, data.token, data.device_id, data.pin)
+    spot, verdict = outcome.spot, outcome.verdict
     body: dict[str, Any] = {
-        "session_id": session.session_id,
-        "guest_id": guest.guest_id,
-        "role": guest.role,
         "spot_id": spot.spot_id,
         "spot_name": spot.name,
+        "spot_kind": spot.kind.value,
         "venue_id": spot.venue_id,
         "profit_centre_id": spot.profit_centre_id,
         "mode": outcome.mode.value,
+    }
+    guest, session = outcome.guest, outcome.session
+    if guest is not None and session is not None:
+        body |= {
+            "role": guest.role,
+            "seated": True,
+            "reason": None,
+            "session_id": session.session_id,
+            "guest_id": guest.guest_id,
+        }
+        if guest.role == domain.HOST:
+            body["pin"] = session.pin
+        body["event_ids"] = outcome.event_ids
+        opened = verdict.seat == domain.Seat.OPENED
+        return Response(body, status_code=HTTP_201_CREATED if opened else HTTP_200_OK)
+    body |= {
+        "role": "viewer",
+        "seated": False,
+        "reason": verdict.reason.value if verdict.reason else None,
+        "session_id": None,
+        "guest_id": None,
+    }
+    if verdict.tries_left is not None:
+        body["tries_left"] = verdict.tries_left
+    body["event_ids"] = outcome.event_ids
+    if verdict.seat == domain.Seat.WRONG_PIN:
+        refusal = {"status": HTTP_403_FORBIDDEN, "error": WRONG_PIN, "field": "pin"}
+        body["reason"] = "wrong_pin"
+        return Response(refusal | body, status_code=HTTP_403_FORBIDDEN)
+    if verdict.seat == domain.Seat.LOCKED_OUT:
+        refusal = {"status": HTTP_403_FORBIDDEN, "error": LOCKED_OUT, "field": "pin"}
+        return Response(refusal | body, status_code=HTTP_403_FORBIDDEN)
+    return Response(body, status_code=HTTP_200_OK)
+
+
+@post(
+    "/spots/{spot_id:str}/token/rotate",
+    summary="Give a spot a new QR token; the old QR code stops working",
+    status_code=HTTP_200_OK,
+)
+async def rotate_token(
+    spot_id: SpotId, store: NamedDependency[EventStore], settings: NamedDependency[Settings]
+) -> dict[str, Any]:
+    token, outcome = await commands.rotate_token(store, spot_id)
+    return {
+        "spot_id": spot_id,
+        "token": token,
+        "guest_url": settings.guest_url(token),
         "event_ids": outcome.event_ids,
     }
-    if guest.role == domain.HOST:
-        body["pin"] = session.pin
-    return Response(body, status_code=HTTP_201_CREATED if outcome.opened else HTTP_200_OK)
+
+
+@post(
+    "/sessions/{session_id:str}/pin/rotate",
+    summary="Give an open session a new PIN (staff)",
+    status_code=HTTP_200_OK,
+)
+async def rotate_pin(session_id: SessionId, store: NamedDependency[EventStore]) -> dict[str, Any]:
+    pin, outcome = await commands.rotate_pin(store, session_id, reason="staff")
+    return {
+        "session_id": session_id,
+        "pin": pin,
+        "reason": "staff",
+        "event_ids": outcome.event_ids,
+    }
+
+
+@get("/venues/{venue_id:str}/qr-sheet.pdf", summary="The venue's QR codes, one printable PDF")
+async def qr_sheet(
+    venue_id: VenueId, engine: NamedDependency[AsyncEngine], settings: NamedDependency[Settings]
+) -> Response[bytes]:
+    cards = [
+        qr_sheet_pdf.Card(row.name, settings.guest_url(row.token))
+        for row in await queries.venue_spots(engine, venue_id)
+        if row.token
+    ]
+    if not cards:
+        raise NotFound(f"venue {venue_id!r} has no spots", field="venue_id")
+    # Drawing a large venue's sheet takes a while: keep the event loop free meanwhile.
+    pdf = await asyncio.to_thread(qr_sheet_pdf.render, venue_id, cards)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "content-disposition": f'inline; filename="qr-codes-{venue_id}.pdf"',
+            "cache-control": "no-cache",
+        },
+    )
 
 
 @get("/sessions/{session_id:str}", summary="A session: its spot, status, guests and PIN")
@@ -170,6 +267,9 @@ ROUTES = [
     list_spots,
     spot_qr_png,
     spot_qr_svg,
+    qr_sheet,
+    rotate_token,
     scan,
+    rotate_pin,
     get_session,
 ]

@@ -8,12 +8,13 @@ import secrets
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convive.contracts import Event, EventEnvelope
-from convive.contracts.table_session import JourneyMode, SessionOpened, SpotKind
+from convive.contracts.table_session import JourneyMode, SpotKind
 from convive.runtime.errors import NotFound
 from convive.runtime.eventstore import (
     AppendResult,
@@ -22,7 +23,14 @@ from convive.runtime.eventstore import (
     new_stream_id,
 )
 from convive.table_session import domain
-from convive.table_session.projections import profit_centres, project, sessions, spots
+from convive.table_session.projections import (
+    confirmed_orders,
+    profit_centres,
+    project,
+    retired_tokens,
+    sessions,
+    spots,
+)
 
 ATTEMPTS = 10
 """Every lost race means another writer won, so N phones scanning one free spot at once need
@@ -34,8 +42,12 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def new_pin() -> str:
-    return f"{secrets.randbelow(1_000_000):06d}"
+def new_pin(other_than: str | None = None) -> str:
+    """Six random digits; a replacement PIN is never the PIN it replaces."""
+    while True:
+        pin = f"{secrets.randbelow(1_000_000):06d}"
+        if pin != other_than:
+            return pin
 
 
 def new_guest_id() -> str:
@@ -145,54 +157,139 @@ async def create_spot(
 
 @dataclass(frozen=True)
 class ScanOutcome:
+    """A scan's verdict, the spot after it, and the phone's guest when it has a seat."""
+
+    verdict: domain.ScanVerdict
     spot: domain.Spot
-    guest: domain.Guest
-    session: domain.Session
-    opened: bool
     mode: JourneyMode
     event_ids: list[str]
+    device_id: str
+
+    @property
+    def session(self) -> domain.Session | None:
+        return self.spot.session if self.guest is not None else None
+
+    @property
+    def guest(self) -> domain.Guest | None:
+        if self.verdict.seat not in domain.SEATED or self.spot.session is None:
+            return None
+        return self.spot.session.guest_on(self.device_id)
 
 
-async def scan(store: EventStore, token: str, device_id: str) -> ScanOutcome:
-    """The spot behind the token decides: open a session, add a guest, or recognise the phone.
-    The decision is on the spot's stream, so concurrent scans of a free spot open one session."""
+async def _spot_of_token(conn: AsyncConnection, token: str) -> str:
+    spot_id = await conn.scalar(sa.select(spots.c.spot_id).where(spots.c.token == token))
+    if spot_id is not None:
+        return str(spot_id)
+    if await conn.scalar(
+        sa.select(retired_tokens.c.spot_id).where(retired_tokens.c.token == token)
+    ):
+        raise domain.Gone(domain.RETIRED_TOKEN, field="token")
+    raise NotFound(domain.UNKNOWN_TOKEN, field="token")
+
+
+async def scan(
+    store: EventStore, token: str, device_id: str, pin: str | None = None
+) -> ScanOutcome:
+    """The spot behind the token decides: open a session, seat a guest, recognise the phone, or
+    let it read the menu only. The decision is on the spot's stream, so concurrent scans of a
+    free spot open one session and concurrent wrong PINs are all counted. What it needs from
+    elsewhere is read just before: the profit centre's mode, and whether the spot's session
+    has a confirmed order (a confirmation projected a moment later is not seen: that phone
+    still joins freely)."""
     async with store.engine.connect() as conn:
-        spot_id = await conn.scalar(sa.select(spots.c.spot_id).where(spots.c.token == token))
-    if spot_id is None:
-        raise NotFound(domain.UNKNOWN_TOKEN, field="token")
+        spot_id = await _spot_of_token(conn, token)
+        row = (
+            await conn.execute(
+                sa.select(profit_centres.c.mode, spots.c.session_id)
+                .select_from(
+                    spots.join(
+                        profit_centres,
+                        profit_centres.c.profit_centre_id == spots.c.profit_centre_id,
+                    )
+                )
+                .where(spots.c.spot_id == spot_id)
+            )
+        ).first()
+        if row is None:  # a spot is only ever created in a known profit centre
+            raise LookupError(f"the profit centre of spot {spot_id!r} is not in the read model")
+        confirmed: frozenset[str] = frozenset()
+        if row.session_id is not None:
+            has_order = await conn.scalar(
+                sa.select(confirmed_orders.c.session_id).where(
+                    confirmed_orders.c.session_id == row.session_id
+                )
+            )
+            confirmed = frozenset({row.session_id} if has_order else ())
+    mode = JourneyMode(row.mode)
+    verdicts: list[domain.ScanVerdict] = []
 
     def decide(history: list[EventEnvelope]) -> list[Event]:
+        state = domain.spot_from(history)
         command = domain.ScanSpot(
             token=token,
             device_id=device_id,
             new_session_id=new_stream_id("session"),
             new_guest_id=new_guest_id(),
-            new_pin=new_pin(),
+            new_pin=new_pin(other_than=_current_pin(state)),
+            pin=pin,
+            mode=mode,
+            sessions_with_order=confirmed,
+            now=datetime.now(UTC),
         )
-        return domain.decide_scan(domain.spot_from(history), command)
+        verdict = domain.judge_scan(state, command)
+        verdicts[:] = [verdict]
+        return list(verdict.events)
 
     outcome = await _decide(store, spot_id, decide)
     spot = domain.spot_from([*outcome.history, *outcome.appended])
     assert spot is not None
-    assert spot.session is not None
-    guest = spot.session.guest_on(device_id)
-    assert guest is not None
-    async with store.engine.connect() as conn:
-        mode = await conn.scalar(
-            sa.select(profit_centres.c.mode).where(
-                profit_centres.c.profit_centre_id == spot.profit_centre_id
-            )
-        )
-    if mode is None:  # a spot is only ever created in a known profit centre
-        raise LookupError(f"profit centre {spot.profit_centre_id!r} is not in the read model")
     return ScanOutcome(
+        verdict=verdicts[0],
         spot=spot,
-        guest=guest,
-        session=spot.session,
-        opened=any(isinstance(e, SessionOpened) for e in outcome.events()),
-        mode=JourneyMode(mode),
+        mode=mode,
         event_ids=outcome.event_ids,
+        device_id=device_id,
     )
+
+
+def _current_pin(state: domain.Spot | None) -> str | None:
+    return state.session.pin if state is not None and state.session is not None else None
+
+
+# ============================================================================================
+# Operators: a spot's QR token, a session's PIN
+# ============================================================================================
+
+
+async def rotate_token(store: EventStore, spot_id: str) -> tuple[str, Outcome]:
+    """Give the spot a new QR token; the old one answers "no longer valid" from now on."""
+    token = new_token()
+    command = domain.RotateToken(spot_id=spot_id, new_token=token)
+
+    def decide(history: list[EventEnvelope]) -> list[Event]:
+        return domain.decide_rotate_token(domain.spot_from(history), command)
+
+    return token, await _decide(store, spot_id, decide)
+
+
+async def rotate_pin(store: EventStore, session_id: str, reason: str) -> tuple[str, Outcome]:
+    """Give the session a new PIN (staff asked)."""
+    async with store.engine.connect() as conn:
+        spot_id = await conn.scalar(
+            sa.select(sessions.c.spot_id).where(sessions.c.session_id == session_id)
+        )
+    if spot_id is None:
+        raise NotFound(f"unknown session {session_id!r}", field="session_id")
+    pins: list[str] = []
+
+    def decide(history: list[EventEnvelope]) -> list[Event]:
+        state = domain.spot_from(history)
+        pins[:] = [new_pin(other_than=_current_pin(state))]
+        command = domain.RotatePin(session_id=session_id, new_pin=pins[0], reason=reason)
+        return domain.decide_rotate_pin(state, command)
+
+    outcome = await _decide(store, spot_id, decide)
+    return pins[0], outcome
 
 
 # ============================================================================================

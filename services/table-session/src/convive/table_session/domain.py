@@ -1,16 +1,24 @@
 """The table-session domain, with no I/O: profit centres and spots as frozen states folded from
-their streams (`evolve`), and the decisions (`decide_*`) that turn a command into new events or
-refuse it with a domain error naming the field at fault."""
+their streams (`evolve`), and the decisions (`decide_*`, `judge_scan`) that turn a command into
+new events or refuse it with a domain error naming the field at fault. Everything about a spot,
+its sessions, PINs and wrong tries is decided on the spot's stream, so other tables are never
+affected."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+import hmac
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from convive.contracts import Event, EventEnvelope
 from convive.contracts.table_session import (
     GuestJoined,
+    JoinRefusal,
+    JoinRefused,
     JourneyMode,
+    PinRotated,
     ProfitCentreConfigured,
     QrTokenIssued,
     SessionClosed,
@@ -20,9 +28,11 @@ from convive.contracts.table_session import (
     SpotReleased,
     TableScanned,
 )
-from convive.runtime.errors import Conflict, NotFound
+from convive.runtime.errors import Conflict, DomainError, NotFound
 
 UNKNOWN_TOKEN = "unknown or expired QR code"  # noqa: S105 (a message, not a secret)
+RETIRED_TOKEN = "this code is no longer valid"  # noqa: S105 (a message, not a secret)
+TOO_MANY_WRONG_PINS = "too_many_wrong_pins"
 HOST = "host"
 GUEST = "guest"
 
@@ -84,6 +94,14 @@ def decide_configure_profit_centre(
 # Spots and their sessions
 # ============================================================================================
 
+DEVICE_TRIES = 5
+"""Wrong PINs a phone may give in one session before it is locked out of that session."""
+PIN_TRIES = 10
+"""Wrong PINs, from all phones together, after which the session's PIN is replaced."""
+REFUSAL_RECORD_INTERVAL = timedelta(minutes=1)
+"""A phone that keeps scanning without the PIN (or while locked out) gets one JoinRefused of
+each kind recorded per interval: the refusal is worth telling staff, a flood is not."""
+
 
 @dataclass(frozen=True)
 class Guest:
@@ -99,9 +117,18 @@ class Session:
     pin: str
     guests: tuple[Guest, ...] = ()
     closed: bool = False
+    wrong_tries: Mapping[str, int] = field(default_factory=dict)
+    """Wrong PINs given in this session, by phone (never reset: a lock-out lasts the session)."""
+    wrong_on_pin: int = 0
+    """Wrong PINs given since the current PIN was set (all phones)."""
+    refusals_recorded: Mapping[tuple[str, JoinRefusal], datetime] = field(default_factory=dict)
+    """When a refusal of this kind was last recorded for this phone (for the rate limit)."""
 
     def guest_on(self, device_id: str) -> Guest | None:
         return next((g for g in self.guests if g.device_id == device_id), None)
+
+    def tries_left(self, device_id: str) -> int:
+        return max(0, DEVICE_TRIES - self.wrong_tries.get(device_id, 0))
 
 
 @dataclass(frozen=True)
@@ -112,6 +139,7 @@ class Spot:
     name: str
     kind: SpotKind
     token: str | None = None
+    retired_tokens: frozenset[str] = frozenset()
     session: Session | None = None
     last_scanning_device: str | None = None
     """SessionOpened names the host guest but not its phone: the TableScanned appended just
@@ -135,14 +163,20 @@ class CreateSpot:
 @dataclass(frozen=True)
 class ScanSpot:
     """A phone scanned a token that leads to this spot. The fresh ids and PIN are drawn by the
-    caller (randomness is I/O); the decision uses them only if it opens a session or adds a
-    guest."""
+    caller (randomness is I/O); the decision uses them only if it opens a session, adds a guest
+    or replaces the PIN. What the decision needs from outside the spot's stream comes with the
+    command: the profit centre's mode and which sessions have a confirmed order (ordering's
+    `OrderPlaced`, as projected here)."""
 
     token: str
     device_id: str
     new_session_id: str
     new_guest_id: str
     new_pin: str
+    pin: str | None = None
+    mode: JourneyMode = JourneyMode.ORDER
+    sessions_with_order: frozenset[str] = frozenset()
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -151,7 +185,30 @@ class CloseSession:
     reason: str
 
 
-def evolve_spot(state: Spot | None, event: Event) -> Spot | None:
+@dataclass(frozen=True)
+class RotateToken:
+    spot_id: str
+    new_token: str
+
+
+@dataclass(frozen=True)
+class RotatePin:
+    session_id: str
+    new_pin: str
+    reason: str = "staff"
+
+
+class Gone(DomainError):
+    """What was asked for existed and was withdrawn (a replaced QR token)."""
+
+    status = 410
+
+
+# --- evolve ----------------------------------------------------------------------------------
+
+
+def evolve_spot(state: Spot | None, event: Event, time: datetime | None = None) -> Spot | None:
+    """The spot after `event`; `time` is when it was recorded (refusals are rate-limited)."""
     if isinstance(event, SpotCreated):
         return Spot(
             spot_id=event.spot_id,
@@ -163,23 +220,44 @@ def evolve_spot(state: Spot | None, event: Event) -> Spot | None:
     if state is None:
         return None
     if isinstance(event, QrTokenIssued):
-        return replace(state, token=event.token)
+        retired = state.retired_tokens | ({state.token} if state.token else set())
+        return replace(state, token=event.token, retired_tokens=retired - {event.token})
     if isinstance(event, TableScanned):
         return replace(state, last_scanning_device=event.device_id)
     if isinstance(event, SessionOpened):
         host = Guest(event.host_guest_id, state.last_scanning_device or "", HOST)
         session = Session(event.session_id, event.host_guest_id, event.pin, (host,))
         return replace(state, session=session)
-    if isinstance(event, GuestJoined) and _is_current(state, event.session_id):
-        assert state.session is not None
+    if not (event_session := getattr(event, "session_id", None)) or not _is_current(
+        state, event_session
+    ):
+        return state
+    session = state.session
+    assert session is not None
+    if isinstance(event, GuestJoined):
         guest = Guest(event.guest_id, event.device_id, GUEST)
-        return replace(state, session=replace(state.session, guests=(*state.session.guests, guest)))
-    if isinstance(event, SessionClosed) and _is_current(state, event.session_id):
-        assert state.session is not None
-        return replace(state, session=replace(state.session, closed=True))
-    if isinstance(event, SpotReleased) and _is_current(state, event.session_id):
+        return replace(state, session=replace(session, guests=(*session.guests, guest)))
+    if isinstance(event, JoinRefused):
+        return replace(state, session=_refused(session, event, time))
+    if isinstance(event, PinRotated):
+        return replace(state, session=replace(session, pin=event.pin, wrong_on_pin=0))
+    if isinstance(event, SessionClosed):
+        return replace(state, session=replace(session, closed=True))
+    if isinstance(event, SpotReleased):
         return replace(state, session=None)
     return state
+
+
+def _refused(session: Session, event: JoinRefused, time: datetime | None) -> Session:
+    if event.reason == JoinRefusal.WRONG_PIN:
+        tries = dict(session.wrong_tries)
+        tries[event.device_id] = tries.get(event.device_id, 0) + 1
+        return replace(session, wrong_tries=tries, wrong_on_pin=session.wrong_on_pin + 1)
+    if time is None:
+        return session
+    recorded = dict(session.refusals_recorded)
+    recorded[(event.device_id, event.reason)] = time
+    return replace(session, refusals_recorded=recorded)
 
 
 def _is_current(state: Spot, session_id: str) -> bool:
@@ -190,8 +268,10 @@ def spot_from(history: Iterable[EventEnvelope | Event]) -> Spot | None:
     """The spot as its stream tells it (None when the stream is empty)."""
     state: Spot | None = None
     for item in history:
-        event = item.event() if isinstance(item, EventEnvelope) else item
-        state = evolve_spot(state, event)
+        if isinstance(item, EventEnvelope):
+            state = evolve_spot(state, item.event(), item.time)
+        else:
+            state = evolve_spot(state, item)
     return state
 
 
@@ -201,6 +281,9 @@ def profit_centre_from(history: Iterable[EventEnvelope | Event]) -> ProfitCentre
         event = item.event() if isinstance(item, EventEnvelope) else item
         state = evolve_profit_centre(state, event)
     return state
+
+
+# --- decide ----------------------------------------------------------------------------------
 
 
 def decide_create_spot(
@@ -226,41 +309,149 @@ def decide_create_spot(
     ]
 
 
-def decide_scan(state: Spot | None, command: ScanSpot) -> list[Event]:
-    """Every scan is recorded; a free spot gets a session with the scanner as host, an open
-    session gets a new guest, and a phone already in the session stays the guest it was."""
+class Seat(StrEnum):
+    """What a scan gave the phone."""
+
+    OPENED = "opened"
+    """A new session, with the phone as its host."""
+    JOINED = "joined"
+    """A new guest of the open session."""
+    RECALLED = "recalled"
+    """The phone was already a guest of the open session: the same guest again."""
+    VIEWER = "viewer"
+    """No seat: the phone may read the menu (`reason` says why)."""
+    WRONG_PIN = "wrong_pin"
+    """No seat: the PIN given is not the session's."""
+    LOCKED_OUT = "locked_out"
+    """No seat: this phone gave too many wrong PINs in this session."""
+
+
+SEATED = frozenset({Seat.OPENED, Seat.JOINED, Seat.RECALLED})
+
+
+class ViewerReason(StrEnum):
+    MENU_ONLY = "menu_only"
+    NOTHING_TO_PAY = "nothing_to_pay"
+    PIN_REQUIRED = "pin_required"
+    LOCKED_OUT = "locked_out"
+
+
+@dataclass(frozen=True)
+class ScanVerdict:
+    """A scan's outcome and the events that record it (a refusal records events too)."""
+
+    seat: Seat
+    events: tuple[Event, ...]
+    reason: ViewerReason | None = None
+    tries_left: int | None = None
+
+
+def judge_scan(state: Spot | None, command: ScanSpot) -> ScanVerdict:
+    """Every rule of a scan, on the spot's stream:
+
+    - a replaced token is gone (410), an unknown one not found (404);
+    - `menu` mode: the phone reads the menu, nothing is opened;
+    - a phone already a guest of the open session is that guest again (recall);
+    - `pay` mode: the phone joins the open session to pay, or there is nothing to pay;
+    - a free spot: a new session, the phone is its host;
+    - an open session with no confirmed order: the phone joins;
+    - an open session with a confirmed order: the phone must give the session's PIN; wrong
+      PINs are counted per phone (lock-out after `DEVICE_TRIES`) and per PIN (replaced after
+      `PIN_TRIES`); refusals are recorded, repeated ones at most once a minute per phone.
+    """
     if state is None or state.token is None or state.token != command.token:
+        if state is not None and command.token in state.retired_tokens:
+            raise Gone(RETIRED_TOKEN, field="token")
         raise NotFound(UNKNOWN_TOKEN, field="token")
     scanned = TableScanned(
         venue_id=state.venue_id, spot_id=state.spot_id, device_id=command.device_id
     )
     session = state.session
-    if session is None:
-        return [
-            scanned,
-            SessionOpened(
-                venue_id=state.venue_id,
-                profit_centre_id=state.profit_centre_id,
-                spot_id=state.spot_id,
-                session_id=command.new_session_id,
-                host_guest_id=command.new_guest_id,
-                pin=command.new_pin,
-            ),
-        ]
-    if session.closed:
+    if command.mode == JourneyMode.MENU:
+        return ScanVerdict(Seat.VIEWER, (scanned,), ViewerReason.MENU_ONLY)
+    if session is not None and session.closed:
         raise Conflict(f"spot {state.name!r} is not released yet; ask the staff", field="token")
-    if session.guest_on(command.device_id) is not None:
-        return [scanned]
-    return [
-        scanned,
-        GuestJoined(
+    if session is not None and session.guest_on(command.device_id) is not None:
+        return ScanVerdict(Seat.RECALLED, (scanned,))
+    if command.mode == JourneyMode.PAY and session is None:
+        return ScanVerdict(Seat.VIEWER, (scanned,), ViewerReason.NOTHING_TO_PAY)
+    if session is None:
+        opened = SessionOpened(
+            venue_id=state.venue_id,
+            profit_centre_id=state.profit_centre_id,
+            spot_id=state.spot_id,
+            session_id=command.new_session_id,
+            host_guest_id=command.new_guest_id,
+            pin=command.new_pin,
+        )
+        return ScanVerdict(Seat.OPENED, (scanned, opened))
+    joined = GuestJoined(
+        venue_id=state.venue_id,
+        spot_id=state.spot_id,
+        session_id=session.session_id,
+        guest_id=command.new_guest_id,
+        device_id=command.device_id,
+    )
+    pin_needed = (
+        command.mode != JourneyMode.PAY and session.session_id in command.sessions_with_order
+    )
+    if not pin_needed:
+        return ScanVerdict(Seat.JOINED, (scanned, joined))
+    return _judge_pin(state, session, command, scanned, joined)
+
+
+def _judge_pin(
+    state: Spot, session: Session, command: ScanSpot, scanned: Event, joined: Event
+) -> ScanVerdict:
+    def refusal(reason: JoinRefusal) -> JoinRefused:
+        return JoinRefused(
             venue_id=state.venue_id,
             spot_id=state.spot_id,
             session_id=session.session_id,
-            guest_id=command.new_guest_id,
             device_id=command.device_id,
-        ),
-    ]
+            reason=reason,
+        )
+
+    def recorded_once_a_while(reason: JoinRefusal) -> tuple[Event, ...]:
+        last = session.refusals_recorded.get((command.device_id, reason))
+        now = command.now
+        if last is not None and now is not None and now - last < REFUSAL_RECORD_INTERVAL:
+            return ()
+        return (scanned, refusal(reason))
+
+    if session.tries_left(command.device_id) == 0:
+        events = recorded_once_a_while(JoinRefusal.LOCKED_OUT)
+        if command.pin is None:
+            return ScanVerdict(Seat.VIEWER, events, ViewerReason.LOCKED_OUT, tries_left=0)
+        return ScanVerdict(Seat.LOCKED_OUT, events, ViewerReason.LOCKED_OUT, tries_left=0)
+    if command.pin is None:
+        events = recorded_once_a_while(JoinRefusal.PIN_REQUIRED)
+        return ScanVerdict(
+            Seat.VIEWER,
+            events,
+            ViewerReason.PIN_REQUIRED,
+            tries_left=session.tries_left(command.device_id),
+        )
+    if hmac.compare_digest(command.pin.encode(), session.pin.encode()):
+        return ScanVerdict(Seat.JOINED, (scanned, joined))
+    events: tuple[Event, ...] = (scanned, refusal(JoinRefusal.WRONG_PIN))
+    if session.wrong_on_pin + 1 >= PIN_TRIES:
+        events = (
+            *events,
+            PinRotated(
+                venue_id=state.venue_id,
+                spot_id=state.spot_id,
+                session_id=session.session_id,
+                pin=command.new_pin,
+                reason=TOO_MANY_WRONG_PINS,
+            ),
+        )
+    return ScanVerdict(Seat.WRONG_PIN, events, tries_left=session.tries_left(command.device_id) - 1)
+
+
+def decide_scan(state: Spot | None, command: ScanSpot) -> list[Event]:
+    """The events a scan records (see `judge_scan` for the rules and the outcome)."""
+    return list(judge_scan(state, command).events)
 
 
 def decide_close_session(state: Spot | None, command: CloseSession) -> list[Event]:
@@ -279,4 +470,31 @@ def decide_close_session(state: Spot | None, command: CloseSession) -> list[Even
             reason=command.reason,
         ),
         SpotReleased(venue_id=state.venue_id, spot_id=state.spot_id, session_id=session.session_id),
+    ]
+
+
+def decide_rotate_token(state: Spot | None, command: RotateToken) -> list[Event]:
+    """A new QR token for the spot; the one it replaces stops working (scans of it are gone).
+    An open session is not touched: its guests are already seated."""
+    if state is None:
+        raise NotFound(f"unknown spot {command.spot_id!r}", field="spot_id")
+    return [QrTokenIssued(venue_id=state.venue_id, spot_id=state.spot_id, token=command.new_token)]
+
+
+def decide_rotate_pin(state: Spot | None, command: RotatePin) -> list[Event]:
+    """A new PIN for the spot's open session (staff asked, e.g. the PIN was overheard); the
+    count of wrong PINs starts again, lock-outs of phones stay."""
+    session = state.session if state is not None else None
+    if state is None or session is None or session.session_id != command.session_id:
+        raise Conflict(f"session {command.session_id!r} is not open", field="session_id")
+    if session.closed:
+        raise Conflict(f"session {command.session_id!r} is closed", field="session_id")
+    return [
+        PinRotated(
+            venue_id=state.venue_id,
+            spot_id=state.spot_id,
+            session_id=session.session_id,
+            pin=command.new_pin,
+            reason=command.reason,
+        )
     ]

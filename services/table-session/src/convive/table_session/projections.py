@@ -1,5 +1,8 @@
 """Read models the table-session service keeps from its own events: profit centres, spots (with
-their current QR token, so a token finds its spot) and sessions with their guests.
+their current QR token, so a token finds its spot; replaced tokens are kept apart, so a scan of
+an old QR code can be told "no longer valid") and sessions with their guests and current PIN.
+One table is kept from another service's events: the sessions whose order was confirmed
+(ordering's `OrderPlaced`, see subscriptions).
 
 They are written in the same database transaction as the events they come from
 (`project(conn, envelopes)` from the command handlers), so a query right after a command's answer
@@ -19,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from convive.contracts import EventEnvelope
 from convive.contracts.table_session import (
     GuestJoined,
+    PinRotated,
     ProfitCentreConfigured,
     QrTokenIssued,
     SessionClosed,
@@ -81,8 +85,29 @@ session_guests = sa.Table(
     sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+retired_tokens = sa.Table(
+    "retired_tokens",
+    metadata,
+    sa.Column("token", sa.Text, primary_key=True),
+    sa.Column("spot_id", sa.Text, nullable=False),
+    sa.Column("retired_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+confirmed_orders = sa.Table(
+    "confirmed_orders",
+    metadata,
+    sa.Column("session_id", sa.Text, primary_key=True),
+    sa.Column("order_id", sa.Text, nullable=False),
+    sa.Column("spot_id", sa.Text, nullable=False),
+    sa.Column("venue_id", sa.Text, nullable=False),
+    sa.Column("placed_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Sessions with a confirmed order, from ordering's OrderPlaced: from then on a new phone needs
+the session's PIN to join."""
+
 own_views = Projection(
-    "table_session.own_views", tables=[profit_centres, spots, sessions, session_guests]
+    "table_session.own_views",
+    tables=[profit_centres, spots, sessions, session_guests, retired_tokens],
 )
 
 
@@ -157,9 +182,25 @@ async def on_spot_created(
 async def on_qr_token_issued(
     conn: AsyncConnection, event: QrTokenIssued, envelope: EventEnvelope
 ) -> None:
+    previous = await conn.scalar(sa.select(spots.c.token).where(spots.c.spot_id == event.spot_id))
+    if not await _advance_spot(conn, event.spot_id, envelope):
+        return
+    if previous is not None and previous != event.token:
+        await conn.execute(
+            insert(retired_tokens)
+            .values(token=previous, spot_id=event.spot_id, retired_at=envelope.time)
+            .on_conflict_do_nothing()
+        )
+    await conn.execute(
+        spots.update().where(spots.c.spot_id == event.spot_id).values(token=event.token)
+    )
+
+
+@own_views.on(PinRotated)
+async def on_pin_rotated(conn: AsyncConnection, event: PinRotated, envelope: EventEnvelope) -> None:
     if await _advance_spot(conn, event.spot_id, envelope):
         await conn.execute(
-            spots.update().where(spots.c.spot_id == event.spot_id).values(token=event.token)
+            sessions.update().where(sessions.c.session_id == event.session_id).values(pin=event.pin)
         )
 
 

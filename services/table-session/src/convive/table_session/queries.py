@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.runtime.errors import NotFound
-from convive.table_session.projections import session_guests, sessions, spots
+from convive.table_session.projections import confirmed_orders, session_guests, sessions, spots
 
 
 async def venue_spots(engine: AsyncEngine, venue_id: str) -> list[sa.Row[Any]]:
@@ -53,6 +53,13 @@ async def session(engine: AsyncEngine, session_id: str) -> dict[str, Any]:
             "opened_at": row.opened_at.isoformat(),
             "closed_at": row.closed_at.isoformat() if row.closed_at else None,
             "close_reason": row.close_reason,
+            "order_confirmed": bool(
+                await conn.scalar(
+                    sa.select(confirmed_orders.c.order_id).where(
+                        confirmed_orders.c.session_id == session_id
+                    )
+                )
+            ),
             "guests": [
                 {"guest_id": g.guest_id, "role": g.role, "joined_at": g.joined_at.isoformat()}
                 for g in guests
