@@ -14,7 +14,12 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts import Event, EventEnvelope, events_topic
-from convive.contracts.table_session import GuestJoined, SessionOpened
+from convive.contracts.table_session import (
+    GuestJoined,
+    JourneyMode,
+    ProfitCentreConfigured,
+    SessionOpened,
+)
 from convive.ordering import projections
 from convive.ordering.app import create_app
 from convive.ordering.settings import Settings
@@ -135,11 +140,17 @@ def open_session(publish: Publish, reader: AsyncEngine) -> Callable[..., Awaitab
     """`await open_session(session_id, host, *guests)`: table-session's SessionOpened and
     GuestJoined events, then wait until ordering has learnt of all of them."""
 
-    async def open_(session_id: str, host: str, *guests: str, spot: str = "spot-4") -> None:
+    async def open_(
+        session_id: str,
+        host: str,
+        *guests: str,
+        spot: str = "spot-4",
+        profit_centre: str = "room",
+    ) -> None:
         await publish(
             SessionOpened(
                 venue_id=VENUE,
-                profit_centre_id="room",
+                profit_centre_id=profit_centre,
                 spot_id=spot,
                 session_id=session_id,
                 host_guest_id=host,
@@ -162,8 +173,38 @@ def open_session(publish: Publish, reader: AsyncEngine) -> Callable[..., Awaitab
         async def all_known() -> bool:
             async with reader.connect() as conn:
                 facts = await projections.session_facts(conn, session_id)
-            return facts is not None and facts.guests == {host, *guests}
+            return (
+                facts is not None
+                and facts.guests == {host, *guests}
+                and facts.profit_centre_id == profit_centre
+            )
 
         await eventually(all_known)
 
     return open_
+
+
+@pytest.fixture
+def configure_mode(publish: Publish, reader: AsyncEngine) -> Callable[..., Awaitable[None]]:
+    """`await configure_mode(profit_centre, mode, session=...)`: table-session's
+    ProfitCentreConfigured, then wait until ordering applies that mode to the given session."""
+
+    async def configure(profit_centre: str, mode: str, *, session: str) -> None:
+        await publish(
+            ProfitCentreConfigured(
+                venue_id=VENUE,
+                profit_centre_id=profit_centre,
+                name=f"Profit centre {profit_centre}",
+                mode=JourneyMode(mode),
+            ),
+            subject=f"pc-{profit_centre}",
+        )
+
+        async def applied() -> bool:
+            async with reader.connect() as conn:
+                facts = await projections.session_facts(conn, session)
+            return facts is not None and facts.mode == mode
+
+        await eventually(applied)
+
+    return configure

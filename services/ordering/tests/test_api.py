@@ -294,7 +294,13 @@ async def test_every_refusal_names_the_problem_and_appends_nothing(
     refusals = [
         ("stranger", add(guest_id=MALLORY, quantity=1), 403, "not a guest", "guest_id"),
         ("unknown product", add(product_id="caviar", quantity=1), 422, "caviar", "product_id"),
-        ("sold out", add(product_id="oysters", quantity=1), 409, "not available", "product_id"),
+        (
+            "sold out",
+            add(product_id="oysters", quantity=1),
+            409,
+            "Oysters is sold out",
+            "product_id",
+        ),
         ("zero", add(quantity=0), 400, "quantity", "quantity"),
         ("negative", add(quantity=-3), 400, "quantity", "quantity"),
         ("too many", add(quantity=1000), 400, "quantity", "quantity"),

@@ -14,15 +14,19 @@ from convive.contracts.ordering import (
     CartItemAdded,
     CartItemChanged,
     CartItemRemoved,
+    ChosenOption,
     MenuCategory,
     MenuProduct,
     MenuPublished,
+    OptionChoice,
+    OptionGroup,
     OrderClosed,
     OrderLine,
     OrderPlaced,
     RoundAdded,
     SentToProduction,
 )
+from convive.contracts.table_session import JourneyMode
 from convive.ordering.domain import menu, table_order
 from convive.ordering.domain.table_order import (
     AddCartItem,
@@ -30,6 +34,7 @@ from convive.ordering.domain.table_order import (
     CloseOrder,
     ConfirmCart,
     Forbidden,
+    OptionPick,
     RemoveCartItem,
     SendToProduction,
     SessionFacts,
@@ -184,7 +189,7 @@ def test_changing_a_line_to_the_quantity_it_has_decides_nothing() -> None:
         (add(CROQUE, guest_id=MALLORY), Forbidden, "guest_id", "not a guest of session"),
         (add(CROQUE, session=replace(OPEN, open=False)), Conflict, "session_id", "closed"),
         (add(None), DomainError, "product_id", "not on the menu"),
-        (add(SOLD_OUT), Conflict, "product_id", "not available"),
+        (add(SOLD_OUT), Conflict, "product_id", "Croque-monsieur is sold out"),
         (add(CROQUE, 0), DomainError, "quantity", "at least 1"),
         (add(CROQUE, -2), DomainError, "quantity", "at least 1"),
         (add(CROQUE, table_order.MAX_LINE_QUANTITY + 1), DomainError, "quantity", "at most"),
@@ -381,3 +386,288 @@ def test_an_inconsistent_menu_is_refused(command: menu.PublishMenu, field: str, 
         menu.decide(None, command)
     assert refused.value.field == field
     assert words in refused.value.message
+
+
+# --- journey modes ---------------------------------------------------------------------------
+
+
+def in_mode(mode: JourneyMode | None) -> SessionFacts:
+    return replace(OPEN, profit_centre_id="terrace", mode=mode)
+
+
+def guest_commands(session: SessionFacts) -> list[table_order.GuestCommand]:
+    return [
+        add(CROQUE, session=session),
+        ChangeCartItem(
+            session_id=SESSION, session=session, guest_id=ALICE, line_id="l1", quantity=3
+        ),
+        RemoveCartItem(session_id=SESSION, session=session, guest_id=ALICE, line_id="l1"),
+        confirm(session=session),
+    ]
+
+
+@pytest.mark.parametrize("mode", [JourneyMode.MENU, JourneyMode.PAY])
+def test_no_cart_and_no_confirmation_where_the_mode_does_not_offer_ordering(
+    mode: JourneyMode,
+) -> None:
+    state = given(added("l1", CROQUE, 2, ALICE))
+    for command in guest_commands(in_mode(mode)):
+        with pytest.raises(Conflict) as refused:
+            table_order.decide(state, command)
+        assert refused.value.message == f"ordering is not offered here (mode {mode.value})"
+        assert refused.value.field == "session_id"
+
+
+@pytest.mark.parametrize("mode", [JourneyMode.ORDER, JourneyMode.ORDER_AND_PAY, None])
+def test_the_cart_works_in_order_and_order_and_pay_and_while_the_mode_is_unknown(
+    mode: JourneyMode | None,
+) -> None:
+    state = given(added("l1", CROQUE, 2, ALICE))
+    decided = [table_order.decide(state, command) for command in guest_commands(in_mode(mode))]
+    assert [type(events[0]) for events in decided] == [
+        CartItemAdded,
+        CartItemChanged,
+        CartItemRemoved,
+        OrderPlaced,
+    ]
+    assert in_mode(None).effective_mode is JourneyMode.ORDER
+
+
+def test_a_mode_change_applies_to_the_next_command() -> None:
+    state = given(added("l1", CROQUE, 2, ALICE))
+    with pytest.raises(Conflict):
+        table_order.decide(state, confirm(session=in_mode(JourneyMode.MENU)))
+    assert table_order.decide(state, confirm(session=in_mode(JourneyMode.ORDER)))
+
+
+# --- options ---------------------------------------------------------------------------------
+
+
+def choice(choice_id: str, cents: int = 0) -> OptionChoice:
+    return OptionChoice(
+        choice_id=choice_id, name=LocalizedText(fr=choice_id, en=choice_id), price_delta=eur(cents)
+    )
+
+
+COOKING = OptionGroup(
+    group_id="cooking",
+    name=LocalizedText(fr="Cuisson", en="Cooking"),
+    min_choices=1,
+    max_choices=1,
+    choices=[choice("rare"), choice("medium"), choice("well-done")],
+)
+EXTRAS = OptionGroup(
+    group_id="extras",
+    name=LocalizedText(fr="Suppléments", en="Extras"),
+    min_choices=0,
+    max_choices=2,
+    choices=[choice("cheese", 150), choice("bacon", 200), choice("egg", 100)],
+)
+BURGER = MenuProduct(
+    product_id="burger",
+    category_id="mains",
+    name=LocalizedText(fr="Burger", en="Burger"),
+    price=eur(1600),
+    options=[COOKING, EXTRAS],
+)
+
+
+def picks(*pairs: str) -> tuple[OptionPick, ...]:
+    return tuple(OptionPick(*pair.split("/")) for pair in pairs)
+
+
+def chosen(group: OptionGroup, choice_id: str) -> ChosenOption:
+    picked = next(c for c in group.choices if c.choice_id == choice_id)
+    return ChosenOption(
+        group_id=group.group_id,
+        choice_id=choice_id,
+        name=picked.name,
+        price_delta=picked.price_delta,
+    )
+
+
+def test_chosen_options_are_priced_into_the_line_in_the_menus_order() -> None:
+    command = add(BURGER, 2, options=picks("extras/egg", "cooking/rare", "extras/cheese"))
+    [event] = table_order.decide(given(), command)
+    assert isinstance(event, CartItemAdded)
+    assert event.unit_price == eur(1600 + 150 + 100)
+    assert event.options == [
+        chosen(COOKING, "rare"),
+        chosen(EXTRAS, "cheese"),
+        chosen(EXTRAS, "egg"),
+    ]
+    state = table_order.evolve(given(), event)
+    assert state.cart[0].options == tuple(event.options)
+    assert state.cart_total("EUR") == eur(2 * 1850)
+
+
+def test_the_same_product_with_other_options_is_another_line_and_the_order_keeps_them() -> None:
+    rare = table_order.decide(given(), add(BURGER, options=picks("cooking/rare"), line_id="l1"))
+    state = given(*rare)
+    well = table_order.decide(
+        state, add(BURGER, options=picks("cooking/well-done", "extras/bacon"), line_id="l2")
+    )
+    state = table_order.evolve(state, *well)
+    assert [(x.line_id, x.unit_price.amount_minor) for x in state.cart] == [
+        ("l1", 1600),
+        ("l2", 1800),
+    ]
+    [placed] = table_order.decide(state, confirm())
+    assert isinstance(placed, OrderPlaced)
+    assert [line.options for line in placed.lines] == [
+        [chosen(COOKING, "rare")],
+        [chosen(COOKING, "well-done"), chosen(EXTRAS, "bacon")],
+    ]
+    assert placed.round_total == eur(3400)
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (picks(), "at least 1 of 'Cooking'"),
+        (picks("cooking/rare", "cooking/medium"), "at most 1 of 'Cooking'"),
+        (picks("cooking/rare", "extras/cheese", "extras/bacon", "extras/egg"), "at most 2"),
+        (picks("cooking/rare", "sauce/pepper"), "no option group 'sauce'"),
+        (picks("cooking/blue"), "no choice 'blue'"),
+        (picks("cooking/rare", "extras/egg", "extras/egg"), "given twice"),
+    ],
+    ids=["below min", "above max", "above max of many", "unknown group", "unknown choice", "twice"],
+)
+def test_options_that_do_not_fit_the_product_are_refused(
+    options: tuple[OptionPick, ...], words: str
+) -> None:
+    with pytest.raises(DomainError) as refused:
+        table_order.decide(given(), add(BURGER, options=options))
+    assert type(refused.value) is DomainError
+    assert refused.value.field == "options"
+    assert words in refused.value.message
+
+
+def test_options_on_a_product_without_any_are_refused() -> None:
+    with pytest.raises(DomainError) as refused:
+        table_order.decide(given(), add(CROQUE, options=picks("cooking/rare")))
+    assert refused.value.field == "options"
+
+
+def test_a_sold_out_product_is_refused_by_its_name_before_its_options() -> None:
+    sold_out_burger = BURGER.model_copy(update={"available": False})
+    with pytest.raises(Conflict) as refused:
+        table_order.decide(given(), add(sold_out_burger, options=picks()))
+    assert refused.value.message == "Burger is sold out"
+    assert refused.value.field == "product_id"
+
+
+@pytest.mark.parametrize(
+    ("product", "field", "words"),
+    [
+        (
+            BURGER.model_copy(update={"options": [COOKING, COOKING]}),
+            "products[0].options[1].group_id",
+            "appears twice",
+        ),
+        (
+            BURGER.model_copy(update={"options": [COOKING.model_copy(update={"min_choices": 2})]}),
+            "products[0].options[0].min_choices",
+            "at least 2",
+        ),
+        (
+            BURGER.model_copy(
+                update={
+                    "options": [COOKING.model_copy(update={"min_choices": 0, "max_choices": 4})]
+                }
+            ),
+            "products[0].options[0].max_choices",
+            "offers 3",
+        ),
+        (
+            BURGER.model_copy(
+                update={
+                    "options": [
+                        EXTRAS.model_copy(update={"choices": [choice("egg"), choice("egg")]})
+                    ]
+                }
+            ),
+            "products[0].options[0].choices[1].choice_id",
+            "appears twice",
+        ),
+        (
+            BURGER.model_copy(
+                update={
+                    "options": [
+                        COOKING,
+                        EXTRAS.model_copy(
+                            update={
+                                "choices": [
+                                    choice("cheese"),
+                                    OptionChoice(
+                                        choice_id="bacon",
+                                        name=LocalizedText(fr="Bacon", en="Bacon"),
+                                        price_delta=Money(amount_minor=200, currency="CHF"),
+                                    ),
+                                ]
+                            }
+                        ),
+                    ]
+                }
+            ),
+            "products[0].options[1].choices[1].price_delta.currency",
+            "priced in CHF",
+        ),
+        (
+            BURGER.model_copy(
+                update={
+                    "options": [
+                        EXTRAS.model_copy(
+                            update={"choices": [choice("kid", -1000), choice("half", -700)]}
+                        )
+                    ]
+                }
+            ),
+            "products[0].options",
+            "less than nothing",
+        ),
+    ],
+    ids=[
+        "duplicate group",
+        "min above max",
+        "max above choices",
+        "duplicate choice",
+        "currency",
+        "below zero",
+    ],
+)
+def test_inconsistent_options_are_refused_naming_the_field(
+    product: MenuProduct, field: str, words: str
+) -> None:
+    with pytest.raises(DomainError) as refused:
+        menu.decide(None, publish(products=[product]))
+    assert refused.value.field == field
+    assert words in refused.value.message
+
+
+def test_a_menu_with_options_and_discounts_that_stay_above_zero_is_published() -> None:
+    smaller = EXTRAS.model_copy(update={"choices": [choice("half", -600), choice("kid", -900)]})
+    burger = BURGER.model_copy(update={"options": [COOKING, smaller]})
+    [event] = menu.decide(None, publish(products=[burger]))
+    assert isinstance(event, MenuPublished)
+    assert event.products[0].options == [COOKING, smaller]
+
+
+# --- production after the bill was settled ----------------------------------------------------
+
+
+def test_a_round_validated_after_the_order_was_paid_still_goes_to_production() -> None:
+    closed = OrderClosed(order_id="ord_1", session_id=SESSION, venue_id=VENUE)
+    state = given(added("l1", CROQUE, 2, ALICE), FIRST_ROUND, closed)
+    send = SendToProduction(session_id=SESSION, order_id="ord_1", round_number=1)
+    assert table_order.decide(state, send) == [
+        SentToProduction(order_id="ord_1", session_id=SESSION, venue_id=VENUE, round_number=1)
+    ]
+    after = table_order.evolve(state, *table_order.decide(state, send))
+    assert after.closed
+    assert after.rounds[0].sent_to_production
+    assert table_order.decide(after, send) == []
+    for command in (add(CROQUE), confirm()):
+        with pytest.raises(Conflict) as refused:
+            table_order.decide(after, command)
+        assert "closed" in refused.value.message

@@ -1,6 +1,7 @@
 """The ordering service's HTTP API: venues publish their menu; guests of a table session fill
-the shared cart and confirm it into the order's rounds; anyone with the session id reads the
-cart and the order. Every command answers with the state it left and the ids of its events."""
+the shared cart and confirm it into the order's rounds (where the profit centre's journey mode
+offers ordering); anyone with the session id reads the session as ordering knows it, the cart and
+the order. Every command answers with the state it left and the ids of its events."""
 
 from __future__ import annotations
 
@@ -13,9 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from convive.contracts import Money
 from convive.contracts.base import LocalizedText
-from convive.contracts.ordering import MenuCategory, MenuProduct
+from convive.contracts.ordering import MenuCategory, MenuProduct, OptionChoice, OptionGroup
 from convive.ordering import commands
-from convive.ordering.domain.table_order import MAX_LINE_QUANTITY, TableOrder
+from convive.ordering.domain.table_order import (
+    MAX_LINE_QUANTITY,
+    OptionPick,
+    SessionFacts,
+    TableOrder,
+)
 from convive.ordering.settings import Settings
 from convive.runtime.errors import NotFound
 from convive.runtime.eventstore import EventStore
@@ -49,6 +55,44 @@ class MoneyIn(_Body):
         return Money(amount_minor=self.amount_minor, currency=self.currency)
 
 
+class DeltaIn(_Body):
+    """A price delta: may be negative (a smaller size), never below the product's price."""
+
+    amount_minor: int = Field(strict=True, ge=-100_000_000, le=100_000_000)
+    currency: Currency
+
+    def money(self) -> Money:
+        return Money(amount_minor=self.amount_minor, currency=self.currency)
+
+
+class ChoiceIn(_Body):
+    choice_id: Id
+    name: TextIn
+    price_delta: DeltaIn
+
+    def choice(self) -> OptionChoice:
+        return OptionChoice(
+            choice_id=self.choice_id, name=self.name.text(), price_delta=self.price_delta.money()
+        )
+
+
+class OptionGroupIn(_Body):
+    group_id: Id
+    name: TextIn
+    min_choices: int = Field(default=0, strict=True, ge=0, le=50)
+    max_choices: int = Field(default=1, strict=True, ge=1, le=50)
+    choices: list[ChoiceIn] = Field(max_length=50)
+
+    def group(self) -> OptionGroup:
+        return OptionGroup(
+            group_id=self.group_id,
+            name=self.name.text(),
+            min_choices=self.min_choices,
+            max_choices=self.max_choices,
+            choices=[c.choice() for c in self.choices],
+        )
+
+
 class CategoryIn(_Body):
     category_id: Id
     name: TextIn
@@ -66,6 +110,7 @@ class ProductIn(_Body):
         default_factory=list, max_length=14
     )
     photo_url: str | None = Field(default=None, max_length=2000)
+    options: list[OptionGroupIn] = Field(default_factory=list, max_length=20)
 
 
 class MenuIn(_Body):
@@ -74,11 +119,17 @@ class MenuIn(_Body):
     products: list[ProductIn] = Field(max_length=2000)
 
 
+class OptionPickIn(_Body):
+    group_id: Annotated[str, Field(min_length=1, max_length=100)]
+    choice_id: Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class AddItemIn(_Body):
     guest_id: GuestId
     product_id: Id
     quantity: Quantity
     note: str | None = Field(default=None, max_length=500)
+    options: list[OptionPickIn] = Field(default_factory=list, max_length=100)
 
 
 class ChangeItemIn(_Body):
@@ -97,10 +148,32 @@ def _money(money: Money) -> dict[str, Any]:
     return money.model_dump(mode="json")
 
 
-def cart_view(session_id: str, state: TableOrder, currency: str) -> dict[str, Any]:
+def _mode(session: SessionFacts | None) -> str | None:
+    """The journey mode ordering applies to the session (`order` while the profit centre's mode
+    is unknown); None for a session ordering does not know."""
+    return session.effective_mode.value if session is not None else None
+
+
+def session_view(session: SessionFacts) -> dict[str, Any]:
+    return {
+        "session_id": session.session_id,
+        "venue_id": session.venue_id,
+        "spot_id": session.spot_id,
+        "profit_centre_id": session.profit_centre_id,
+        "mode": _mode(session),
+        "status": "open" if session.open else "closed",
+        "host_guest_id": session.host_guest_id,
+        "guests": sorted(session.guests),
+    }
+
+
+def cart_view(
+    session_id: str, state: TableOrder, currency: str, session: SessionFacts | None
+) -> dict[str, Any]:
     currency = state.currency or currency
     return {
         "session_id": session_id,
+        "mode": _mode(session),
         "lines": [
             {
                 "line_id": line.line_id,
@@ -111,6 +184,7 @@ def cart_view(session_id: str, state: TableOrder, currency: str) -> dict[str, An
                 "line_total": _money(line.total),
                 "guest_id": line.guest_id,
                 "note": line.note,
+                "options": [o.model_dump(mode="json") for o in line.options],
             }
             for line in state.cart
         ],
@@ -118,11 +192,12 @@ def cart_view(session_id: str, state: TableOrder, currency: str) -> dict[str, An
     }
 
 
-def order_view(session_id: str, state: TableOrder) -> dict[str, Any]:
+def order_view(session_id: str, state: TableOrder, session: SessionFacts | None) -> dict[str, Any]:
     assert state.order_total is not None
     return {
         "order_id": state.order_id,
         "session_id": session_id,
+        "mode": _mode(session),
         "status": "closed" if state.closed else "open",
         "rounds": [
             {
@@ -167,6 +242,7 @@ class MenuController(Controller):
                     available=p.available,
                     allergens=p.allergens,
                     photo_url=p.photo_url,
+                    options=[g.group() for g in p.options],
                 )
                 for p in data.products
             ],
@@ -187,6 +263,15 @@ class CartController(Controller):
     path = "/sessions/{session_id:str}"
     tags = ["cart and order"]
 
+    @get("/", summary="The session as ordering knows it: spot, profit centre, mode, guests")
+    async def show_session(
+        self, session_id: FromPath[str], store: NamedDependency[EventStore]
+    ) -> dict[str, Any]:
+        session = await commands.session_facts(store, session_id)
+        if session is None:
+            raise NotFound(f"session {session_id} not known yet", field="session_id")
+        return session_view(session)
+
     @post("/cart/items", summary="Add a product to the session's shared cart")
     async def add_item(
         self,
@@ -202,10 +287,13 @@ class CartController(Controller):
             product_id=data.product_id,
             quantity=data.quantity,
             note=data.note,
+            options=[OptionPick(group_id=o.group_id, choice_id=o.choice_id) for o in data.options],
         )
         return {
             "line_id": line_id,
-            "cart": cart_view(session_id, outcome.state, settings.default_currency),
+            "cart": cart_view(
+                session_id, outcome.state, settings.default_currency, outcome.session
+            ),
             "event_ids": outcome.event_ids,
         }
 
@@ -227,7 +315,9 @@ class CartController(Controller):
         )
         return {
             "line_id": line_id,
-            "cart": cart_view(session_id, outcome.state, settings.default_currency),
+            "cart": cart_view(
+                session_id, outcome.state, settings.default_currency, outcome.session
+            ),
             "event_ids": outcome.event_ids,
         }
 
@@ -245,7 +335,9 @@ class CartController(Controller):
         )
         return {
             "line_id": line_id,
-            "cart": cart_view(session_id, outcome.state, settings.default_currency),
+            "cart": cart_view(
+                session_id, outcome.state, settings.default_currency, outcome.session
+            ),
             "event_ids": outcome.event_ids,
         }
 
@@ -257,15 +349,15 @@ class CartController(Controller):
         settings: NamedDependency[Settings],
     ) -> dict[str, Any]:
         state = await commands.load_table_order(store, session_id)
+        session = await commands.session_facts(store, session_id)
         currency = state.currency
         if currency is None:
             # Nothing in this session yet: is it one we know, and in what currency would it be?
-            session = await commands.session_facts(store, session_id)
             if session is None:
                 raise NotFound(f"session {session_id} not known yet", field="session_id")
             menu = await commands.load_menu(store, session.venue_id)
             currency = menu.currency if menu is not None else settings.default_currency
-        return cart_view(session_id, state, currency)
+        return cart_view(session_id, state, currency, session)
 
     @post("/cart/confirm", summary="Confirm the cart: the order, or its next round")
     async def confirm(
@@ -293,7 +385,7 @@ class CartController(Controller):
         state = await commands.load_table_order(store, session_id)
         if state.order_id is None:
             raise NotFound(f"session {session_id} has no order yet", field="session_id")
-        return order_view(session_id, state)
+        return order_view(session_id, state, await commands.session_facts(store, session_id))
 
 
 ROUTE_HANDLERS = [MenuController, CartController]

@@ -18,6 +18,7 @@ from convive.ordering.domain.table_order import (
     ChangeCartItem,
     CloseOrder,
     ConfirmCart,
+    OptionPick,
     RemoveCartItem,
     SendToProduction,
     TableOrder,
@@ -31,10 +32,12 @@ from convive.runtime.eventstore import (
 
 @dataclass(frozen=True)
 class Outcome:
-    """The session stream's state after a command, and the events the command appended."""
+    """The session stream's state after a command, the events the command appended, and the
+    session as ordering knew it when deciding (for guests' commands)."""
 
     state: TableOrder
     event_ids: tuple[str, ...]
+    session: table_order.SessionFacts | None = None
 
 
 def new_line_id() -> str:
@@ -129,6 +132,7 @@ async def _decide_on_session(
     return Outcome(
         state=table_order.replay(after),
         event_ids=result.event_ids if result is not None else (),
+        session=getattr(command, "session", None),
     )
 
 
@@ -140,6 +144,7 @@ async def add_cart_item(
     product_id: str,
     quantity: int,
     note: str | None = None,
+    options: Sequence[OptionPick] = (),
 ) -> tuple[str, Outcome]:
     """Returns the new line's id and the outcome."""
     async with store.engine.connect() as conn:
@@ -157,6 +162,7 @@ async def add_cart_item(
         quantity=quantity,
         line_id=line_id,
         note=note,
+        options=tuple(options),
     )
     return line_id, await _decide_on_session(store, session_id, command)
 

@@ -1,6 +1,7 @@
 """Read models the ordering service keeps: the table sessions it learns from table-session's
-events (who may order where), and which session each of its orders belongs to (written with
-the confirmation that placed the order, so a POS event naming only the order finds its session).
+events (who may order where), the journey mode of each profit centre (whether ordering is offered
+there at all), and which session each of its orders belongs to (written with the confirmation
+that placed the order, so a POS event naming only the order finds its session).
 
 The handlers that feed these tables are wired in `subscriptions.py`.
 """
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from convive.contracts.table_session import JourneyMode
 from convive.ordering.domain.table_order import SessionFacts
 from convive.runtime.db import metadata as new_metadata
 
@@ -26,6 +28,19 @@ sessions = sa.Table(
     sa.Column("venue_id", sa.Text, nullable=False),
     sa.Column("spot_id", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    # Known from SessionOpened only: a GuestJoined that comes first leaves them null.
+    sa.Column("profit_centre_id", sa.Text, nullable=True),
+    sa.Column("host_guest_id", sa.Text, nullable=True),
+)
+
+profit_centres = sa.Table(
+    "profit_centres",
+    metadata,
+    sa.Column("venue_id", sa.Text, primary_key=True),
+    sa.Column("profit_centre_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("mode", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
 )
 
@@ -57,6 +72,51 @@ async def session_seen(
         insert(sessions)
         .values(session_id=session_id, venue_id=venue_id, spot_id=spot_id, status=SESSION_OPEN)
         .on_conflict_do_nothing(index_elements=["session_id"])
+    )
+
+
+async def session_opened(
+    conn: AsyncConnection,
+    *,
+    session_id: str,
+    venue_id: str,
+    spot_id: str,
+    profit_centre_id: str,
+    host_guest_id: str,
+) -> None:
+    """What only the opening tells: the profit centre and the host. Kept on a row a GuestJoined
+    may have created first, without reopening a session already known as closed."""
+    stmt = insert(sessions).values(
+        session_id=session_id,
+        venue_id=venue_id,
+        spot_id=spot_id,
+        status=SESSION_OPEN,
+        profit_centre_id=profit_centre_id,
+        host_guest_id=host_guest_id,
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["session_id"],
+            set_={
+                "profit_centre_id": stmt.excluded.profit_centre_id,
+                "host_guest_id": stmt.excluded.host_guest_id,
+            },
+        )
+    )
+
+
+async def profit_centre_configured(
+    conn: AsyncConnection, *, venue_id: str, profit_centre_id: str, name: str, mode: str
+) -> None:
+    """The latest configuration wins: a profit centre's events come in order on its stream."""
+    stmt = insert(profit_centres).values(
+        venue_id=venue_id, profit_centre_id=profit_centre_id, name=name, mode=mode
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["venue_id", "profit_centre_id"],
+            set_={"name": name, "mode": mode, "updated_at": sa.func.now()},
+        )
     )
 
 
@@ -96,8 +156,21 @@ async def order_placed(
 
 
 async def session_facts(conn: AsyncConnection, session_id: str) -> SessionFacts | None:
+    """The session as ordering knows it, with its profit centre's current mode (None while
+    ordering has not learnt the profit centre or its configuration)."""
+    found = sessions.outerjoin(
+        profit_centres,
+        sa.and_(
+            profit_centres.c.venue_id == sessions.c.venue_id,
+            profit_centres.c.profit_centre_id == sessions.c.profit_centre_id,
+        ),
+    )
     row = (
-        await conn.execute(sa.select(sessions).where(sessions.c.session_id == session_id))
+        await conn.execute(
+            sa.select(sessions, profit_centres.c.mode)
+            .select_from(found)
+            .where(sessions.c.session_id == session_id)
+        )
     ).first()
     if row is None:
         return None
@@ -110,7 +183,17 @@ async def session_facts(conn: AsyncConnection, session_id: str) -> SessionFacts 
         spot_id=row.spot_id,
         open=row.status == SESSION_OPEN,
         guests=frozenset(guests),
+        profit_centre_id=row.profit_centre_id,
+        mode=_mode(row.mode),
+        host_guest_id=row.host_guest_id,
     )
+
+
+def _mode(value: str | None) -> JourneyMode | None:
+    try:
+        return JourneyMode(value) if value is not None else None
+    except ValueError:  # a mode added after this version: not one we know to offer ordering in
+        return None
 
 
 async def session_of_order(conn: AsyncConnection, order_id: str) -> str | None:

@@ -1,7 +1,10 @@
 """Every subscription of the ordering service, in one place: which other services' events it
 listens to, and what each one does (update a projection, or issue a command).
 
-- table-session → `ordering.sessions`: the open sessions and their guests (who may order).
+- table-session → `ordering.sessions`: the open sessions, their guests (who may order) and
+  their profit centre.
+- table-session → `ordering.profit_centres`: each profit centre's journey mode (whether
+  ordering is offered there).
 - pos-gateway → `ordering.pos_outcomes`: a validated round goes to production; a settled bill
   closes the order.
 """
@@ -15,7 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convive.contracts import EventEnvelope
 from convive.contracts.pos_gateway import OrderValidated, PaymentSettled
-from convive.contracts.table_session import GuestJoined, SessionClosed, SessionOpened
+from convive.contracts.table_session import (
+    GuestJoined,
+    ProfitCentreConfigured,
+    SessionClosed,
+    SessionOpened,
+)
 from convive.ordering import commands, projections
 from convive.runtime.projections import Projection
 
@@ -25,13 +33,35 @@ sessions = Projection(
     "ordering.sessions", tables=[projections.sessions, projections.session_guests]
 )
 
+# A consumer group of its own, so that it reads table-session's topic from its beginning and
+# learns the profit centres configured before ordering knew about modes.
+profit_centres = Projection("ordering.profit_centres", tables=[projections.profit_centres])
+
+
+@profit_centres.on(ProfitCentreConfigured)
+async def on_profit_centre_configured(
+    conn: AsyncConnection, event: ProfitCentreConfigured, envelope: EventEnvelope
+) -> None:
+    await projections.profit_centre_configured(
+        conn,
+        venue_id=event.venue_id,
+        profit_centre_id=event.profit_centre_id,
+        name=event.name,
+        mode=event.mode.value,
+    )
+
 
 @sessions.on(SessionOpened)
 async def on_session_opened(
     conn: AsyncConnection, event: SessionOpened, envelope: EventEnvelope
 ) -> None:
-    await projections.session_seen(
-        conn, session_id=event.session_id, venue_id=event.venue_id, spot_id=event.spot_id
+    await projections.session_opened(
+        conn,
+        session_id=event.session_id,
+        venue_id=event.venue_id,
+        spot_id=event.spot_id,
+        profit_centre_id=event.profit_centre_id,
+        host_guest_id=event.host_guest_id,
     )
     await projections.guest_joined(conn, session_id=event.session_id, guest_id=event.host_guest_id)
 
@@ -94,4 +124,4 @@ async def on_payment_settled(
     await commands.close_order(conn, session_id=session_id, order_id=event.order_id, cause=envelope)
 
 
-PROJECTIONS: Sequence[Projection] = (sessions, pos_outcomes)
+PROJECTIONS: Sequence[Projection] = (sessions, profit_centres, pos_outcomes)

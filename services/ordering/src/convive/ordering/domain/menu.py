@@ -1,5 +1,6 @@
 """A venue's menu: one stream per venue (`menu-<venue_id>`) whose every `MenuPublished` carries
-the whole menu, so the current menu is simply the last one published."""
+the whole menu, so the current menu is simply the last one published. Products may carry option
+groups (cooking, side, size…) whose choices add a price delta."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from convive.contracts import Event, EventEnvelope
-from convive.contracts.ordering import MenuCategory, MenuProduct, MenuPublished
+from convive.contracts.ordering import MenuCategory, MenuProduct, MenuPublished, OptionGroup
 from convive.runtime.errors import DomainError
 
 Menu = MenuPublished
@@ -83,6 +84,7 @@ def decide(state: Menu | None, command: PublishMenu) -> list[Event]:
                 f"product {product.product_id!r} has a negative price",
                 field=f"products[{i}].price.amount_minor",
             )
+        _check_options(product, f"products[{i}]", command.currency)
     return [
         MenuPublished(
             venue_id=command.venue_id,
@@ -91,3 +93,59 @@ def decide(state: Menu | None, command: PublishMenu) -> list[Event]:
             products=list(command.products),
         )
     ]
+
+
+def _check_options(product: MenuProduct, path: str, currency: str) -> None:
+    """A product's option groups must each be satisfiable, priced in the menu's currency, and
+    never bring the product's price below zero."""
+    group_ids: set[str] = set()
+    for j, group in enumerate(product.options):
+        at = f"{path}.options[{j}]"
+        if group.group_id in group_ids:
+            raise DomainError(
+                f"option group id {group.group_id!r} appears twice in product "
+                f"{product.product_id!r}",
+                field=f"{at}.group_id",
+            )
+        group_ids.add(group.group_id)
+        if group.min_choices > group.max_choices:
+            raise DomainError(
+                f"option group {group.group_id!r} of product {product.product_id!r} asks for at "
+                f"least {group.min_choices} choices but allows at most {group.max_choices}",
+                field=f"{at}.min_choices",
+            )
+        if group.max_choices > len(group.choices):
+            raise DomainError(
+                f"option group {group.group_id!r} of product {product.product_id!r} allows "
+                f"{group.max_choices} choices but offers {len(group.choices)}",
+                field=f"{at}.max_choices",
+            )
+        choice_ids: set[str] = set()
+        for k, choice in enumerate(group.choices):
+            if choice.choice_id in choice_ids:
+                raise DomainError(
+                    f"choice id {choice.choice_id!r} appears twice in option group "
+                    f"{group.group_id!r} of product {product.product_id!r}",
+                    field=f"{at}.choices[{k}].choice_id",
+                )
+            choice_ids.add(choice.choice_id)
+            if choice.price_delta.currency != currency:
+                raise DomainError(
+                    f"choice {choice.choice_id!r} of product {product.product_id!r} is priced in "
+                    f"{choice.price_delta.currency}, the menu in {currency}",
+                    field=f"{at}.choices[{k}].price_delta.currency",
+                )
+    cheapest = product.price.amount_minor + sum(_largest_discount(g) for g in product.options)
+    if cheapest < 0:
+        raise DomainError(
+            f"product {product.product_id!r} would cost less than nothing with some choices",
+            field=f"{path}.options",
+        )
+
+
+def _largest_discount(group: OptionGroup) -> int:
+    """The most a group's negative deltas can take off the price (zero or negative)."""
+    negatives = sorted(
+        c.price_delta.amount_minor for c in group.choices if c.price_delta.amount_minor < 0
+    )
+    return sum(negatives[: group.max_choices])

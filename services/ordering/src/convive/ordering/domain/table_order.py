@@ -3,13 +3,14 @@ the session id: a confirmation and the cart it empties are decided together, and
 their production and the closing of the order follow in the same story.
 
 What the session stream cannot know (whether table-session opened the session, who joined it,
-what the menu offers) the caller reads from projections and hands over in the command.
+the journey mode of its profit centre, what the menu offers) the caller reads from projections
+and hands over in the command.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 from convive.contracts import Event, EventEnvelope, Money
 from convive.contracts.base import LocalizedText
@@ -17,6 +18,7 @@ from convive.contracts.ordering import (
     CartItemAdded,
     CartItemChanged,
     CartItemRemoved,
+    ChosenOption,
     MenuProduct,
     OrderClosed,
     OrderLine,
@@ -24,11 +26,15 @@ from convive.contracts.ordering import (
     RoundAdded,
     SentToProduction,
 )
+from convive.contracts.table_session import JourneyMode
 from convive.runtime.errors import Conflict, DomainError, NotFound
 
 MAX_LINE_QUANTITY = 99
 """A sanity cap per cart line; the business limits staff can raise come later (SPEC §1.10)."""
 MAX_CART_LINES = 100
+
+ORDERING_MODES = frozenset({JourneyMode.ORDER, JourneyMode.ORDER_AND_PAY})
+"""The journey modes in which guests fill a cart and confirm it from their phone."""
 
 
 class Forbidden(DomainError):
@@ -49,6 +55,16 @@ class SessionFacts:
     spot_id: str
     open: bool
     guests: frozenset[str]
+    profit_centre_id: str | None = None
+    mode: JourneyMode | None = None
+    """The mode of the session's profit centre as last configured; None while unknown."""
+    host_guest_id: str | None = None
+
+    @property
+    def effective_mode(self) -> JourneyMode:
+        """A profit centre whose mode we have not learnt yet behaves as `order` (as every
+        profit centre did before modes existed)."""
+        return self.mode or JourneyMode.ORDER
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,7 @@ class CartLine:
     unit_price: Money
     guest_id: str
     note: str | None = None
+    options: tuple[ChosenOption, ...] = ()
 
     @property
     def total(self) -> Money:
@@ -77,6 +94,7 @@ class CartLine:
             unit_price=self.unit_price,
             note=self.note,
             guest_id=self.guest_id,
+            options=list(self.options),
         )
 
 
@@ -131,6 +149,7 @@ def evolve(state: TableOrder, event: Event | EventEnvelope) -> TableOrder:
                 unit_price=event.unit_price,
                 guest_id=event.guest_id,
                 note=event.note,
+                options=tuple(event.options),
             )
             return replace(
                 state,
@@ -186,6 +205,14 @@ def replay(history: Iterable[Event | EventEnvelope]) -> TableOrder:
 
 
 @dataclass(frozen=True)
+class OptionPick:
+    """A choice the guest asks for: the group and the choice within it, by id."""
+
+    group_id: str
+    choice_id: str
+
+
+@dataclass(frozen=True)
 class AddCartItem:
     session_id: str
     session: SessionFacts | None
@@ -197,6 +224,7 @@ class AddCartItem:
     line_id: str
     """Minted by the caller, so that deciding stays pure."""
     note: str | None = None
+    options: Sequence[OptionPick] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -284,6 +312,9 @@ def _session_of_guest(state: TableOrder, command: GuestCommand) -> SessionFacts:
             f"the order {state.order_id} of session {command.session_id} is closed (settled)",
             field="session_id",
         )
+    mode = session.effective_mode
+    if mode not in ORDERING_MODES:
+        raise Conflict(f"ordering is not offered here (mode {mode.value})", field="session_id")
     return session
 
 
@@ -312,8 +343,13 @@ def _add(state: TableOrder, command: AddCartItem) -> list[Event]:
             field="product_id",
         )
     if not product.available:
-        raise Conflict(f"product {command.product_id} is not available", field="product_id")
+        raise Conflict(f"{product.name.en} is sold out", field="product_id")
     _check_quantity(command.quantity)
+    options = _chosen_options(product, command.options)
+    unit_price = Money(
+        amount_minor=product.price.amount_minor + sum(o.price_delta.amount_minor for o in options),
+        currency=product.price.currency,
+    )
     if len(state.cart) >= MAX_CART_LINES:
         raise Conflict(f"the cart already has {MAX_CART_LINES} lines: confirm it first")
     if state.currency is not None and product.price.currency != state.currency:
@@ -332,11 +368,63 @@ def _add(state: TableOrder, command: AddCartItem) -> list[Event]:
             guest_id=command.guest_id,
             product_id=product.product_id,
             quantity=command.quantity,
-            unit_price=product.price,
+            unit_price=unit_price,
             product_name=product.name,
             note=command.note,
+            options=list(options),
         )
     ]
+
+
+def _chosen_options(product: MenuProduct, picks: Sequence[OptionPick]) -> tuple[ChosenOption, ...]:
+    """The guest's picks as priced on the menu, in the menu's order (so that two lines with the
+    same picks read the same), or the refusal naming `options`."""
+    groups = {g.group_id: g for g in product.options}
+    picked: set[tuple[str, str]] = set()
+    for pick in picks:
+        group = groups.get(pick.group_id)
+        if group is None:
+            raise DomainError(
+                f"{product.name.en} has no option group {pick.group_id!r}", field="options"
+            )
+        if not any(c.choice_id == pick.choice_id for c in group.choices):
+            raise DomainError(
+                f"option group {pick.group_id!r} of {product.name.en} has no choice "
+                f"{pick.choice_id!r}",
+                field="options",
+            )
+        if (pick.group_id, pick.choice_id) in picked:
+            raise DomainError(
+                f"choice {pick.choice_id!r} of option group {pick.group_id!r} is given twice",
+                field="options",
+            )
+        picked.add((pick.group_id, pick.choice_id))
+    chosen: list[ChosenOption] = []
+    for group in product.options:
+        count = sum(1 for g, _ in picked if g == group.group_id)
+        if count < group.min_choices:
+            raise DomainError(
+                f"{product.name.en}: choose at least {group.min_choices} of "
+                f"{group.name.en!r} ({group.group_id})",
+                field="options",
+            )
+        if count > group.max_choices:
+            raise DomainError(
+                f"{product.name.en}: choose at most {group.max_choices} of "
+                f"{group.name.en!r} ({group.group_id})",
+                field="options",
+            )
+        chosen.extend(
+            ChosenOption(
+                group_id=group.group_id,
+                choice_id=c.choice_id,
+                name=c.name,
+                price_delta=c.price_delta,
+            )
+            for c in group.choices
+            if (group.group_id, c.choice_id) in picked
+        )
+    return tuple(chosen)
 
 
 def _change(state: TableOrder, command: ChangeCartItem) -> list[Event]:
