@@ -1,26 +1,48 @@
 """Fixtures of the pos-gateway tests: the service over HTTP on real Kafka and PostgreSQL, an
 engine of the test's own to look at what it wrote, and ordering's events as ordering's relay
-would publish them."""
+would publish them. For payments from the phone: the payment provider's test double and the
+service itself served by uvicorn on free ports, so that checkouts and webhooks travel over real
+HTTP both ways, and table-session's events (spots, sessions, guests)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
+import uvicorn
 from aiokafka import AIOKafkaProducer
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from convive.contracts import EventEnvelope, Money, events_topic
+from convive.contracts import Event, EventEnvelope, Money, events_topic
 from convive.contracts.base import LocalizedText
 from convive.contracts.ordering import OrderLine, OrderPlaced, RoundAdded
+from convive.contracts.table_session import (
+    GuestJoined,
+    JourneyMode,
+    ProfitCentreConfigured,
+    SessionOpened,
+    SpotCreated,
+    SpotKind,
+)
+from convive.doubles.payment_provider import SandboxSettings
+from convive.doubles.payment_provider import create_app as create_sandbox
 from convive.pos_gateway.app import create_app
+from convive.pos_gateway.projections import orders, profit_centres, session_guests, spots
 from convive.pos_gateway.settings import Settings
 from convive.runtime import db, kafka
 from convive.runtime.eventstore import EventStore, events
+from convive.runtime.testkit import eventually
+
+SANDBOX_API_KEY = "sk_test_pos_gateway"
+SANDBOX_WEBHOOK_SECRET = "whsec_test_pos_gateway"  # noqa: S105 (the tests' own)
 
 
 @pytest.fixture
@@ -145,3 +167,186 @@ def pair(pos: AsyncTestClient[Any]) -> Callable[[str, str], Awaitable[dict[str, 
         return paired
 
     return pair_device
+
+
+# --- payments from the phone: the provider double and the service on real HTTP --------------
+
+
+@contextlib.asynccontextmanager
+async def served(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port of this process; yields its URL."""
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while not server.started:
+        if task.done():
+            task.result()
+        assert loop.time() < deadline, "the server did not start"
+        await asyncio.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=30)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[httpx.AsyncClient]:
+    """The payment provider's test double, served for real; a client with its API key."""
+    settings = SandboxSettings(
+        api_key=SANDBOX_API_KEY,
+        webhook_secret=SANDBOX_WEBHOOK_SECRET,
+        webhook_backoff=0.05,
+        webhook_attempts=3,
+    )
+    async with (
+        served(create_sandbox(settings)) as url,
+        httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"}, timeout=30
+        ) as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+async def pos_http(
+    service_settings: dict[str, Any], sandbox: httpx.AsyncClient
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The pos-gateway served for real (so the provider can call its webhook back), talking
+    to the double; a client of it."""
+    settings = Settings(
+        **service_settings,
+        payment_provider_url=str(sandbox.base_url),
+        payment_provider_api_key=SANDBOX_API_KEY,
+        payment_webhook_secret=SANDBOX_WEBHOOK_SECRET,
+    )
+    async with (
+        served(create_app(settings)) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+def publish(producer: AIOKafkaProducer, namespace: str) -> Callable[..., Awaitable[EventEnvelope]]:
+    """`await publish(event, subject)`: the event on its owner's topic, as its relay would."""
+
+    async def send(event: Event | EventEnvelope, subject: str = "") -> EventEnvelope:
+        envelope = (
+            event
+            if isinstance(event, EventEnvelope)
+            else EventEnvelope.wrap(event, subject=subject)
+        )
+        await producer.send_and_wait(
+            events_topic(envelope.source.rsplit("/", 1)[-1], namespace),
+            value=envelope.body(),
+            key=envelope.key(),
+            headers=envelope.headers(),
+        )
+        return envelope
+
+    return send
+
+
+@dataclass
+class SeatedOrder:
+    """An order of a session at a spot, its host and one more guest, as the POS learnt them."""
+
+    order: GuestOrder
+    host: str
+    guest: str
+
+    @property
+    def order_id(self) -> str:
+        return self.order.order_id
+
+
+@pytest.fixture
+def seated_order(
+    publish: Callable[..., Awaitable[EventEnvelope]], reader: AsyncEngine
+) -> Callable[..., Awaitable[SeatedOrder]]:
+    """`await seated_order(kind=SpotKind.ROOM, mode=JourneyMode.ORDER, prices=(1450, 350))`:
+    table-session's spot, session and guests, then ordering's first round, all known to the
+    POS when it returns."""
+
+    async def seat(
+        *,
+        kind: SpotKind = SpotKind.TABLE,
+        mode: JourneyMode = JourneyMode.ORDER_AND_PAY,
+        prices: tuple[int, ...] = (1450, 350),
+        venue_id: str = "venue-1",
+    ) -> SeatedOrder:
+        order = GuestOrder(venue_id)
+        centre = f"pc-{uuid.uuid4().hex[:8]}"
+        host, guest = f"guest-{uuid.uuid4().hex[:8]}", f"guest-{uuid.uuid4().hex[:8]}"
+        await publish(
+            ProfitCentreConfigured(
+                venue_id=venue_id, profit_centre_id=centre, name="Dining room", mode=mode
+            ),
+            centre,
+        )
+        spot_events: list[Event] = [
+            SpotCreated(
+                venue_id=venue_id,
+                profit_centre_id=centre,
+                spot_id=order.spot_id,
+                name="Room 112" if kind is SpotKind.ROOM else "Table 4",
+                kind=kind,
+            ),
+            SessionOpened(
+                venue_id=venue_id,
+                profit_centre_id=centre,
+                spot_id=order.spot_id,
+                session_id=order.session_id,
+                host_guest_id=host,
+                pin="123456",
+            ),
+            GuestJoined(
+                venue_id=venue_id,
+                spot_id=order.spot_id,
+                session_id=order.session_id,
+                guest_id=guest,
+                device_id="phone-2",
+            ),
+        ]
+        for event in spot_events:
+            await publish(event, order.spot_id)
+        await publish(order.next_round(*prices))
+
+        async def known() -> bool:
+            async with reader.connect() as conn:
+                found = [
+                    await conn.scalar(
+                        sa.select(sa.func.count()).where(orders.c.order_id == order.order_id)
+                    ),
+                    await conn.scalar(
+                        sa.select(sa.func.count()).where(
+                            session_guests.c.session_id == order.session_id
+                        )
+                    ),
+                    await conn.scalar(
+                        sa.select(sa.func.count()).where(spots.c.spot_id == order.spot_id)
+                    ),
+                    await conn.scalar(
+                        sa.select(sa.func.count()).where(
+                            profit_centres.c.profit_centre_id == centre
+                        )
+                    ),
+                ]
+            return found == [1, 2, 1, 1]
+
+        await eventually(known)
+        return SeatedOrder(order, host, guest)
+
+    return seat

@@ -1,4 +1,5 @@
-"""Command handlers of the POS: pair a device, validate a round, settle a payment. Each loads
+"""Command handlers of the POS: pair a device, validate a round, settle a payment at the till,
+and let a guest pay from the phone (online through the provider, or charged to the room). Each loads
 what it decides on, decides with the domain, and appends to the event store; the read models
 that the next request needs are written in the same transaction."""
 
@@ -14,14 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from convive.contracts import Event, EventEnvelope, Money
 from convive.contracts.pos_gateway import (
     DevicePaired,
+    OnlinePaymentStarted,
     OrderValidated,
     PaymentMethod,
     PaymentSettled,
 )
 from convive.pos_gateway import domain
 from convive.pos_gateway.auth import Device, new_credential
+from convive.pos_gateway.payments.provider import PaymentProvider, WebhookNotice
 from convive.pos_gateway.projections import record_device, record_payment, record_validation
-from convive.pos_gateway.queries import KnownOrder, known_order
+from convive.pos_gateway.queries import KnownOrder, guest_facts, known_order
 from convive.runtime.errors import NotFound
 from convive.runtime.eventstore import (
     NO_STREAM,
@@ -64,16 +67,22 @@ async def pair_device(
 Decision = Callable[[domain.PosOrder], list[Event]]
 
 
+def _first_round(known: KnownOrder) -> tuple[str, str]:
+    """The bill settles the whole order: it continues the order's first round's story."""
+    return known.round_events[min(known.round_events)]
+
+
 async def _decide_on_order(
     engine: AsyncEngine,
     store: EventStore,
     order_id: str,
-    device: Device,
+    device: Device | None,
     decision: Decision,
     caused_by: Callable[[KnownOrder], tuple[str, str]],
-) -> tuple[AppendResult, list[EventEnvelope]]:
+) -> tuple[AppendResult | None, list[EventEnvelope]]:
     """Decide on the order's known rounds plus the POS's own history of it; on a concurrent
-    append to the order's stream, read both again and decide again.
+    append to the order's stream, read both again and decide again. A decision of nothing
+    (a replayed webhook) appends nothing and answers None.
 
     This retry stays ours: `decide_and_append` would retry by reading the stream again, but
     not the known rounds (its `decide` cannot read the projection), and a round that reached
@@ -92,16 +101,17 @@ async def _decide_once(
     engine: AsyncEngine,
     store: EventStore,
     order_id: str,
-    device: Device,
+    device: Device | None,
     decision: Decision,
     caused_by: Callable[[KnownOrder], tuple[str, str]],
-) -> tuple[AppendResult, list[EventEnvelope]]:
+) -> tuple[AppendResult | None, list[EventEnvelope]]:
     stream = domain.order_stream(order_id)
     async with engine.begin() as conn:
         known = await known_order(conn, order_id)
         if known is None:
             raise NotFound(f"order {order_id} is not known to the POS (yet)", field="order_id")
-        device.require_venue(known.state.venue_id)
+        if device is not None:
+            device.require_venue(known.state.venue_id)
         causation_id, correlation_id = caused_by(known)
         decided: list[EventEnvelope] = []
 
@@ -122,8 +132,8 @@ async def _decide_once(
         result = await decide_and_append(
             store, stream, decide, attempts=1, conn=conn, then=_write_through
         )
-        assert result is not None, "a decision on an order always yields an event"
-    store.notify_committed(len(result.event_ids))
+    if result is not None:
+        store.notify_committed(len(result.event_ids))
     return result, decided
 
 
@@ -163,6 +173,7 @@ async def validate_round(
         lambda state: domain.decide_validate(state, command),
         caused_by,
     )
+    assert result is not None, "a validation always yields an event"
     event = envelopes[0].event()
     assert isinstance(event, OrderValidated)
     return result, event
@@ -182,18 +193,117 @@ async def settle_payment(
         order_id=order_id, amount=amount, method=method, payment_card_token=payment_card_token
     )
 
-    def caused_by(known: KnownOrder) -> tuple[str, str]:
-        # The bill settles the whole order: it continues the order's first round's story.
-        return known.round_events[min(known.round_events)]
-
     result, envelopes = await _decide_on_order(
         engine,
         store,
         order_id,
         device,
         lambda state: domain.decide_settle(state, command),
-        caused_by,
+        _first_round,
     )
+    assert result is not None, "a settlement always yields an event"
+    event = envelopes[0].event()
+    assert isinstance(event, PaymentSettled)
+    return result, event
+
+
+# --- guests paying from the phone --------------------------------------------------------
+
+
+async def _order_and_guest(
+    engine: AsyncEngine, store: EventStore, order_id: str, guest_id: str
+) -> tuple[domain.PosOrder, domain.GuestFacts]:
+    """The order as it stands and what table-session said of the guest and the order's spot."""
+    async with engine.connect() as conn:
+        known = await known_order(conn, order_id)
+        if known is None:
+            raise NotFound(f"order {order_id} is not known to the POS (yet)", field="order_id")
+        facts = await guest_facts(conn, order_id, known.state.session_id, guest_id)
+        history = await store.read_stream(domain.order_stream(order_id), conn=conn)
+    return domain.fold(known.state, history), facts
+
+
+@dataclass(frozen=True)
+class StartedPayment:
+    result: AppendResult
+    event: OnlinePaymentStarted
+    redirect_url: str
+
+
+async def start_online_payment(
+    engine: AsyncEngine,
+    store: EventStore,
+    provider: PaymentProvider,
+    *,
+    order_id: str,
+    guest_id: str,
+    return_url: str,
+    webhook_url: str,
+) -> StartedPayment:
+    """Open a checkout at the provider for the amount due and record that the guest started
+    paying. Refusals come before the provider is asked, so a refused guest opens nothing."""
+    state, guest = await _order_and_guest(engine, store, order_id, guest_id)
+    domain.decide_start_online(
+        state, domain.StartOnlinePayment(guest=guest, payment_id="", provider=provider.name)
+    )
+    due = domain.amount_due(state)
+    checkout = await provider.create_checkout(
+        amount=due,
+        reference=order_id,
+        return_url=return_url,
+        webhook_url=webhook_url,
+        idempotency_key=uuid.uuid4().hex,
+    )
+    command = domain.StartOnlinePayment(
+        guest=guest, payment_id=checkout.payment_id, provider=provider.name, amount=due
+    )
+    result, envelopes = await _decide_on_order(
+        engine,
+        store,
+        order_id,
+        None,
+        lambda s: domain.decide_start_online(s, command),
+        _first_round,
+    )
+    assert result is not None, "a started payment always yields an event"
+    event = envelopes[0].event()
+    assert isinstance(event, OnlinePaymentStarted)
+    return StartedPayment(result, event, checkout.redirect_url)
+
+
+async def record_provider_outcome(
+    engine: AsyncEngine, store: EventStore, notice: WebhookNotice
+) -> tuple[AppendResult | None, list[Event]]:
+    """Settle or fail the payment the provider's webhook is about; a replayed webhook finds
+    the payment already decided and appends nothing."""
+    outcome = domain.ProviderOutcome(
+        payment_id=notice.payment_id, status=notice.status, amount=notice.amount
+    )
+    result, envelopes = await _decide_on_order(
+        engine,
+        store,
+        notice.reference,
+        None,
+        lambda s: domain.decide_online_outcome(s, outcome),
+        _first_round,
+    )
+    return result, [e.event() for e in envelopes]
+
+
+async def charge_to_room(
+    engine: AsyncEngine, store: EventStore, *, order_id: str, guest_id: str
+) -> tuple[AppendResult, PaymentSettled]:
+    _, guest = await _order_and_guest(engine, store, order_id, guest_id)
+    command = domain.ChargeToRoom(guest=guest)
+    result, envelopes = await _decide_on_order(
+        engine,
+        store,
+        order_id,
+        None,
+        lambda s: domain.decide_room_charge(s, command),
+        _first_round,
+    )
+    assert result is not None, "a room charge always yields an event"
     event = envelopes[0].event()
     assert isinstance(event, PaymentSettled)
     return result, event

@@ -11,8 +11,18 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convive.contracts import Money
-from convive.pos_gateway.domain import PosOrder
-from convive.pos_gateway.projections import orders, payments, rounds, validations
+from convive.contracts.table_session import JourneyMode, SpotKind
+from convive.pos_gateway.domain import GuestFacts, PosOrder
+from convive.pos_gateway.projections import (
+    orders,
+    payments,
+    profit_centres,
+    rounds,
+    session_guests,
+    sessions,
+    spots,
+    validations,
+)
 
 
 class OrderStatus(StrEnum):
@@ -61,6 +71,40 @@ async def known_order(conn: AsyncConnection, order_id: str) -> KnownOrder | None
     return KnownOrder(
         state=state,
         round_events={r.round_number: (r.event_id, r.correlation_id) for r in known_rounds},
+    )
+
+
+async def guest_facts(
+    conn: AsyncConnection, order_id: str, session_id: str, guest_id: str
+) -> GuestFacts:
+    """Is the guest one of the order's session, and what do its spot and profit centre
+    offer (as far as table-session's events have told the POS)."""
+    seated = await conn.scalar(
+        sa.select(sa.func.count())
+        .select_from(session_guests)
+        .where(session_guests.c.session_id == session_id, session_guests.c.guest_id == guest_id)
+    )
+    spot = (
+        await conn.execute(
+            sa.select(spots.c.kind, spots.c.profit_centre_id)
+            .select_from(orders.join(spots, spots.c.spot_id == orders.c.spot_id))
+            .where(orders.c.order_id == order_id)
+        )
+    ).first()
+    session_centre = await conn.scalar(
+        sa.select(sessions.c.profit_centre_id).where(sessions.c.session_id == session_id)
+    )
+    centre = session_centre or (spot.profit_centre_id if spot is not None else None)
+    mode = None
+    if centre is not None:
+        mode = await conn.scalar(
+            sa.select(profit_centres.c.mode).where(profit_centres.c.profit_centre_id == centre)
+        )
+    return GuestFacts(
+        guest_id=guest_id,
+        seated=bool(seated),
+        mode=JourneyMode(mode) if mode is not None else None,
+        spot_kind=SpotKind(spot.kind) if spot is not None else None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from convive.runtime.settings import ServiceSettings
@@ -12,3 +13,23 @@ class Settings(ServiceSettings):
 
     service: ClassVar[str] = "pos-gateway"
     port: int = 8103
+
+    # The payment provider guests pay through from their phone. The defaults are those of the
+    # sandbox (the payment test double) on this machine.
+    payment_provider_url: str = Field(
+        default="http://127.0.0.1:8190", description="base URL of the provider's API"
+    )
+    payment_provider_api_key: SecretStr = Field(default=SecretStr("sk_sandbox_convive"))
+    payment_webhook_secret: SecretStr = Field(
+        default=SecretStr("whsec_sandbox_convive"),
+        description="shared secret the provider signs its webhooks with",
+    )
+    payment_webhook_tolerance: float = Field(
+        default=300.0, gt=0, description="seconds a webhook's signature stays acceptable"
+    )
+    payment_webhook_url: str | None = Field(
+        default=None,
+        description="URL the provider calls back (POST /payments/webhooks/sandbox of this "
+        "service as the provider reaches it); default: this service's URL as it was called",
+    )
+    payment_provider_timeout: float = Field(default=10.0, gt=0)
