@@ -9,7 +9,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-SECTIONS = ("raw", "pipeline", "appends")
+SECTIONS = ("raw", "pipeline", "appends", "platform")
 ENV_PREFIX = "CONVIVE_BENCH_"
 
 
@@ -32,6 +32,11 @@ class Settings:
     append_concurrent_events: int = 4_000
     append_writers: int = 8
     partitions: int = 3
+    platform_tables: int = 20
+    platform_adds_per_guest: int = 12
+    platform_paced_adds_per_guest: int = 5
+    platform_think_ms: float = 2000.0
+    platform_baseline_samples: int = 100
     output: str = ""
 
 
@@ -43,6 +48,11 @@ QUICK = {
     "pipeline_events": 600,
     "append_events": 300,
     "append_concurrent_events": 600,
+    "platform_tables": 4,
+    "platform_adds_per_guest": 4,
+    "platform_paced_adds_per_guest": 2,
+    "platform_think_ms": 1000.0,
+    "platform_baseline_samples": 30,
 }
 
 # Flags that take a number: name -> help text.
@@ -60,6 +70,13 @@ COUNTS = {
     "append_concurrent_events": "single-event appends shared by the concurrent writers",
     "append_writers": "concurrent writers of the append comparison",
     "partitions": "partitions of every topic the benchmark creates",
+    "platform_tables": "tables of the platform run, each with two guests, all at once",
+    "platform_adds_per_guest": "cart adds each guest sends back to back in the platform run",
+    "platform_paced_adds_per_guest": "cart adds each guest then sends with a think time before "
+    "each (0: no paced phase)",
+    "platform_think_ms": "mean think time of the paced phase (uniform, 0.5 to 1.5 times it)",
+    "platform_baseline_samples": "raw Kafka latency samples the platform section takes for its "
+    "ratios when the raw section is not run",
 }
 
 
@@ -118,4 +135,6 @@ def parse(argv: Sequence[str] | None = None) -> Settings:
     settings = dataclasses.replace(defaults, quick=quick, **values)  # type: ignore[arg-type]
     if settings.pipeline_writers < 1 or settings.append_writers < 1:
         parser.error("writers must be at least 1")
+    if settings.platform_tables < 1 or settings.platform_adds_per_guest < 1:
+        parser.error("the platform run needs at least 1 table and 1 add per guest")
     return settings

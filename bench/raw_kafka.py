@@ -150,3 +150,28 @@ async def run(infra: Infra, settings: Settings) -> dict[str, Any]:
     finally:
         await producer.stop()
     return result
+
+
+async def latency_baseline(infra: Infra, settings: Settings, samples: int) -> dict[str, Any]:
+    """Only the back-to-back latency of the plain clients, on a topic of its own: the baseline
+    a section measures for its ratios when the raw section is not part of the run."""
+    topic = infra.topic(f"{infra.namespace}raw-baseline")
+    await kafka.ensure_topics(infra.bootstrap, [topic], partitions=settings.partitions)
+    payload = os.urandom(settings.raw_payload_bytes)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=infra.bootstrap, **kafka.producer_config("bench-raw-baseline")
+    )
+    await producer.start()
+    try:
+        receiver = _Receiver(infra.bootstrap, topic)
+        await receiver.start()
+        try:
+            await _latency(producer, receiver, payload, count=settings.warmup, label="warm")
+            back_to_back = await _latency(
+                producer, receiver, payload, count=samples, label="baseline"
+            )
+        finally:
+            await receiver.stop()
+    finally:
+        await producer.stop()
+    return {"payload_bytes": len(payload), "latency": latency_summary(back_to_back)}

@@ -23,7 +23,8 @@ NOTES = [
 
 
 def add_ratios(results: dict[str, Any]) -> None:
-    """Pipeline figures divided by the raw Kafka baseline, when both were measured."""
+    """Pipeline and platform figures divided by the raw Kafka baseline of the same run."""
+    _platform_ratios(results)
     raw, pipeline = results.get("raw"), results.get("pipeline")
     if not raw or not pipeline:
         return
@@ -35,6 +36,30 @@ def add_ratios(results: dict[str, Any]) -> None:
         pipeline["throughput"]["events_per_s"], raw["throughput"]["messages_per_s"]
     )
     pipeline["ratios_to_raw"] = ratios
+
+
+def _platform_ratios(results: dict[str, Any]) -> None:
+    """Platform latencies over the raw back-to-back round trip: the raw section's, else the
+    baseline the platform section measured itself."""
+    platform = results.get("platform")
+    if not platform:
+        return
+    raw = results.get("raw") or platform.get("raw_baseline")
+    if not raw:
+        return
+    for phase in ("load", "paced"):
+        if phase not in platform:
+            continue
+        platform[phase]["ratios_to_raw"] = {
+            "baseline": "raw section" if results.get("raw") else "platform section's own",
+            **{
+                f"{key}_{p.removesuffix('_ms')}": ratio(
+                    platform[phase][key].get(p), raw["latency"].get(p)
+                )
+                for key in ("guest_to_guest", "order_to_pos")
+                for p in ("p50_ms", "p99_ms")
+            },
+        }
 
 
 def _ms(summary: dict[str, Any], key: str) -> str:
@@ -148,10 +173,77 @@ def text(results: dict[str, Any]) -> str:
                 f"plus BEGIN/COMMIT; check {appends['check']}"
             )
         lines.append("")
+    lines += _platform_text(results.get("platform"), header)
     if results.get("errors"):
         lines += ["Errors:", *[f"  {e}" for e in results["errors"]], ""]
     lines += ["Notes:", *[f"  - {n}" for n in NOTES]]
     return "\n".join(lines)
+
+
+def _phase_text(label: str, load: dict[str, Any], header: str) -> list[str]:
+    think = f"think time {load['think_ms']:.0f} ms" if load["think_ms"] else "back to back"
+    lines = [
+        f"  {label}: {load['adds_per_guest']} adds per guest ({think}), then one confirm per "
+        f"table ({load['confirm_event']})",
+        header,
+        _latency_rows("guest A's add -> guest B's stream", load["guest_to_guest"]),
+        _latency_rows("  of which A's POST answered", load["add_call"]),
+        _latency_rows("confirm -> POS's venue stream", load["order_to_pos"]),
+        _latency_rows("  of which the POST answered", load["confirm_call"]),
+        f"  cart adds: {load['adds_per_s']:.0f}/s accepted ({load['adds_accepted']} of "
+        f"{load['adds_sent']} in {load['load_seconds']} s; refused {load['refused'] or 'none'}); "
+        f"{load['delivered_to_other_guest']} delivered to the other guest "
+        f"({load['undelivered_after_wait']} not), {load['delivered_per_s']:.0f}/s",
+        f"  orders: {load['orders_confirmed']} confirmed, {load['orders_delivered_to_pos']} "
+        "delivered to the POS",
+    ]
+    cpu = load.get("cpu")
+    if cpu:
+        shares = ", ".join(
+            f"{name} {share:.2f}"
+            for name, share in cpu["cores_used_by_process"].items()
+            if share is not None
+        )
+        busy = cpu.get("machine_busy_share")
+        lines.append(
+            f"  cores used: {shares}; machine busy " + (f"{busy:.0%}" if busy is not None else "-")
+        )
+        per_add = cpu.get("cpu_ms_per_add", {})
+        if per_add:
+            lines.append(
+                "  CPU ms per accepted add: "
+                + ", ".join(f"{name} {ms:.1f}" for name, ms in per_add.items() if ms >= 0.05)
+            )
+    r = load.get("ratios_to_raw")
+    if r:
+        lines.append(
+            f"  ratios to raw Kafka p50/p99 ({r['baseline']}): guest to guest "
+            f"{_x(r['guest_to_guest_p50'])} / {_x(r['guest_to_guest_p99'])}; order to POS "
+            f"{_x(r['order_to_pos_p50'])} / {_x(r['order_to_pos_p99'])}"
+        )
+    return lines
+
+
+def _platform_text(platform: dict[str, Any] | None, header: str) -> list[str]:
+    if not platform or "load" not in platform:
+        return []
+    load = platform["load"]
+    lines = [
+        "4. The platform as processes: HTTP add -> other guest's SSE; confirm -> POS's SSE",
+        f"  {load['tables']} tables, {load['guests']} guests, all at once; platform started in "
+        f"{platform.get('platform_start_s')} s, venue and guests set up in "
+        f"{platform.get('setup_s')} s",
+        *_phase_text("flat out", load, header),
+    ]
+    if "paced" in platform:
+        lines += _phase_text("paced", platform["paced"], header)
+    baseline = platform.get("raw_baseline")
+    if baseline:
+        lines.append(
+            f"  raw Kafka baseline measured here: p50 {baseline['latency'].get('p50_ms')} ms, "
+            f"p99 {baseline['latency'].get('p99_ms')} ms"
+        )
+    return [*lines, ""]
 
 
 def write_json(results: dict[str, Any], path: Path) -> None:

@@ -22,6 +22,7 @@ from convive.cli import demo
 from convive.cli.platform import (
     FIRST_SERVICE_PORT,
     GATEWAY_PORT,
+    PAYMENT_SANDBOX,
     Platform,
     ServiceProcess,
     ServiceStartError,
@@ -51,6 +52,15 @@ def run(args: argparse.Namespace) -> int:
             localinfra.KAFKA_BOOTSTRAP_ENV: kafka.bootstrap,
             "CONVIVE_TABLE_SESSION_PUBLIC_BASE_URL": args.public_url
             or f"http://127.0.0.1:{args.gateway_port}",
+            **(
+                {
+                    "CONVIVE_PAYMENT_SANDBOX_PUBLIC_URL": _sandbox_public_url(
+                        args.public_url, services
+                    )
+                }
+                if args.public_url
+                else {}
+            ),
         }
         platform = Platform(services, env, host=args.host)
         stopping = False
@@ -91,6 +101,13 @@ def banner(services: Sequence[ServiceProcess], database_url: str, bootstrap: str
     safe_db = database_url.split("@")[-1]
     lines += ["", f"  PostgreSQL     {safe_db}", f"  Kafka          {bootstrap}", ""]
     return "\n".join(lines)
+
+
+def _sandbox_public_url(public_url: str, services: Sequence[ServiceProcess]) -> str:
+    """The payment double's hosted pages, on the host phones reach (`--public-url`)."""
+    host = public_url.rsplit(":", 1)[0] if public_url.count(":") > 1 else public_url
+    port = next(s.port for s in services if s.name == PAYMENT_SANDBOX)
+    return f"{host.rstrip('/')}:{port}"
 
 
 def urls(services: Sequence[ServiceProcess]) -> dict[str, str]:

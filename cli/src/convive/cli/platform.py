@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from secrets import token_hex
 from typing import IO
 
 from convive.contracts import SERVICES
@@ -20,18 +21,23 @@ GATEWAY_PORT = 8000
 FIRST_SERVICE_PORT = 8101
 
 
+PAYMENT_SANDBOX = "payment-sandbox"
+
+
 @dataclass(frozen=True)
 class ServiceProcess:
     name: str
     port: int
+    module_name: str = ""
+    prefix: str = ""
 
     @property
     def module(self) -> str:
-        return f"convive.{self.name.replace('-', '_')}"
+        return self.module_name or f"convive.{self.name.replace('-', '_')}"
 
     @property
     def env_prefix(self) -> str:
-        return f"CONVIVE_{self.name.replace('-', '_').upper()}_"
+        return self.prefix or f"CONVIVE_{self.name.replace('-', '_').upper()}_"
 
     @property
     def url(self) -> str:
@@ -42,11 +48,17 @@ def plan(
     gateway_port: int = GATEWAY_PORT, first_port: int = FIRST_SERVICE_PORT
 ) -> list[ServiceProcess]:
     """Every service with the port it listens on: the gateway on `gateway_port`, the others
-    from `first_port` on, in the order of `SERVICES`."""
+    from `first_port` on, in the order of `SERVICES`, then the payment provider's test double
+    (a third party we cannot run here; see convive.doubles)."""
     others = [s for s in SERVICES if s != "gateway"]
-    return [ServiceProcess(s, first_port + i) for i, s in enumerate(others)] + [
-        ServiceProcess("gateway", gateway_port)
-    ]
+    services = [ServiceProcess(s, first_port + i) for i, s in enumerate(others)]
+    sandbox = ServiceProcess(
+        PAYMENT_SANDBOX,
+        first_port + len(others),
+        module_name="convive.doubles.payment_provider",
+        prefix="CONVIVE_PAYMENT_SANDBOX_",
+    )
+    return [*services, ServiceProcess("gateway", gateway_port), sandbox]
 
 
 class ServiceStartError(RuntimeError):
@@ -68,9 +80,16 @@ class Platform:
         self.env = dict(env)
         # The gateway reaches every other service by its URL (it is their same-origin front).
         for service in self.services.values():
-            if service.name != "gateway":
+            if service.name not in ("gateway", PAYMENT_SANDBOX):
                 key = f"CONVIVE_GATEWAY_{service.name.replace('-', '_').upper()}_URL"
                 self.env.setdefault(key, service.url)
+        if sandbox := self.services.get(PAYMENT_SANDBOX):
+            # pos-gateway and the provider double share a fresh API key and webhook secret.
+            self.env.setdefault("CONVIVE_POS_GATEWAY_PAYMENT_PROVIDER_URL", sandbox.url)
+            key = self.env.setdefault("CONVIVE_PAYMENT_SANDBOX_API_KEY", f"sk_{token_hex(12)}")
+            self.env.setdefault("CONVIVE_POS_GATEWAY_PAYMENT_PROVIDER_API_KEY", key)
+            secret = self.env.setdefault("CONVIVE_PAYMENT_SANDBOX_WEBHOOK_SECRET", token_hex(16))
+            self.env.setdefault("CONVIVE_POS_GATEWAY_PAYMENT_WEBHOOK_SECRET", secret)
         self.host = host
         self.log_dir = log_dir
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
