@@ -21,7 +21,6 @@ import os
 import random
 import secrets
 import shutil
-import socket
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from bench.config import Settings
 from bench.infra import Infra
 from bench.sse import SseStream, open_with_retry
 from bench.stats import latency_summary, rate
-from convive.cli.platform import Platform, ServiceStartError, plan
+from convive.cli.platform import Platform, ServiceStartError, free_plan
 from convive.contracts import SERVICES, dlq_topic, events_topic
 from convive.runtime import localinfra
 
@@ -74,39 +73,20 @@ def _menu() -> dict[str, Any]:
     }
 
 
-def _free_port_block(size: int) -> int:
-    """A first port with `size` free ports after it on 127.0.0.1, below Linux's ephemeral
-    range (so no client socket takes one meanwhile), from a random start (so two runs on one
-    machine do not race for the same block)."""
-    start = 24_000 + 25 * random.randrange(300)
-    for base in [*range(start, 32_000, 25), *range(24_000, start, 25)]:
-        free = True
-        for port in range(base, base + size):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    free = False
-                    break
-        if free:
-            return base
-    raise RuntimeError("no block of free ports")
-
-
 def _services_with_store() -> list[str]:
     return [s for s in SERVICES if s != "gateway"]
 
 
 def _platform(infra: Infra, namespace: str, settings: Settings, log_dir: Path) -> Platform:
     """Every service of `plan()` with its own schema, in the run's topic namespace."""
-    first = _free_port_block(len(SERVICES))
-    services = plan(gateway_port=first + len(SERVICES) - 1, first_port=first)
+    services = free_plan()
+    gateway = next(s for s in services if s.name == "gateway")
     env = {
         **os.environ,
         "CONVIVE_DATABASE_URL": infra.database_url,
         "CONVIVE_KAFKA_BOOTSTRAP": infra.bootstrap,
         "CONVIVE_TOPIC_NAMESPACE": namespace,
-        "CONVIVE_TABLE_SESSION_PUBLIC_BASE_URL": f"http://127.0.0.1:{first + len(SERVICES) - 1}",
+        "CONVIVE_TABLE_SESSION_PUBLIC_BASE_URL": gateway.url,
     }
     for service in SERVICES:
         prefix = f"CONVIVE_{service.replace('-', '_').upper()}_"

@@ -3,34 +3,22 @@ on real Kafka and PostgreSQL, each in a schema and topic namespace of the test's
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import socket
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
-from convive.cli.platform import Platform, plan
+from convive.cli.platform import Platform, free_plan
 from convive.contracts import SERVICES
+from convive.runtime.testkit import eventually
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
-
-
-def free_port_block(size: int) -> int:
-    """A first port with `size` free ports after it, on 127.0.0.1."""
-    for base in range(23100, 60000, 25):
-        taken = False
-        for port in range(base, base + size):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    taken = True
-                    break
-        if not taken:
-            return base
-    raise RuntimeError("no block of free ports")
 
 
 def platform_env(database_url: str, kafka_bootstrap: str, namespace: str) -> dict[str, str]:
@@ -47,16 +35,14 @@ def platform_env(database_url: str, kafka_bootstrap: str, namespace: str) -> dic
     return env
 
 
-@pytest.fixture
-def platform(
-    database_url: str, kafka_bootstrap: str, namespace: str, request: pytest.FixtureRequest
+@contextlib.contextmanager
+def running_platform(
+    database_url: str, kafka_bootstrap: str, namespace: str, log_dir: Path
 ) -> Iterator[Platform]:
-    """Every service running as its own process; logs under test-output/e2e/<test>/."""
-    first = free_port_block(len(SERVICES))
-    services = plan(gateway_port=first + len(SERVICES) - 1, first_port=first)
-    log_dir = OUTPUT / re.sub(r"[^\w.-]", "_", request.node.name)
+    services = free_plan()
+    gateway = next(s for s in services if s.name == "gateway")
     env = platform_env(database_url, kafka_bootstrap, namespace)
-    env["CONVIVE_TABLE_SESSION_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{first + len(SERVICES) - 1}"
+    env["CONVIVE_TABLE_SESSION_PUBLIC_BASE_URL"] = gateway.url
     running = Platform(services, env, log_dir=log_dir)
     running.start()
     try:
@@ -64,3 +50,190 @@ def platform(
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def platform(
+    database_url: str, kafka_bootstrap: str, namespace: str, request: pytest.FixtureRequest
+) -> Iterator[Platform]:
+    """Every service running as its own process; logs under test-output/e2e/<test>/."""
+    log_dir = OUTPUT / re.sub(r"[^\w.-]", "_", request.node.name)
+    with running_platform(database_url, kafka_bootstrap, namespace, log_dir) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def shared_platform(
+    database_url: str, kafka_bootstrap: str, request: pytest.FixtureRequest
+) -> Iterator[Platform]:
+    """Every service as its own process, once for a whole test module (its tests keep apart by
+    using a venue each); logs under test-output/e2e/<module>/."""
+    log_dir = OUTPUT / request.module.__name__.rsplit(".", 1)[-1]
+    namespace = f"m{uuid.uuid4().hex[:6]}_"
+    with running_platform(database_url, kafka_bootstrap, namespace, log_dir) as running:
+        yield running
+
+
+# --- the guest web app: a venue set up over the services' HTTP APIs, phones, a browser ---------
+
+GUEST_MENU: dict[str, Any] = {
+    "currency": "EUR",
+    "categories": [
+        {"category_id": "mains", "name": {"fr": "Plats", "en": "Mains"}, "position": 1},
+        {"category_id": "desserts", "name": {"fr": "Desserts", "en": "Desserts"}, "position": 2},
+    ],
+    "products": [
+        {
+            "product_id": "croque",
+            "category_id": "mains",
+            "name": {"fr": "Croque-monsieur", "en": "Croque-monsieur"},
+            "description": {"fr": "Jambon, comté, béchamel", "en": "Ham, comté, béchamel"},
+            "price": {"amount_minor": 1250, "currency": "EUR"},
+            "allergens": ["gluten", "milk"],
+        },
+        {
+            "product_id": "salade",
+            "category_id": "mains",
+            "name": {"fr": "Salade niçoise", "en": "Niçoise salad"},
+            "price": {"amount_minor": 1400, "currency": "EUR"},
+            "allergens": ["eggs", "fish"],
+        },
+        {
+            "product_id": "huitres",
+            "category_id": "mains",
+            "name": {"fr": "Six huîtres", "en": "Six oysters"},
+            "price": {"amount_minor": 1600, "currency": "EUR"},
+            "allergens": ["molluscs"],
+            "available": False,
+        },
+        {
+            "product_id": "mousse",
+            "category_id": "desserts",
+            "name": {"fr": "Mousse au chocolat", "en": "Chocolate mousse"},
+            "price": {"amount_minor": 750, "currency": "EUR"},
+            "allergens": ["eggs", "milk"],
+        },
+    ],
+}
+
+
+class GuestVenue:
+    """A venue set up through the services' HTTP APIs (profit centre, spot, menu, a paired POS
+    device), and what its staff do on the POS, for tests that drive the gateway."""
+
+    def __init__(self, platform: Platform, venue_id: str) -> None:
+        self.platform = platform
+        self.venue_id = venue_id
+        self.profit_centre = f"dining-{venue_id}"
+        self.sessions = platform.url("table-session")
+        self.ordering = platform.url("ordering")
+        self.pos = platform.url("pos-gateway")
+        self.gateway = platform.url("gateway")
+        self.auth: dict[str, str] = {}
+        self.spot: dict[str, Any] = {}
+
+    async def set_up(
+        self, *, mode: str = "order", kind: str = "table", menu: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        async with httpx.AsyncClient(timeout=30) as http:
+            answer = await http.post(
+                f"{self.sessions}/venues/{self.venue_id}/profit-centres",
+                json={"profit_centre_id": self.profit_centre, "name": "Dining room", "mode": mode},
+            )
+            assert answer.status_code in (200, 201), answer.text
+            answer = await http.post(
+                f"{self.sessions}/venues/{self.venue_id}/spots",
+                json={"profit_centre_id": self.profit_centre, "name": "Table 7", "kind": kind},
+            )
+            assert answer.status_code == 201, answer.text
+            self.spot = answer.json()
+            answer = await http.put(
+                f"{self.ordering}/venues/{self.venue_id}/menu", json=menu or GUEST_MENU
+            )
+            assert answer.status_code == 200, answer.text
+            answer = await http.post(
+                f"{self.pos}/venues/{self.venue_id}/devices", json={"name": "Till"}
+            )
+            assert answer.status_code == 201, answer.text
+            self.auth = {"Authorization": f"Bearer {answer.json()['credential']}"}
+        return self.spot
+
+    @property
+    def guest_url(self) -> str:
+        return f"{self.gateway}/t/{self.spot['token']}"
+
+    async def validate_round(
+        self, session_id: str, round_number: int, staff: str = "Camille"
+    ) -> None:
+        """The POS validates a round once it knows the order (it learns it from events)."""
+        async with httpx.AsyncClient(timeout=30) as http:
+
+            async def pending() -> Any:
+                answer = await http.get(
+                    f"{self.pos}/venues/{self.venue_id}/orders",
+                    params={"status": "all"},
+                    headers=self.auth,
+                )
+                assert answer.status_code == 200, answer.text
+                for order in answer.json():
+                    if order["session_id"] == session_id and any(
+                        r["round_number"] == round_number for r in order["rounds"]
+                    ):
+                        return order
+                return None
+
+            order = await eventually(pending, within=30)
+            answer = await http.post(
+                f"{self.pos}/orders/{order['order_id']}/rounds/{round_number}/validate",
+                json={"staff": staff},
+                headers=self.auth,
+            )
+            assert answer.status_code == 200, answer.text
+
+
+@pytest.fixture
+def guest_venue(shared_platform: Platform) -> GuestVenue:
+    """A venue of its own on the module's platform."""
+    return GuestVenue(shared_platform, f"venue-{uuid.uuid4().hex[:8]}")
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        pytest.skip("browser tests need the distribution's Chromium at /usr/bin/chromium")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+async def browser(chromium: Path) -> AsyncIterator[Any]:
+    """The distribution's Chromium driven by Playwright (never a browser Playwright downloads)."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest) -> Path:
+    """Where a test saves its screenshots: test-output/e2e/<test name>/."""
+    folder = OUTPUT / re.sub(r"[^\w.-]", "_", request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -13,32 +13,18 @@ import urllib.request
 
 import pytest
 
+from convive.cli.platform import free_plan
 from convive.contracts import SERVICES
 
 pytestmark = pytest.mark.infra
 
 
-def _free_block(size: int) -> int:
-    """A first port with `size` free ports after it."""
-    for base in range(23100, 40000, 50):
-        ok = True
-        for port in range(base, base + size):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return base
-    raise RuntimeError("no free port block")
-
-
 def test_convive_run_starts_every_service_and_ctrl_c_stops_them(
     database_url: str, kafka_bootstrap: str, namespace: str
 ) -> None:
-    first = _free_block(len(SERVICES) + 1)
-    gateway = first + len(SERVICES)
+    services = free_plan()
+    first = min(s.port for s in services)
+    gateway = next(s.port for s in services if s.name == "gateway")
     env = {
         **os.environ,
         "CONVIVE_DATABASE_URL": database_url,
@@ -77,7 +63,7 @@ def test_convive_run_starts_every_service_and_ctrl_c_stops_them(
                 break
         banner = "".join(output)
         assert "Convive is running" in banner, banner[-3000:]
-        ports = [first + i for i in range(len(SERVICES) - 1)] + [gateway]
+        ports = [s.port for s in services]
         for port in ports:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready") as answer:
                 assert answer.status == 200

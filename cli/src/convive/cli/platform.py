@@ -3,6 +3,7 @@ stop. `convive run` and the end-to-end tests both use it."""
 
 from __future__ import annotations
 
+import random
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from secrets import token_hex
 from typing import IO
 
 from convive.contracts import SERVICES
+from convive.runtime.localinfra import port_is_free
 
 GATEWAY_PORT = 8000
 FIRST_SERVICE_PORT = 8101
@@ -52,13 +54,27 @@ def plan(
     (a third party we cannot run here; see convive.doubles)."""
     others = [s for s in SERVICES if s != "gateway"]
     services = [ServiceProcess(s, first_port + i) for i, s in enumerate(others)]
+    services.append(ServiceProcess("gateway", gateway_port))
     sandbox = ServiceProcess(
         PAYMENT_SANDBOX,
-        first_port + len(others),
+        max(s.port for s in services) + 1,
         module_name="convive.doubles.payment_provider",
         prefix="CONVIVE_PAYMENT_SANDBOX_",
     )
-    return [*services, ServiceProcess("gateway", gateway_port), sandbox]
+    return [*services, sandbox]
+
+
+def free_plan() -> list[ServiceProcess]:
+    """`plan()` on a block of free loopback ports, for tests and benchmarks that run beside
+    others: a random start (two runs starting at once must not race for the same block), below
+    Linux's ephemeral range (so no client socket takes one of them meanwhile)."""
+    size = len(plan())
+    starts = [24_000 + 25 * i for i in range(300)]
+    random.shuffle(starts)
+    for first in starts:
+        if all(port_is_free(port) for port in range(first, first + size)):
+            return plan(gateway_port=first + size - 2, first_port=first)
+    raise RuntimeError("no block of free ports on 127.0.0.1")
 
 
 class ServiceStartError(RuntimeError):

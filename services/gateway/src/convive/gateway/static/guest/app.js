@@ -1,0 +1,195 @@
+// The seated guest's page: follows the table's live events (Server-Sent Events through the
+// gateway), re-fetches the cart/rounds fragment on each and announces what happened in the
+// polite live region; sends the cart forms without leaving the page.
+import './filter.js';
+
+const body = document.body;
+const token = body.dataset.token;
+const sessionId = body.dataset.session;
+const me = body.dataset.guest;
+const strings = JSON.parse(body.dataset.strings || '{}');
+const eventTypes = (body.dataset.events || '').split(',').filter(Boolean);
+// Events older than the page are already in it: they refresh nothing and announce nothing.
+// (Those of the last two seconds may have been committed after the page read its data: they
+// refresh it, silently.)
+const renderedAt = Date.parse(body.dataset.rendered || '');
+const REFRESH_GRACE_MS = 2000;
+const fragmentUrl = `/t/${encodeURIComponent(token)}/fragments/cart`;
+const notices = document.getElementById('notices');
+const errorBox = document.getElementById('action-error');
+
+const format = (text, values) => (text || '').replace(/\{(\w+)\}/g, (_, key) => values[key] ?? '');
+
+function guestNumbers() {
+  try {
+    return JSON.parse(document.getElementById('live')?.dataset.numbers || '{}');
+  } catch {
+    return {};
+  }
+}
+
+function who(guestId) {
+  if (guestId && guestId === me) return strings.notice_who_you;
+  const n = guestNumbers()[guestId];
+  return n ? format(strings.notice_who_guest, { n }) : strings.notice_who_someone;
+}
+
+function notify(text) {
+  if (!text || !notices) return;
+  const item = document.createElement('p');
+  item.className = 'notice';
+  item.dataset.testid = 'notice';
+  item.textContent = text;
+  notices.append(item);
+  while (notices.children.length > 2) notices.firstElementChild.remove();
+  setTimeout(() => item.remove(), 8000);
+}
+
+function showError(message) {
+  if (!errorBox) return;
+  errorBox.textContent = message;
+  errorBox.hidden = false;
+}
+
+function clearError() {
+  if (errorBox) {
+    errorBox.hidden = true;
+    errorBox.textContent = '';
+  }
+}
+
+function swap(html) {
+  const template = document.createElement('template');
+  template.innerHTML = html;
+  const focused = document.activeElement?.dataset?.focusKey;
+  for (const fresh of template.content.querySelectorAll('[data-swap][id]')) {
+    document.getElementById(fresh.id)?.replaceWith(fresh);
+  }
+  if (focused) document.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`)?.focus();
+}
+
+let running = null;
+let again = false;
+
+function refresh() {
+  if (running) {
+    again = true;
+    return running;
+  }
+  running = (async () => {
+    do {
+      again = false;
+      try {
+        const answer = await fetch(fragmentUrl, {
+          headers: { Accept: 'text/html' },
+          credentials: 'same-origin',
+          cache: 'no-store',
+        });
+        if (answer.ok) swap(await answer.text());
+      } catch {
+        // offline for a moment: the next event or reconnection refreshes again
+      }
+    } while (again);
+  })().finally(() => {
+    running = null;
+  });
+  return running;
+}
+
+function productName(data) {
+  const name = data.product_name;
+  if (!name) return '';
+  return name[document.documentElement.lang] || name.en || name.fr || '';
+}
+
+function describe(type, data) {
+  switch (type) {
+    case 'CartItemAdded':
+      return data.guest_id === me
+        ? ''
+        : format(strings.notice_added, { who: who(data.guest_id), item: productName(data) });
+    case 'CartItemChanged':
+      return data.guest_id === me ? '' : format(strings.notice_changed, { who: who(data.guest_id) });
+    case 'CartItemRemoved':
+      return data.guest_id === me ? '' : format(strings.notice_removed, { who: who(data.guest_id) });
+    case 'OrderPlaced':
+    case 'RoundAdded':
+      return format(strings.notice_round, { n: data.round_number });
+    case 'OrderValidated':
+      return format(strings.notice_validated, { n: data.round_number });
+    case 'SentToProduction':
+      return format(strings.notice_production, { n: data.round_number });
+    case 'GuestJoined':
+      return data.guest_id === me ? '' : format(strings.notice_joined, { who: who(data.guest_id) });
+    case 'PaymentSettled':
+      return strings.notice_paid;
+    case 'PinRotated':
+      return body.dataset.role === 'host' ? strings.notice_pin : '';
+    default:
+      return '';
+  }
+}
+
+const seen = new Set();
+
+async function onEvent(event) {
+  let message;
+  try {
+    message = JSON.parse(event.data);
+  } catch {
+    return;
+  }
+  // A rebuilt feed may send an event again: the event id tells.
+  if (message.id) {
+    if (seen.has(message.id)) return;
+    seen.add(message.id);
+  }
+  const time = Date.parse(message.time || '');
+  if (time < renderedAt - REFRESH_GRACE_MS) return;
+  await refresh();
+  if (!(time < renderedAt)) notify(describe(event.type, message.data || {}));
+}
+
+function follow() {
+  if (!sessionId || !window.EventSource) return;
+  const source = new EventSource(`/events/sessions/${encodeURIComponent(sessionId)}`);
+  for (const type of eventTypes) source.addEventListener(type, onEvent);
+  // After a reconnection the fragment may have missed nothing, but costs little to re-read.
+  source.addEventListener('open', () => refresh());
+  window.addEventListener('pagehide', () => source.close());
+}
+
+document.addEventListener('submit', async (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.dataset.action) return;
+  event.preventDefault();
+  const button = event.submitter;
+  const wasDisabled = button?.disabled;
+  if (button) button.disabled = true;
+  try {
+    const answer = await fetch(form.action, {
+      method: 'POST',
+      body: new URLSearchParams(new FormData(form)),
+      headers: { Accept: 'application/json' },
+      credentials: 'same-origin',
+    });
+    if (answer.ok) {
+      clearError();
+    } else {
+      let message = answer.statusText;
+      try {
+        message = (await answer.json()).error || message;
+      } catch {
+        // not JSON: keep the status text
+      }
+      showError(message);
+    }
+  } catch {
+    showError(errorBox?.dataset.offline || 'Network error');
+  } finally {
+    if (button?.isConnected) button.disabled = wasDisabled;
+  }
+  await refresh();
+});
+
+follow();
