@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench import appends, infra, pipeline, platform_load, raw_kafka, report
+from bench import appends, infra, pipeline, platform_load, raw_kafka, report, streams
 from bench.config import Settings, parse
 from convive.runtime import localinfra
 
@@ -23,6 +23,7 @@ SECTIONS: dict[str, Section] = {
     "pipeline": pipeline.run,
     "appends": appends.run,
     "platform": platform_load.run,
+    "streams": streams.run,
 }
 
 

@@ -9,7 +9,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-SECTIONS = ("raw", "pipeline", "appends", "platform")
+SECTIONS = ("raw", "pipeline", "appends", "platform", "streams")
 ENV_PREFIX = "CONVIVE_BENCH_"
 
 
@@ -37,6 +37,12 @@ class Settings:
     platform_paced_adds_per_guest: int = 5
     platform_think_ms: float = 2000.0
     platform_baseline_samples: int = 100
+    streams_max: int = 2000
+    streams_first: int = 250
+    streams_per_guest: int = 2
+    streams_budget_s: float = 85.0
+    streams_idle_s: float = 3.0
+    streams_probes: int = 5
     output: str = ""
 
 
@@ -53,6 +59,11 @@ QUICK = {
     "platform_paced_adds_per_guest": 2,
     "platform_think_ms": 1000.0,
     "platform_baseline_samples": 30,
+    "streams_max": 400,
+    "streams_first": 100,
+    "streams_budget_s": 40.0,
+    "streams_idle_s": 2.0,
+    "streams_probes": 3,
 }
 
 # Flags that take a number: name -> help text.
@@ -77,6 +88,16 @@ COUNTS = {
     "platform_think_ms": "mean think time of the paced phase (uniform, 0.5 to 1.5 times it)",
     "platform_baseline_samples": "raw Kafka latency samples the platform section takes for its "
     "ratios when the raw section is not run",
+    "streams_max": "most session streams the streams section opens on one notifier (also bounded "
+    "by the open-files limits)",
+    "streams_first": "streams of the first step of the streams section (then doubled up to the "
+    "most)",
+    "streams_per_guest": "streams each guest (a session has two) opens in the streams section, "
+    "as from several tabs or phones",
+    "streams_budget_s": "seconds the streams section may take, notifier start included: no step "
+    "starts that would not end within it",
+    "streams_idle_s": "seconds over which the notifier's idle CPU is measured at each step",
+    "streams_probes": "sessions a live event is sent to, one at a time, at each step",
 }
 
 
@@ -137,4 +158,6 @@ def parse(argv: Sequence[str] | None = None) -> Settings:
         parser.error("writers must be at least 1")
     if settings.platform_tables < 1 or settings.platform_adds_per_guest < 1:
         parser.error("the platform run needs at least 1 table and 1 add per guest")
+    if settings.streams_max < 1 or settings.streams_first < 1:
+        parser.error("the streams run needs at least 1 stream")
     return settings

@@ -174,6 +174,7 @@ def text(results: dict[str, Any]) -> str:
             )
         lines.append("")
     lines += _platform_text(results.get("platform"), header)
+    lines += _streams_text(results.get("streams"))
     if results.get("errors"):
         lines += ["Errors:", *[f"  {e}" for e in results["errors"]], ""]
     lines += ["Notes:", *[f"  - {n}" for n in NOTES]]
@@ -244,6 +245,56 @@ def _platform_text(platform: dict[str, Any] | None, header: str) -> list[str]:
             f"p99 {baseline['latency'].get('p99_ms')} ms"
         )
     return [*lines, ""]
+
+
+def _streams_text(streams: dict[str, Any] | None) -> list[str]:
+    if not streams or "steps" not in streams:
+        return []
+    lines = [
+        "5. Live session streams on one notifier process (raw-socket client; 2 guests a session, "
+        f"{streams.get('streams_per_guest')} streams a guest)",
+        f"  notifier started in {streams.get('notifier_start_s')} s; {streams.get('sessions')} "
+        f"sessions learnt in {streams.get('sessions_learnt_s')} s; open files: benchmark "
+        f"{streams['nofile_bench']['soft']}, notifier {streams.get('nofile_notifier')}; "
+        f"load avg {streams.get('loadavg_start')} -> {streams.get('loadavg_end')}",
+        f"  {'streams':>8}{'RSS MiB':>9}{'fds':>7}{'db conn':>8}{'opens/s':>9}"
+        f"{'open p50':>10}{'idle cores':>11}{'client':>8}{'live p50 ms':>12}{'lost':>6}"
+        f"{'ended':>6}",
+    ]
+    for row in streams["steps"]:
+        grow = row.get("open", {})
+        live = row.get("live", {})
+        p50 = grow.get("open_latency", {}).get("p50_ms")
+        live_p50 = live.get("latency", {}).get("p50_ms")
+        lines.append(
+            f"  {row['streams']:>8}{row['rss_mib'] or 0:>9.1f}{row['fds'] or 0:>7}"
+            f"{row['db_connections'] if row['db_connections'] is not None else '-':>8}"
+            f"{grow.get('opens_per_s', '-'):>9}"
+            f"{f'{p50:.0f} ms' if p50 is not None else '-':>10}"
+            f"{row['idle']['notifier_cores']:>11.3f}{row['idle']['client_cores']:>8.3f}"
+            f"{f'{live_p50:.0f}' if live_p50 is not None else '-':>12}"
+            f"{live.get('lost', '-'):>6}{row.get('ended', '-'):>6}"
+        )
+    opening = [r["open"] for r in streams["steps"] if "open" in r]
+    if opening:
+        notifier_ms = [o["notifier_cpu_ms_per_open"] for o in opening if o.get("opened")]
+        client_ms = [o["client_cpu_ms_per_open"] for o in opening if o.get("opened")]
+        if notifier_ms:
+            lines.append(
+                f"  CPU ms per stream opened: notifier {min(notifier_ms)}-{max(notifier_ms)}, "
+                f"benchmark client {min(client_ms)}-{max(client_ms)}"
+            )
+    lines += [
+        f"  held: {streams.get('max_streams_held')} streams "
+        f"(ceiling {streams.get('streams_ceiling')}, stopped: {streams.get('stopped_by')}); "
+        f"refused {streams.get('refused') or 'none'}",
+        f"  memory per 1000 streams: {streams.get('rss_mib_per_1000_streams')} MiB (RSS slope); "
+        f"idle CPU per 1000 streams: {streams.get('idle_cores_per_1000_streams')} cores; "
+        f"notifier DB connections at most {streams.get('db_connections_max_while_opening')} "
+        "while opening",
+        "",
+    ]
+    return lines
 
 
 def write_json(results: dict[str, Any], path: Path) -> None:

@@ -121,24 +121,32 @@ async def feed_stream(
                 # was rebuilt): send it all again; clients dedupe by the event id in `data`.
                 log.info("resume position beyond the feed; replaying it", extra={"feed": feed_id})
                 after = 0
+            read = True
             while not hub.closed:
-                # Cleared before reading: a notification landing during the read wakes us again.
-                wake.clear()
-                entries = await _read_entries(engine, kind, feed_id, after, settings.feed_page_size)
-                for entry in entries:
-                    yield ServerSentEventMessage(
-                        id=entry.seq, event=entry.type, data=message_data(entry)
+                if read:
+                    # Cleared before reading: a notification landing during the read wakes us.
+                    wake.clear()
+                    entries = await _read_entries(
+                        engine, kind, feed_id, after, settings.feed_page_size
                     )
-                    after = entry.seq
-                if entries:
-                    last_sent = loop.time()
-                if len(entries) == settings.feed_page_size:
-                    continue
+                    for entry in entries:
+                        yield ServerSentEventMessage(
+                            id=entry.seq, event=entry.type, data=message_data(entry)
+                        )
+                        after = entry.seq
+                    if entries:
+                        last_sent = loop.time()
+                    if len(entries) == settings.feed_page_size:
+                        continue
                 idle = settings.heartbeat_interval - (loop.time() - last_sent)
                 timeout = idle if hub.listening else min(idle, settings.feed_poll_interval)
                 try:
                     await asyncio.wait_for(wake.wait(), timeout=max(timeout, 0.0))
+                    read = True
                 except TimeoutError:
+                    # While LISTEN works, only a notification means new entries: an idle
+                    # stream costs no query. Without it, poll.
+                    read = not hub.listening
                     if loop.time() - last_sent >= settings.heartbeat_interval:
                         yield ServerSentEventMessage(data=None, comment="keep-alive")
                         last_sent = loop.time()
