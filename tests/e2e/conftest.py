@@ -190,6 +190,54 @@ class GuestVenue:
             )
             assert answer.status_code == 200, answer.text
 
+    async def configure(self, mode: str) -> None:
+        """Reconfigure the venue's profit centre (same id) to another journey mode."""
+        async with httpx.AsyncClient(timeout=30) as http:
+            answer = await http.post(
+                f"{self.sessions}/venues/{self.venue_id}/profit-centres",
+                json={"profit_centre_id": self.profit_centre, "name": "Dining room", "mode": mode},
+            )
+            assert answer.status_code in (200, 201), answer.text
+
+    async def spot_status(self) -> dict[str, Any]:
+        """The spot as table-session lists it (status free|occupied, session_id)."""
+        async with httpx.AsyncClient(timeout=30) as http:
+            answer = await http.get(f"{self.sessions}/venues/{self.venue_id}/spots")
+            assert answer.status_code == 200, answer.text
+            return next(s for s in answer.json() if s["spot_id"] == self.spot["spot_id"])
+
+    async def pay_at_till(self, session_id: str, method: str = "card") -> dict[str, Any]:
+        """The POS validates every round not yet validated, then takes the payment of what is
+        due (what staff do at the till); answers the order as the POS knew it."""
+        async with httpx.AsyncClient(timeout=30) as http:
+
+            async def known() -> Any:
+                answer = await http.get(
+                    f"{self.pos}/venues/{self.venue_id}/orders",
+                    params={"status": "all"},
+                    headers=self.auth,
+                )
+                assert answer.status_code == 200, answer.text
+                return next((o for o in answer.json() if o["session_id"] == session_id), None)
+
+            order = await eventually(known, within=30)
+            for r in order["rounds"]:
+                if not r["validated"]:
+                    answer = await http.post(
+                        f"{self.pos}/orders/{order['order_id']}/rounds/{r['round_number']}"
+                        "/validate",
+                        json={"staff": "Camille"},
+                        headers=self.auth,
+                    )
+                    assert answer.status_code == 200, answer.text
+            answer = await http.post(
+                f"{self.pos}/orders/{order['order_id']}/payments",
+                json={"amount": order["order_total"], "method": method},
+                headers=self.auth,
+            )
+            assert answer.status_code == 201, answer.text
+            return order
+
 
 @pytest.fixture
 def guest_venue(shared_platform: Platform) -> GuestVenue:

@@ -51,6 +51,14 @@ def line(page: Any, name: str) -> Any:
     return page.get_by_test_id("cart-line").filter(has_text=name)
 
 
+async def scroll_to(page: Any, testid: str) -> None:
+    """Bring a part of the page into view for the screenshot, in one step in the page: a live
+    update may swap that part between Playwright's look-up and its scroll."""
+    await page.evaluate(
+        'id => document.querySelector(`[data-testid="${id}"]`)?.scrollIntoView()', testid
+    )
+
+
 async def finish(page: Any, folder: Path, name: str) -> None:
     await page.screenshot(path=str(folder / f"{name}.png"), full_page=False)
     await page.screenshot(path=str(folder / f"{name}-full.png"), full_page=True)
@@ -84,7 +92,7 @@ async def test_simple_order_is_seen_validated_without_reload(
     await expect(round_one).to_have_attribute("data-status", "in_production", timeout=LIVE)
     await expect(round_one.get_by_test_id("round-status")).to_have_text("Validé · en préparation")
     await expect(a.get_by_test_id("notices")).to_contain_text("Envoi 1")
-    await a.get_by_test_id("rounds").scroll_into_view_if_needed()
+    await scroll_to(a, "rounds")
     await finish(a, screenshots, "simple-order")
 
 
@@ -131,7 +139,7 @@ async def test_group_sees_each_others_adds_live(
         await expect(page.get_by_test_id("cart-line")).to_have_count(2, timeout=LIVE)
     await expect(b.get_by_test_id("cart-total")).to_contain_text("€27.50", timeout=LIVE)
     for name, page in (("a", a), ("b", b), ("c", c)):
-        await page.get_by_test_id("cart").scroll_into_view_if_needed()
+        await scroll_to(page, "cart")
         await finish(page, screenshots, f"group-{name}")
 
 
@@ -164,7 +172,7 @@ async def test_recall_shows_round_one_read_only_and_adds_round_two(
     await expect(round_two).to_have_attribute("data-status", "sent", timeout=LIVE)
     await expect(round_two).to_contain_text("Chocolate mousse")
     await expect(back.get_by_test_id("order-total")).to_contain_text("€20.00")
-    await back.get_by_test_id("rounds").scroll_into_view_if_needed()
+    await scroll_to(back, "rounds")
     await finish(back, screenshots, "recall")
 
 
@@ -248,3 +256,175 @@ async def test_five_wrong_pins_lock_the_phone_the_right_pin_elsewhere_works(
     await expect(friend.locator("body")).to_have_attribute("data-role", "guest", timeout=LIVE)
     await finish(intruder, screenshots, "locked-out")
     await finish(friend, screenshots, "right-pin")
+
+
+async def seen_as_viewer(page: Any, url: str) -> dict[str, str]:
+    """Open the page until the scan answers viewer: table-session learns of a confirmation from
+    ordering's events, a moment later."""
+    for _ in range(60):
+        seen = await open_table(page, url)
+        if seen["role"] == "viewer":
+            return seen
+        await page.wait_for_timeout(250)
+    return seen
+
+
+async def pay_through_provider(page: Any, token: str) -> None:
+    """From the guest page: the pay button, the provider's hosted page, back to the table."""
+    from playwright.async_api import expect
+
+    await page.get_by_test_id("pay").click()
+    await page.wait_for_url(re.compile(r"/pay/"), timeout=LIVE)
+    await expect(page.get_by_role("button", name="Payer / Pay")).to_be_visible()
+    await page.get_by_role("button", name="Payer / Pay").click()
+    await page.wait_for_url(re.compile(rf"/t/{re.escape(token)}\?.*status=paid"), timeout=LIVE)
+    await expect(page.get_by_test_id("guest-page")).to_be_visible()
+
+
+async def test_new_party_sees_the_menu_until_the_bill_is_paid_then_opens_a_session(
+    guest_venue: Any, browser: Any, screenshots: Path
+) -> None:
+    from playwright.async_api import expect
+
+    await guest_venue.set_up()
+    a = await new_phone(browser, "en-GB")
+    first = await open_table(a, guest_venue.guest_url)
+    assert first["role"] == "host"
+    await add(a, "croque", 1)
+    await a.get_by_test_id("confirm").click()
+    await expect(a.locator('[data-testid="round"][data-round="1"]')).to_be_visible(timeout=LIVE)
+
+    # B, a new party, sits down while A's bill is open: the menu only, and why.
+    b = await new_phone(browser, "fr-FR")
+    seen = await seen_as_viewer(b, guest_venue.guest_url)
+    assert seen["role"] == "viewer", seen
+    assert seen["session"] == ""
+    reason = b.get_by_test_id("viewer-reason")
+    assert await reason.get_attribute("data-reason") in ("pin_required", "previous_bill_open")
+    await expect(reason).not_to_be_empty()
+    await expect(b.get_by_test_id("menu")).to_be_visible()
+    await expect(b.get_by_test_id("add-form")).to_have_count(0)
+    await expect(b.get_by_test_id("cart")).to_have_count(0)
+    await b.screenshot(path=str(screenshots / "new-party-b-viewer.png"))
+
+    # A's table pays at the till; A's page hears it live.
+    await guest_venue.pay_at_till(first["session"])
+    await expect(a.get_by_test_id("bill-paid")).to_be_visible(timeout=LIVE)
+
+    # B's next scan, once the spot is released, opens a new session with B as host.
+    for _ in range(80):
+        again = await open_table(b, guest_venue.guest_url)
+        if again["role"] != "viewer":
+            break
+        await b.wait_for_timeout(250)
+    assert again["role"] == "host", again
+    assert again["session"]
+    assert again["session"] != first["session"]
+    await expect(b.get_by_test_id("pin")).to_have_text(re.compile(r"^\d{4,8}$"))
+    await expect(b.get_by_test_id("viewer-reason")).to_have_count(0)
+    await expect(b.get_by_test_id("cart-empty")).to_be_visible()
+    await add(b, "mousse", 1)
+    assert (await guest_venue.spot_status())["session_id"] == again["session"]
+    await scroll_to(a, "bill")
+    await finish(a, screenshots, "new-party-a-paid")
+    await scroll_to(b, "cart")
+    await finish(b, screenshots, "new-party-b-host")
+
+
+async def test_menu_mode_offers_no_cart(guest_venue: Any, browser: Any, screenshots: Path) -> None:
+    from playwright.async_api import expect
+
+    await guest_venue.set_up(mode="menu")
+    phone = await new_phone(browser, "fr-FR")
+    seen = await open_table(phone, guest_venue.guest_url)
+    assert seen == {"role": "viewer", "session": "", "guest": ""}
+    await expect(phone.locator("body")).to_have_attribute("data-mode", "menu")
+    reason = phone.get_by_test_id("viewer-reason")
+    await expect(reason).to_have_attribute("data-reason", "menu_only")
+    await expect(reason).to_contain_text("Consultez le menu ici")
+    await expect(phone.get_by_test_id("menu")).to_be_visible()
+    await expect(phone.get_by_test_id("product")).to_have_count(4)
+    await expect(phone.get_by_test_id("add-form")).to_have_count(0)
+    await expect(phone.get_by_test_id("cart")).to_have_count(0)
+    await expect(phone.get_by_test_id("cart-bar")).to_have_count(0)
+    await expect(phone.get_by_test_id("pin-form")).to_have_count(0)
+    await expect(phone.get_by_test_id("pay")).to_have_count(0)
+    # No session was opened: the spot stays free.
+    spot = await guest_venue.spot_status()
+    assert spot["status"] == "free"
+    assert spot["session_id"] is None
+    await finish(phone, screenshots, "menu-mode")
+
+
+async def test_pay_mode_settles_the_open_bill_through_the_payment_double(
+    guest_venue: Any, browser: Any, screenshots: Path
+) -> None:
+    from playwright.async_api import expect
+
+    from convive.runtime.testkit import eventually
+
+    # The bill was opened while the profit centre took orders from phones...
+    await guest_venue.set_up(mode="order")
+    a = await new_phone(browser, "en-GB")
+    first = await open_table(a, guest_venue.guest_url)
+    await add(a, "croque", 1)
+    await add(a, "mousse", 2)
+    await a.get_by_test_id("confirm").click()
+    await expect(a.locator('[data-testid="round"][data-round="1"]')).to_be_visible(timeout=LIVE)
+    # ...then the venue switched it to pay-only.
+    await guest_venue.configure("pay")
+
+    payer = await new_phone(browser, "fr-FR")
+    seen = await open_table(payer, guest_venue.guest_url)
+    assert seen["role"] in ("host", "guest"), seen
+    assert seen["session"] == first["session"]
+    await expect(payer.locator("body")).to_have_attribute("data-mode", "pay")
+    await expect(payer.get_by_test_id("menu")).to_have_count(0)
+    await expect(payer.get_by_test_id("cart")).to_have_count(0)
+    await expect(payer.get_by_test_id("add-form")).to_have_count(0)
+    await expect(payer.get_by_test_id("rounds")).to_contain_text("Croque-monsieur")
+    await expect(payer.get_by_test_id("order-total")).to_contain_text("20,00")
+    await expect(payer.get_by_test_id("pay")).to_contain_text("20,00")
+
+    await pay_through_provider(payer, guest_venue.spot["token"])
+    await expect(payer.get_by_test_id("flash")).to_contain_text("Paiement reçu")
+    await expect(payer.get_by_test_id("bill-paid")).to_be_visible(timeout=LIVE)
+    await expect(payer.get_by_test_id("pay")).to_have_count(0)
+    await expect(a.get_by_test_id("bill-paid")).to_be_visible(timeout=LIVE)
+
+    async def spot_free() -> bool:
+        return (await guest_venue.spot_status())["status"] == "free"
+
+    await eventually(spot_free, within=30)
+    await finish(payer, screenshots, "pay-mode")
+
+
+async def test_order_and_pay_mode_confirms_then_pays_from_the_phone(
+    guest_venue: Any, browser: Any, screenshots: Path
+) -> None:
+    from playwright.async_api import expect
+
+    from convive.runtime.testkit import eventually
+
+    await guest_venue.set_up(mode="order_and_pay")
+    a = await new_phone(browser, "en-GB")
+    me = await open_table(a, guest_venue.guest_url)
+    assert me["role"] == "host"
+    await expect(a.get_by_test_id("pay")).to_have_count(0)  # nothing to pay yet
+    await add(a, "salade", 1)
+    await a.get_by_test_id("confirm").click()
+    await expect(a.locator('[data-testid="round"][data-round="1"]')).to_be_visible(timeout=LIVE)
+    # Paid before the staff validated the round: allowed in this mode.
+    await expect(a.get_by_test_id("pay")).to_contain_text("€14.00", timeout=LIVE)
+
+    await pay_through_provider(a, guest_venue.spot["token"])
+    await expect(a.get_by_test_id("flash")).to_contain_text("Payment received")
+    await expect(a.get_by_test_id("bill-paid")).to_be_visible(timeout=LIVE)
+    await expect(a.get_by_test_id("pay")).to_have_count(0)
+
+    async def spot_free() -> bool:
+        return (await guest_venue.spot_status())["status"] == "free"
+
+    await eventually(spot_free, within=30)
+    await scroll_to(a, "bill")
+    await finish(a, screenshots, "order-and-pay")

@@ -229,13 +229,15 @@ async def live_context(
     pin = access.pin
     if seat.role == "host" and session and session.get("pin"):
         pin = str(session["pin"])  # the current one: it may have been rotated since the scan
+    session_open = (session or {}).get("status", "open") == "open"
     return {
         "live": views.live_view(cart, order, labels, seat.guest_id, t),
         "numbers_json": json.dumps(numbers),
-        "pin": pin if seat.role == "host" else None,
+        # A closed session's PIN opens nothing any more: not worth showing.
+        "pin": pin if seat.role == "host" and session_open else None,
         "can_pay": access.can_pay(order),
         "can_charge_room": access.can_charge_room(order),
-        "session_open": (session or {}).get("status", "open") == "open",
+        "session_open": session_open,
     }
 
 
@@ -289,7 +291,13 @@ async def guest_page(
     flash = flash_message(request, guest_cookies, t)
 
     try:
-        _, answer = await services.scan(token, device)
+        seat_before = guest_cookies.seat(request.cookies.get(SEAT_COOKIE))
+        if seat_before and seat_before.token == token and just_paid(request, guest_cookies):
+            # Back from paying: a scan now could open a new session at the spot the payment
+            # has just released; this phone wants to see the bill it paid.
+            answer = await seat_answer(services, seat_before)
+        else:
+            _, answer = await services.scan(token, device)
     except UpstreamError as exc:
         if exc.status == 404:
             return problem_page(t, token, t("unknown_title"), t("unknown_body"), 404, set_cookies)
@@ -368,6 +376,33 @@ async def guest_page(
         **(live or {}),
     }
     return page("guest/page.html", context, 200, set_cookies)
+
+
+def just_paid(request: Request[Any, Any, Any], cookies: GuestCookies) -> bool:
+    """The page is where the phone lands right after paying (the provider's return URL, or
+    the redirect after a room charge)."""
+    if request.query_params.get("payment") and request.query_params.get("status") == "paid":
+        return True
+    flash = cookies.flash(request.cookies.get(FLASH_COOKIE))
+    return bool(flash) and flash.get("key") == "room_charge_done"  # type: ignore[union-attr]
+
+
+async def seat_answer(services: Services, seat: Seat) -> dict[str, Any]:
+    """What a scan told this seated phone, rebuilt from its seat cookie without scanning."""
+    try:
+        spot = await services.spot(seat.venue_id, seat.spot_id)
+    except UpstreamError:
+        spot = None
+    return {
+        "role": seat.role,
+        "session_id": seat.session_id,
+        "guest_id": seat.guest_id,
+        "venue_id": seat.venue_id,
+        "spot_id": seat.spot_id,
+        "spot_name": (spot or {}).get("name") or "",
+        "spot_kind": seat.kind,
+        "mode": seat.mode,
+    }
 
 
 async def _spot_kind(services: Services, venue_id: str, spot_id: str) -> str:

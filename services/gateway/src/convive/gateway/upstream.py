@@ -98,6 +98,11 @@ class Services:
                 self._spot_kinds[str(spot.get("spot_id"))] = str(spot.get("kind") or "table")
         return self._spot_kinds.get(spot_id, "table")
 
+    async def spot(self, venue_id: str, spot_id: str) -> dict[str, Any] | None:
+        """A spot as table-session lists it (name, kind, status), or None if unknown."""
+        _, spots = await self.call("GET", f"{self.table_session}/venues/{_p(venue_id)}/spots")
+        return next((s for s in spots or [] if str(s.get("spot_id")) == spot_id), None)
+
     # --- ordering --------------------------------------------------------------------------
 
     async def menu(self, venue_id: str) -> dict[str, Any] | None:
