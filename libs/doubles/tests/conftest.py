@@ -3,44 +3,19 @@ a webhook receiver that records what it is sent (and can refuse the first delive
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from litestar import Litestar, Request, Response, post
 
 from convive.doubles.payment_provider import SandboxSettings, create_app
+from convive.runtime.testkit import served
 
 API_KEY = "sk_test_key"
 WEBHOOK_SECRET = "whsec_test_secret"  # noqa: S105 (the tests' own)
-
-
-@contextlib.asynccontextmanager
-async def served(app: Any) -> AsyncIterator[str]:
-    """Serve an ASGI app with uvicorn on a free loopback port; yields its base URL."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="on", log_config=None, access_log=False
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while not server.started:
-        if task.done():
-            task.result()
-        assert loop.time() < deadline, "the server did not start"
-        await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=15)
 
 
 @dataclass

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,7 +27,7 @@ from convive.notifier.domain import credential_digest
 from convive.notifier.projections import feed_entries
 from convive.notifier.settings import Settings
 from convive.runtime import db, kafka
-from convive.runtime.testkit import eventually
+from convive.runtime.testkit import eventually, served
 
 
 @pytest.fixture
@@ -47,30 +46,8 @@ def notifier_settings(service_settings: dict[str, Any], heartbeat_interval: floa
 @pytest.fixture
 async def notifier(notifier_settings: Settings) -> AsyncIterator[str]:
     """The notifier served by uvicorn on a free port of this process; yields its base URL."""
-    config = uvicorn.Config(
-        create_app(notifier_settings),
-        host="127.0.0.1",
-        port=0,
-        lifespan="on",
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=5,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 60
-    while not server.started:
-        if task.done():
-            task.result()
-        assert loop.time() < deadline, "the notifier did not start"
-        await asyncio.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=30)
+    async with served(create_app(notifier_settings)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ HTTP both ways, and table-session's events (spots, sessions, guests)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -16,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from aiokafka import AIOKafkaProducer
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -39,7 +36,7 @@ from convive.pos_gateway.projections import orders, profit_centres, session_gues
 from convive.pos_gateway.settings import Settings
 from convive.runtime import db, kafka
 from convive.runtime.eventstore import EventStore, events
-from convive.runtime.testkit import eventually
+from convive.runtime.testkit import eventually, served
 
 SANDBOX_API_KEY = "sk_test_pos_gateway"
 SANDBOX_WEBHOOK_SECRET = "whsec_test_pos_gateway"  # noqa: S105 (the tests' own)
@@ -170,35 +167,6 @@ def pair(pos: AsyncTestClient[Any]) -> Callable[[str, str], Awaitable[dict[str, 
 
 
 # --- payments from the phone: the provider double and the service on real HTTP --------------
-
-
-@contextlib.asynccontextmanager
-async def served(app: Any) -> AsyncIterator[str]:
-    """Serve an ASGI app with uvicorn on a free loopback port of this process; yields its URL."""
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        lifespan="on",
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=5,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 60
-    while not server.started:
-        if task.done():
-            task.result()
-        assert loop.time() < deadline, "the server did not start"
-        await asyncio.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=30)
 
 
 @pytest.fixture

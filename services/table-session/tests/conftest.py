@@ -4,15 +4,12 @@ service's schema to look at what it appended, and a helper that sets up a venue.
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from aiokafka import AIOKafkaProducer
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,7 +20,7 @@ from convive.contracts.ordering import OrderLine, OrderPlaced
 from convive.contracts.pos_gateway import PaymentMethod, PaymentSettled
 from convive.runtime import db, kafka
 from convive.runtime.eventstore import EventStore, events
-from convive.runtime.testkit import eventually
+from convive.runtime.testkit import eventually, served
 from convive.table_session.app import create_app
 from convive.table_session.settings import Settings
 
@@ -46,24 +43,8 @@ async def live_client(service_settings: dict[str, Any]) -> AsyncIterator[httpx.A
     Litestar's AsyncTestClient hands each request to the app through a blocking call, so
     requests sent "at once" with it run one after the other; concurrency tests need this."""
     app = create_app(Settings(**service_settings))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(60):
-            while not server.started:
-                if serving.done():
-                    serving.result()
-                    raise RuntimeError("the server stopped before it started")
-                await asyncio.sleep(0.05)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            yield http
-    finally:
-        server.should_exit = True
-        await serving
-        sock.close()
+    async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+        yield http
 
 
 @pytest.fixture

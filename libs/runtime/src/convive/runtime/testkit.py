@@ -4,7 +4,8 @@ consumer, and wait for an eventually consistent condition with a deadline."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -66,3 +67,38 @@ async def check_service_boots(app: Any) -> None:
         schema = await client.get("/schema/openapi.json")
         assert schema.status_code == 200, schema.text
         assert schema.json()["info"]["title"].startswith("Convive ")
+
+
+@contextlib.asynccontextmanager
+async def served(app: Any, *, start_within: float = 60.0) -> AsyncIterator[str]:
+    """Serve an ASGI app for real with uvicorn on a free loopback port of this event loop;
+    yields its base URL. For what Litestar's AsyncTestClient cannot show: requests that truly
+    run at once, streaming responses, a third party calling back over HTTP."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + start_within
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the server stopped before it started")
+        if loop.time() > deadline:
+            raise TimeoutError("the server did not start")
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=30)
