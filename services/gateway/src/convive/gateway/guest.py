@@ -515,9 +515,7 @@ async def add_item(
             [{"group_id": str(o["group_id"]), "choice_id": str(o["choice_id"])} for o in options],
             str(note)[:500] if note else None,
         )
-    except Refused as exc:
-        return refusal(request, guest_cookies, token, exc.status, exc.message, exc.field)
-    except UpstreamError as exc:
+    except (Refused, UpstreamError) as exc:
         return refusal(request, guest_cookies, token, exc.status, exc.message, exc.field)
     return done(request, token, answer, 201, anchor=f"product-{product_id}")
 
@@ -541,9 +539,7 @@ async def _change(
             answer = await services.remove_item(seat.session_id, seat.guest_id, line_id)
         else:
             answer = await services.change_item(seat.session_id, seat.guest_id, line_id, qty)
-    except Refused as exc:
-        return refusal(request, guest_cookies, token, exc.status, exc.message, exc.field)
-    except UpstreamError as exc:
+    except (Refused, UpstreamError) as exc:
         return refusal(request, guest_cookies, token, exc.status, exc.message, exc.field)
     return done(request, token, answer)
 
@@ -603,9 +599,7 @@ async def confirm(
         same_origin(request)
         seat = require_seat(request, guest_cookies, token)
         answer = await services.confirm(seat.session_id, seat.guest_id)
-    except Refused as exc:
-        return refusal(request, guest_cookies, token, exc.status, exc.message, exc.field)
-    except UpstreamError as exc:
+    except (Refused, UpstreamError) as exc:
         return refusal(request, guest_cookies, token, exc.status, exc.message, exc.field)
     return done(request, token, answer, 201, anchor="rounds")
 
@@ -635,9 +629,7 @@ async def pay_online(
         redirect_url = str((answer or {}).get("redirect_url") or "")
         if not redirect_url.startswith(("https://", "http://")):
             raise UpstreamError(503, "the payment provider gave no payment page")
-    except Refused as exc:
-        return refusal(request, guest_cookies, token, exc.status, exc.message, exc.field)
-    except UpstreamError as exc:
+    except (Refused, UpstreamError) as exc:
         return refusal(request, guest_cookies, token, exc.status, exc.message, exc.field)
     if wants_json(request):
         return Response(answer, status_code=201)
@@ -658,9 +650,7 @@ async def room_charge(
             raise Refused(409, "only a room's bill can be charged to the room", "spot")
         order_id = await _order_id(services, seat)
         answer = await services.room_charge(order_id, seat.guest_id)
-    except Refused as exc:
-        return refusal(request, guest_cookies, token, exc.status, exc.message, exc.field)
-    except UpstreamError as exc:
+    except (Refused, UpstreamError) as exc:
         return refusal(request, guest_cookies, token, exc.status, exc.message, exc.field)
     return done(
         request,
