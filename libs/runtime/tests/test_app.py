@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from litestar import get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import FromQuery, JSONBody
 from litestar.testing import AsyncTestClient
 from pydantic import BaseModel, Field
 
@@ -53,7 +53,7 @@ async def scan(data: JSONBody[Scan], store: NamedDependency[EventStore]) -> dict
 
 
 @get("/scans")
-async def list_scans(spot_id: str, store: NamedDependency[EventStore]) -> list[str]:
+async def list_scans(spot_id: FromQuery[str], store: NamedDependency[EventStore]) -> list[str]:
     return [e.id for e in await store.read_stream(spot_id)]
 
 
