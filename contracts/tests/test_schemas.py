@@ -15,6 +15,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from convive.contracts import Event, Money, schemas
+from convive.contracts import notifier as nt
 from convive.contracts import ordering as od
 from convive.contracts import pos_gateway as pg
 from convive.contracts import table_session as ts
@@ -162,6 +163,99 @@ SAMPLES: dict[type[Event], Event] = {
     ),
     pg.DevicePaired: pg.DevicePaired(
         venue_id="v-1", device_id="pos-1", name="Bar till", credential_sha256="0" * 64
+    ),
+    ts.VenueConfigured: ts.VenueConfigured(
+        venue_id="v-1",
+        name="Hôtel du Port",
+        notification_email="concierge@hotel.example",
+        pms_integration=ts.PmsIntegration.TWO_WAY,
+    ),
+    od.OfferPublished: od.OfferPublished(
+        venue_id="v-1",
+        offer_id="late-checkout",
+        name=LocalizedText(fr="Départ tardif", en="Late check-out"),
+        offer_type=od.OfferType.OFFER,
+        price=Money(amount_minor=3000, currency="EUR"),
+        auto_confirm=True,
+    ),
+    od.OfferOrdered: od.OfferOrdered(
+        venue_id="v-1",
+        offer_order_id="oo-1",
+        offer_id="late-checkout",
+        offer_name=LocalizedText(fr="Départ tardif", en="Late check-out"),
+        offer_type=od.OfferType.OFFER,
+        price=Money(amount_minor=3000, currency="EUR"),
+        spot_id="r-112",
+        spot_name="Room 112",
+        guest_id="g-1",
+        guest_name="Ada Lovelace",
+        guest_email="ada@example.org",
+        language="en",
+    ),
+    od.OfferConfirmed: od.OfferConfirmed(venue_id="v-1", offer_order_id="oo-1", automatic=True),
+    od.OfferCancelled: od.OfferCancelled(
+        venue_id="v-1", offer_order_id="oo-1", cancelled_by="staff-1", reason="fully booked"
+    ),
+    pg.DeviceRevoked: pg.DeviceRevoked(venue_id="v-1", device_id="pos-1", revoked_by="staff-1"),
+    pg.StaffAccountOpened: pg.StaffAccountOpened(
+        staff_id="staff-1",
+        email="manager@hotel.example",
+        name="Marie",
+        role=pg.StaffRole.MANAGER,
+        venue_ids=["v-1"],
+    ),
+    pg.StaffAccountClosed: pg.StaffAccountClosed(staff_id="staff-2", closed_by="staff-1"),
+    pg.OrderAmended: pg.OrderAmended(
+        venue_id="v-1",
+        order_id="o-1",
+        session_id="s-1",
+        round_number=1,
+        lines=[LINE],
+        round_total=Money(amount_minor=2500, currency="EUR"),
+        device_id="pos-1",
+        amended_by="Marie",
+        note="no more croque-madame",
+    ),
+    pg.OrderRejected: pg.OrderRejected(
+        venue_id="v-1",
+        order_id="o-1",
+        session_id="s-1",
+        round_number=2,
+        reason="the kitchen is closed",
+        device_id="pos-1",
+        rejected_by="Marie",
+    ),
+    pg.FolioPosted: pg.FolioPosted(
+        venue_id="v-1",
+        offer_order_id="oo-1",
+        amount=Money(amount_minor=3000, currency="EUR"),
+        method=pg.FolioPostingMethod.AUTOMATIC,
+        pms_reference="F-123",
+        attempts=2,
+    ),
+    pg.FolioPostingFailed: pg.FolioPostingFailed(
+        venue_id="v-1", offer_order_id="oo-1", attempt=1, error="PMS answered 503"
+    ),
+    nt.NotificationSent: nt.NotificationSent(
+        notification_id="n-1",
+        venue_id="v-1",
+        channel=nt.Channel.EMAIL,
+        template="offer_received",
+        language="en",
+        recipient_role=nt.RecipientRole.GUEST,
+        cause_event_id="e-1",
+        attempts=1,
+    ),
+    nt.NotificationFailed: nt.NotificationFailed(
+        notification_id="n-1",
+        venue_id="v-1",
+        channel=nt.Channel.EMAIL,
+        template="offer_received",
+        recipient_role=nt.RecipientRole.GUEST,
+        cause_event_id="e-1",
+        attempt=1,
+        error="connection refused",
+        will_retry=True,
     ),
 }
 

@@ -4,7 +4,7 @@ This is the only code the services share besides the runtime. Importing this pac
 every event class, so `registry` knows them all.
 """
 
-from convive.contracts import ordering, pos_gateway, table_session
+from convive.contracts import notifier, ordering, pos_gateway, table_session
 from convive.contracts.base import Event, EventRegistry, Money, registry
 from convive.contracts.envelope import EnvelopeError, EventEnvelope
 from convive.contracts.topics import SERVICES, dlq_topic, events_topic
@@ -18,6 +18,7 @@ __all__ = [
     "Money",
     "dlq_topic",
     "events_topic",
+    "notifier",
     "ordering",
     "pos_gateway",
     "registry",

@@ -5,6 +5,7 @@ A venue's menu is one stream (`menu-<venue>`); each table session's shared cart 
 empties are decided together.
 """
 
+from enum import StrEnum
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -63,6 +64,9 @@ class MenuProduct(BaseModel):
     allergens: list[str] = Field(default_factory=list, description="EU allergen codes")
     photo_url: str | None = None
     options: list[OptionGroup] = Field(default_factory=list)
+    station: str | None = Field(
+        default=None, description="production station that makes it, e.g. 'kitchen' or 'bar'"
+    )
 
 
 class MenuPublished(Event):
@@ -166,8 +170,27 @@ class RoundAdded(Event):
     order_total: Money
 
 
+class TicketLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    line_id: str
+    name: LocalizedText
+    quantity: int = Field(gt=0)
+    note: str | None = None
+    options: list[ChosenOption] = Field(default_factory=list)
+
+
+class ProductionTicket(BaseModel):
+    """What one production station (kitchen, bar…) must make for a round."""
+
+    model_config = ConfigDict(frozen=True)
+
+    station: str
+    lines: list[TicketLine]
+
+
 class SentToProduction(Event):
-    """A validated round went to the kitchen and bar. Stream: the session."""
+    """A validated round went to production: one ticket per station. Stream: the session."""
 
     service: ClassVar[str] = "ordering"
 
@@ -175,6 +198,10 @@ class SentToProduction(Event):
     session_id: str
     venue_id: str
     round_number: int = Field(ge=1)
+    spot_name: str | None = Field(default=None, description="the table or room, for the ticket")
+    tickets: list[ProductionTicket] = Field(
+        default_factory=list, description="the round's lines (as amended) grouped by station"
+    )
 
 
 class OrderClosed(Event):
@@ -185,3 +212,75 @@ class OrderClosed(Event):
     order_id: str
     session_id: str
     venue_id: str
+
+
+# --- hotel concierge offers ----------------------------------------------------------------
+
+
+class OfferType(StrEnum):
+    OFFER = "offer"
+    UPGRADE = "upgrade"
+
+
+class OfferPublished(Event):
+    """A concierge offer or upgrade was created or changed (the whole offer each time); an
+    offer that is no longer sold is published with `available` false. Stream: `offer-<offer_id>`."""
+
+    service: ClassVar[str] = "ordering"
+
+    venue_id: str
+    offer_id: str
+    name: LocalizedText
+    offer_type: OfferType
+    price: Money
+    description: LocalizedText | None = None
+    auto_confirm: bool = False
+    available: bool = True
+
+
+class OfferOrdered(Event):
+    """A guest ordered a concierge offer. Stream: `offer-order-<offer_order_id>`."""
+
+    service: ClassVar[str] = "ordering"
+
+    venue_id: str
+    offer_order_id: str
+    offer_id: str
+    offer_name: LocalizedText
+    offer_type: OfferType
+    price: Money = Field(description="the revenue of the order")
+    spot_id: str = Field(description="the room it was ordered from")
+    spot_name: str = Field(description="e.g. 'Room 112', for staff and the PMS")
+    session_id: str | None = None
+    guest_id: str
+    guest_name: str
+    guest_email: str
+    language: str = Field(default="fr", pattern=r"^(fr|en)$", description="the guest's language")
+    note: str | None = Field(default=None, description="the guest's message to the concierge")
+    auto_confirm: bool = Field(
+        default=False, description="the offer confirms itself: an OfferConfirmed follows at once"
+    )
+
+
+class OfferConfirmed(Event):
+    """The property confirmed an offer order (by staff, or at once by auto-confirm).
+    Stream: the offer order."""
+
+    service: ClassVar[str] = "ordering"
+
+    venue_id: str
+    offer_order_id: str
+    automatic: bool = Field(description="confirmed by the offer's auto-confirm flag")
+    confirmed_by: str | None = Field(default=None, description="the staff member, if any")
+
+
+class OfferCancelled(Event):
+    """The property cancelled an offer order (also after it was confirmed).
+    Stream: the offer order."""
+
+    service: ClassVar[str] = "ordering"
+
+    venue_id: str
+    offer_order_id: str
+    cancelled_by: str
+    reason: str | None = None

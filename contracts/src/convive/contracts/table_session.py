@@ -22,9 +22,32 @@ class JourneyMode(StrEnum):
     PAY = "pay"
 
 
+class PmsIntegration(StrEnum):
+    """How a hotel's property-management system (PMS) takes the charges Convive sells."""
+
+    NONE = "none"
+    ONE_WAY = "one_way"  # staff post each charge in the PMS by hand
+    TWO_WAY = "two_way"  # Convive posts confirmed charges to the guest's folio itself
+
+
 class SpotKind(StrEnum):
     TABLE = "table"
     ROOM = "room"
+
+
+class VenueConfigured(Event):
+    """The venue's settings were set or changed (the whole set each time).
+    Stream: `venue-<venue_id>`."""
+
+    service: ClassVar[str] = "table-session"
+
+    venue_id: str
+    name: str
+    language: str = Field(default="fr", pattern=r"^(fr|en)$", description="the staff's language")
+    notification_email: str | None = Field(
+        default=None, description="where the property is told of concierge orders"
+    )
+    pms_integration: PmsIntegration = PmsIntegration.NONE
 
 
 class ProfitCentreConfigured(Event):
