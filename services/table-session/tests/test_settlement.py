@@ -106,3 +106,45 @@ async def test_a_settled_payment_closes_the_session_and_the_next_scan_opens_a_ne
     assert [e.type for e in published if e.subject != table["spot_id"]] == [
         "ProfitCentreConfigured"
     ]
+
+
+async def test_a_part_payment_leaves_the_session_open_until_the_bill_is_paid_in_full(
+    client: Any, setup_venue: Any, publish: Any, reader: Any
+) -> None:
+    venue = await setup_venue(client, "v1", "Table 5")
+    table = venue["spots"][0]
+    host = (await client.post("/scan", json={"token": table["token"], "device_id": "a"})).json()
+    session_id = host["session_id"]
+
+    def payment(amount: int, *, fully_paid: bool) -> PaymentSettled:
+        return PaymentSettled(
+            venue_id="v1",
+            order_id="order-9",
+            session_id=session_id,
+            amount=Money(amount_minor=amount, currency="EUR"),
+            method=PaymentMethod.CASH,
+            fully_paid=fully_paid,
+            balance_due=Money(amount_minor=0 if fully_paid else 2000, currency="EUR"),
+        )
+
+    first = await publish(payment(2000, fully_paid=False), "pos-order-9")
+
+    async def handled(event_id: str) -> bool:
+        async with reader.connect() as conn:
+            return bool(
+                await conn.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(processed_events)
+                    .where(processed_events.c.event_id == event_id)
+                )
+            )
+
+    await eventually(lambda: handled(first.id))
+    assert (await client.get(f"/sessions/{session_id}")).json()["status"] == "open"
+
+    await publish(payment(2000, fully_paid=True), "pos-order-9")
+
+    async def closed() -> bool:
+        return (await client.get(f"/sessions/{session_id}")).json()["status"] == "closed"
+
+    await eventually(closed)

@@ -10,17 +10,17 @@ import io
 from typing import Annotated, Any
 
 import segno
-from litestar import Response, get, post
+from litestar import Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_403_FORBIDDEN
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from convive.contracts.table_session import JourneyMode, SpotKind
+from convive.contracts.table_session import JourneyMode, PmsIntegration, SpotKind
 from convive.runtime.errors import NotFound
 from convive.runtime.eventstore import EventStore
-from convive.table_session import commands, domain, queries
+from convive.table_session import commands, domain, queries, venues
 from convive.table_session import qr_sheet as qr_sheet_pdf
 from convive.table_session.settings import Settings
 
@@ -56,6 +56,45 @@ class ScanBody(Body):
         pattern=r"^[0-9]{6}$",
         description="the session's PIN, needed to join once an order was confirmed",
     )
+
+
+class VenueSettingsBody(Body):
+    name: str = Field(min_length=1, max_length=200, description="the venue's name for guests")
+    language: str = Field(default="fr", pattern=r"^(fr|en)$", description="staff's language")
+    notification_email: EmailStr | None = Field(
+        default=None, description="where the property is told of concierge orders"
+    )
+    pms_integration: PmsIntegration = PmsIntegration.NONE
+
+
+@put("/venues/{venue_id:str}/settings", summary="Set the venue's settings (the whole set)")
+async def configure_venue(
+    venue_id: VenueId,
+    data: JSONBody[VenueSettingsBody],
+    store: NamedDependency[EventStore],
+    engine: NamedDependency[AsyncEngine],
+) -> dict[str, Any]:
+    wanted = venues.VenueSettings(
+        venue_id=venue_id,
+        name=data.name,
+        language=data.language,
+        notification_email=str(data.notification_email) if data.notification_email else None,
+        pms_integration=data.pms_integration,
+    )
+    outcome = await commands.configure_venue(store, wanted)
+    return {**await queries.venue_settings(engine, venue_id), "event_ids": outcome.event_ids}
+
+
+@get("/venues/{venue_id:str}/settings", summary="The venue's settings")
+async def venue_settings(venue_id: VenueId, engine: NamedDependency[AsyncEngine]) -> dict[str, Any]:
+    return await queries.venue_settings(engine, venue_id)
+
+
+@get("/venues/{venue_id:str}/profit-centres", summary="The venue's profit centres and modes")
+async def list_profit_centres(
+    venue_id: VenueId, engine: NamedDependency[AsyncEngine]
+) -> list[dict[str, Any]]:
+    return await queries.venue_profit_centres(engine, venue_id)
 
 
 @post("/venues/{venue_id:str}/profit-centres", summary="Set up or change a profit centre")
@@ -262,6 +301,9 @@ async def get_session(
 
 
 ROUTES = [
+    configure_venue,
+    venue_settings,
+    list_profit_centres,
     configure_profit_centre,
     create_spot,
     list_spots,

@@ -22,7 +22,7 @@ from convive.runtime.eventstore import (
     decide_and_append,
     new_stream_id,
 )
-from convive.table_session import domain
+from convive.table_session import domain, venues
 from convive.table_session.projections import (
     confirmed_orders,
     profit_centres,
@@ -122,6 +122,13 @@ async def configure_profit_centre(
         return domain.decide_configure_profit_centre(domain.profit_centre_from(history), command)
 
     return pc_id, await _decide(store, domain.profit_centre_stream(pc_id), decide)
+
+
+async def configure_venue(store: EventStore, wanted: venues.VenueSettings) -> Outcome:
+    def decide(history: list[EventEnvelope]) -> list[Event]:
+        return venues.decide_configure_venue(venues.settings_from(history), wanted)
+
+    return await _decide(store, venues.venue_stream(wanted.venue_id), decide)
 
 
 async def create_spot(

@@ -29,6 +29,7 @@ from convive.contracts.table_session import (
     SessionOpened,
     SpotCreated,
     SpotReleased,
+    VenueConfigured,
 )
 from convive.runtime.db import metadata as new_metadata
 from convive.runtime.projections import Projection
@@ -44,6 +45,18 @@ profit_centres = sa.Table(
     sa.Column("mode", sa.Text, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
 )
+
+venues = sa.Table(
+    "venues",
+    metadata,
+    sa.Column("venue_id", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("language", sa.Text, nullable=False),
+    sa.Column("notification_email", sa.Text, nullable=True),
+    sa.Column("pms_integration", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+"""Each venue's current settings (from VenueConfigured)."""
 
 spots = sa.Table(
     "spots",
@@ -107,7 +120,7 @@ the session's PIN to join."""
 
 own_views = Projection(
     "table_session.own_views",
-    tables=[profit_centres, spots, sessions, session_guests, retired_tokens],
+    tables=[venues, profit_centres, spots, sessions, session_guests, retired_tokens],
 )
 
 
@@ -154,6 +167,27 @@ async def on_profit_centre_configured(
             index_elements=[profit_centres.c.profit_centre_id],
             set_=values,
             where=profit_centres.c.version < stmt.excluded.version,
+        )
+    )
+
+
+@own_views.on(VenueConfigured)
+async def on_venue_configured(
+    conn: AsyncConnection, event: VenueConfigured, envelope: EventEnvelope
+) -> None:
+    values = {
+        "name": event.name,
+        "language": event.language,
+        "notification_email": event.notification_email,
+        "pms_integration": event.pms_integration.value,
+        "version": _version(envelope),
+    }
+    stmt = insert(venues).values(venue_id=event.venue_id, **values)
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[venues.c.venue_id],
+            set_=values,
+            where=venues.c.version < stmt.excluded.version,
         )
     )
 

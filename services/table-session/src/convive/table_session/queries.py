@@ -8,7 +8,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.runtime.errors import NotFound
-from convive.table_session.projections import confirmed_orders, session_guests, sessions, spots
+from convive.table_session.projections import (
+    confirmed_orders,
+    profit_centres,
+    session_guests,
+    sessions,
+    spots,
+    venues,
+)
 
 
 async def venue_spots(engine: AsyncEngine, venue_id: str) -> list[sa.Row[Any]]:
@@ -65,3 +72,29 @@ async def session(engine: AsyncEngine, session_id: str) -> dict[str, Any]:
                 for g in guests
             ],
         }
+
+
+async def venue_settings(engine: AsyncEngine, venue_id: str) -> dict[str, Any]:
+    async with engine.connect() as conn:
+        row = (await conn.execute(sa.select(venues).where(venues.c.venue_id == venue_id))).first()
+    if row is None:
+        raise NotFound(f"venue {venue_id!r} has no settings yet", field="venue_id")
+    return {
+        "venue_id": row.venue_id,
+        "name": row.name,
+        "language": row.language,
+        "notification_email": row.notification_email,
+        "pms_integration": row.pms_integration,
+    }
+
+
+async def venue_profit_centres(engine: AsyncEngine, venue_id: str) -> list[dict[str, Any]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            sa.select(profit_centres)
+            .where(profit_centres.c.venue_id == venue_id)
+            .order_by(profit_centres.c.name, profit_centres.c.profit_centre_id)
+        )
+        return [
+            {"profit_centre_id": r.profit_centre_id, "name": r.name, "mode": r.mode} for r in rows
+        ]

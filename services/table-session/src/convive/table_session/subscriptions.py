@@ -1,7 +1,8 @@
 """Every subscription of the table-session service, in one place: what it does when other
 services' events arrive. (Its own read models are written with its commands: see projections.)
 
-- pos-gateway `PaymentSettled` → close the session and release its spot (`SessionClosed` with
+- pos-gateway `PaymentSettled` paying the bill in full (`fully_paid`; a part payment changes
+  nothing) → close the session and release its spot (`SessionClosed` with
   reason "settled", then `SpotReleased`), in the handler's transaction.
 - ordering `OrderPlaced` → remember that the session has a confirmed order (`confirmed_orders`):
   from then on a phone that is not yet a guest needs the session's PIN to join. The event
@@ -30,7 +31,10 @@ orders = Projection("table_session.confirmed_orders", tables=[confirmed_orders])
 async def on_payment_settled(
     conn: AsyncConnection, event: PaymentSettled, envelope: EventEnvelope
 ) -> None:
-    # A settlement of a session we do not know, or closed already, closes nothing.
+    # A part payment leaves the bill open; a settlement of a session we do not know, or
+    # closed already, closes nothing.
+    if not event.fully_paid:
+        return
     await commands.close_session(conn, event.session_id, "settled", envelope.caused())
 
 
