@@ -1,17 +1,20 @@
 """`convive demo seed`: a demo venue to play with — a dining room and a terrace, ten tables, a
-menu of about thirty products in French and English, and a paired POS device — created through
-the services' public HTTP APIs, like an operator would. Safe to run twice."""
+menu of about thirty products in French and English (drinks made at the bar, the rest in the
+kitchen), and a paired POS device — plus the demo hotel and staff accounts (`demo_hotel`),
+created through the services' public HTTP APIs, like an operator would. Safe to run twice."""
 
 from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import segno
+
+from convive.cli import demo_hotel
 
 VENUE = "demo-bistro"
 CURRENCY = "EUR"
@@ -124,12 +127,17 @@ PRODUCTS: list[tuple[str, str, str, str, int, list[str]]] = [
 ]
 
 
-def menu() -> dict[str, Any]:
+BAR_CATEGORIES = {"soft", "hot", "wine"}
+
+
+def menu(categories: set[str] | None = None) -> dict[str, Any]:
+    """The bistro's menu, or the part of it in `categories` (the hotel's room service)."""
+    wanted = [c for c in CATEGORIES if categories is None or c[0] in categories]
     return {
         "currency": CURRENCY,
         "categories": [
             {"category_id": cid, "name": {"fr": fr, "en": en}, "position": i}
-            for i, (cid, fr, en) in enumerate(CATEGORIES)
+            for i, (cid, fr, en) in enumerate(wanted)
         ],
         "products": [
             {
@@ -139,8 +147,10 @@ def menu() -> dict[str, Any]:
                 "price": {"amount_minor": cents, "currency": CURRENCY},
                 "allergens": allergens,
                 "available": True,
+                "station": "bar" if cat in BAR_CATEGORIES else "kitchen",
             }
             for pid, cat, fr, en, cents, allergens in PRODUCTS
+            if categories is None or cat in categories
         ],
     }
 
@@ -150,6 +160,7 @@ class Seeded:
     spots: list[dict[str, Any]]
     device_id: str
     credential: str
+    rooms: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _check(response: httpx.Response) -> dict[str, Any]:
@@ -166,6 +177,12 @@ def seed(urls: dict[str, str], state_dir: Path) -> Seeded:
     """Create (or complete) the demo venue through the services' APIs."""
     with httpx.Client(timeout=30) as http:
         sessions, ordering, pos = urls["table-session"], urls["ordering"], urls["pos-gateway"]
+        _check(
+            http.put(
+                f"{sessions}/venues/{VENUE}/settings",
+                json={"name": "Bistro Convive", "language": "fr", "pms_integration": "none"},
+            )
+        )
         for pc in PROFIT_CENTRES:
             _check(http.post(f"{sessions}/venues/{VENUE}/profit-centres", json=pc))
         existing = {s["name"] for s in http.get(f"{sessions}/venues/{VENUE}/spots").json()}
@@ -179,10 +196,14 @@ def seed(urls: dict[str, str], state_dir: Path) -> Seeded:
                 )
         _check(http.put(f"{ordering}/venues/{VENUE}/menu", json=menu()))
         device = _demo_device(http, pos, state_dir)
+        demo_hotel.seed_staff(http, pos)
+        rooms = demo_hotel.seed_hotel(http, urls, menu({"mains", "desserts", "soft", "hot"}))
         spots = http.get(f"{sessions}/venues/{VENUE}/spots").json()
     order = {name: i for i, (_, name) in enumerate(TABLES)}
     spots.sort(key=lambda s: order.get(s["name"], len(order)))
-    return Seeded(spots=spots, device_id=device["device_id"], credential=device["credential"])
+    return Seeded(
+        spots=spots, device_id=device["device_id"], credential=device["credential"], rooms=rooms
+    )
 
 
 def _demo_device(http: httpx.Client, pos: str, state_dir: Path) -> dict[str, str]:
@@ -208,9 +229,12 @@ def report(seeded: Seeded, *, all_qr: bool = False) -> str:
     lines = [f"Demo venue '{VENUE}': {len(seeded.spots)} tables, {len(PRODUCTS)} products.", ""]
     for spot in seeded.spots:
         lines.append(f"  {spot['name']:<11} {spot['guest_url']}")
+    gateway = seeded.spots[0]["guest_url"].split("/t/")[0] if seeded.spots else ""
     lines += [
         "",
         f"  POS device {seeded.device_id}: Authorization: Bearer {seeded.credential}",
+        "",
+        *demo_hotel.report_lines(gateway, seeded.rooms),
         "",
     ]
     shown = seeded.spots if all_qr else seeded.spots[:1]
