@@ -32,6 +32,15 @@ def platform_env(database_url: str, kafka_bootstrap: str, namespace: str) -> dic
         prefix = f"CONVIVE_{service.replace('-', '_').upper()}_"
         env[f"{prefix}DB_SCHEMA"] = f"{namespace}{service.replace('-', '_')}"
         env[f"{prefix}OUTBOX_POLL_INTERVAL"] = "1"
+    # E-mails that failed are tried again within seconds, not minutes.
+    env["CONVIVE_NOTIFIER_MAIL_RETRY_BASE"] = "1"
+    env["CONVIVE_NOTIFIER_MAIL_RETRY_MAX"] = "5"
+    env["CONVIVE_NOTIFIER_MAIL_MAX_ATTEMPTS"] = "40"
+    env["CONVIVE_NOTIFIER_MAIL_POLL_INTERVAL"] = "1"
+    # Folio postings the PMS refused are tried again within a second or two, not minutes.
+    env["CONVIVE_POS_GATEWAY_PMS_BACKOFF_BASE"] = "0.5"
+    env["CONVIVE_POS_GATEWAY_PMS_BACKOFF_MAX"] = "2"
+    env["CONVIVE_POS_GATEWAY_PMS_MAX_ATTEMPTS"] = "100"
     return env
 
 

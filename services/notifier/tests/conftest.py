@@ -1,6 +1,7 @@
 """Fixtures of the notifier's tests: the service run for real with uvicorn (so SSE streams are
-read incrementally, as a browser would), a producer publishing other services' events to their
-topics, a reader of the service's tables, and an SSE client."""
+read incrementally, as a browser would), an SMTP server it sends its e-mails to (the SMTP sink
+double, in this process), a producer publishing other services' events to their topics, a
+reader of the service's tables, and an SSE client."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from convive.contracts.base import LocalizedText, Money
 from convive.contracts.ordering import CartItemAdded, OrderLine, OrderPlaced
 from convive.contracts.pos_gateway import DevicePaired
 from convive.contracts.table_session import GuestJoined, SessionOpened
+from convive.doubles.smtp_sink import SmtpSink
 from convive.notifier.app import create_app
 from convive.notifier.domain import credential_digest
 from convive.notifier.projections import feed_entries
@@ -38,9 +40,28 @@ def heartbeat_interval() -> float:
 
 
 @pytest.fixture
-def notifier_settings(service_settings: dict[str, Any], heartbeat_interval: float) -> Settings:
-    # A short grace keeps refusals quick.
-    return Settings(**service_settings, access_grace=0.3, heartbeat_interval=heartbeat_interval)
+async def smtp_sink() -> AsyncIterator[SmtpSink]:
+    """A real SMTP server on a free loopback port, keeping what it receives."""
+    async with SmtpSink().serving() as sink:
+        yield sink
+
+
+@pytest.fixture
+def notifier_settings(
+    service_settings: dict[str, Any], heartbeat_interval: float, smtp_sink: SmtpSink
+) -> Settings:
+    # A short grace keeps refusals quick; short retry delays keep outage tests quick.
+    return Settings(
+        **service_settings,
+        access_grace=0.3,
+        heartbeat_interval=heartbeat_interval,
+        smtp_port=smtp_sink.port,
+        smtp_timeout=5.0,
+        mail_from="no-reply@convive.test",
+        mail_retry_base=0.2,
+        mail_retry_max=1.0,
+        mail_poll_interval=1.0,
+    )
 
 
 @pytest.fixture

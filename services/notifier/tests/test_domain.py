@@ -1,13 +1,42 @@
 """The relay rules without I/O: which feeds an event reaches, what they never show, how a
 resume position, a credential and a notification are read."""
 
+from typing import Any
+
 import pytest
 
 from convive.contracts import registry
-from convive.contracts.base import Money
-from convive.contracts.pos_gateway import DevicePaired, PaymentMethod, PaymentSettled
-from convive.contracts.table_session import GuestJoined, QrTokenIssued, SessionOpened, SpotCreated
+from convive.contracts.base import LocalizedText, Money
+from convive.contracts.notifier import NotificationSent
+from convive.contracts.ordering import (
+    OfferCancelled,
+    OfferConfirmed,
+    OfferOrdered,
+    OfferType,
+    OrderLine,
+)
+from convive.contracts.pos_gateway import (
+    DevicePaired,
+    DeviceRevoked,
+    FolioPosted,
+    FolioPostingFailed,
+    FolioPostingMethod,
+    OrderAmended,
+    OrderRejected,
+    PaymentMethod,
+    PaymentSettled,
+    StaffAccountClosed,
+    StaffAccountOpened,
+)
+from convive.contracts.table_session import (
+    GuestJoined,
+    QrTokenIssued,
+    SessionOpened,
+    SpotCreated,
+    VenueConfigured,
+)
 from convive.notifier.domain import (
+    MAIL_DUE,
     BadRequest,
     FeedKind,
     Unauthorized,
@@ -16,14 +45,24 @@ from convive.notifier.domain import (
     feeds_of,
     notification,
     parse_notification,
+    parse_revocation,
     relayed_event_classes,
     resume_position,
+    revocation,
     without_secrets,
 )
 
 # Every event type the notifier relays, reviewed for what it may show guests and POS devices.
 # A new contract event makes this test fail: decide whether it may be relayed (and what to
 # hide), then add it here or to NEVER_RELAYED.
+#
+# Issue 5's decisions: OrderAmended and OrderRejected go to the session (the guests see their
+# round change or refused, with the reason) and the venue; DeviceRevoked to the venue (the
+# other devices and the back office see it; it names no session). Offers, offer orders and
+# folio postings go to the venue's feed only (the back office's live list), OfferOrdered
+# stripped to a minimal payload (no guest name, e-mail address, note, guest or session id).
+# Never relayed: StaffAccountOpened/Closed (staff e-mail addresses), VenueConfigured (the
+# property's address), and the notifier's own NotificationSent/Failed (not a relayed service).
 REVIEWED = {
     "table-session": {
         "ProfitCentreConfigured",
@@ -46,12 +85,21 @@ REVIEWED = {
         "RoundAdded",
         "SentToProduction",
         "OrderClosed",
+        "OfferPublished",
+        "OfferOrdered",
+        "OfferConfirmed",
+        "OfferCancelled",
     },
     "pos-gateway": {
         "OrderValidated",
+        "OrderAmended",
+        "OrderRejected",
         "PaymentSettled",
         "OnlinePaymentStarted",
         "OnlinePaymentFailed",
+        "DeviceRevoked",
+        "FolioPosted",
+        "FolioPostingFailed",
     },
 }
 
@@ -61,6 +109,149 @@ def test_the_relayed_event_types_are_the_reviewed_ones() -> None:
     for cls in relayed_event_classes(registry.contract_events()):
         relayed.setdefault(cls.service, set()).add(cls.event_type)
     assert relayed == REVIEWED
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        StaffAccountOpened(
+            staff_id="st1", email="c@hotel.test", name="Camille", role="manager", venue_ids=["v1"]
+        ),
+        StaffAccountClosed(staff_id="st1", closed_by="owner"),
+        VenueConfigured(venue_id="v1", name="Hôtel", notification_email="desk@hotel.test"),
+        NotificationSent(
+            notification_id="n1",
+            venue_id="v1",
+            channel="email",
+            template="offer_received",
+            language="fr",
+            recipient_role="guest",
+            cause_event_id="e1",
+            attempts=1,
+        ),
+    ],
+)
+def test_staff_accounts_venue_settings_and_notifications_reach_no_feed(event: Any) -> None:
+    assert type(event) not in relayed_event_classes(registry.contract_events())
+    assert feeds_of(event.event_type, event.model_dump(mode="json")) == []
+
+
+def offer_ordered() -> OfferOrdered:
+    return OfferOrdered(
+        venue_id="v1",
+        offer_order_id="oo1",
+        offer_id="breakfast",
+        offer_name=LocalizedText(fr="Petit-déjeuner", en="Breakfast"),
+        offer_type=OfferType.OFFER,
+        price=Money(amount_minor=2500, currency="EUR"),
+        spot_id="room-112",
+        spot_name="Chambre 112",
+        session_id="s1",
+        guest_id="g1",
+        guest_name="Zoé Martin",
+        guest_email="zoe@example.org",
+        language="fr",
+        note="Sans gluten, merci",
+        auto_confirm=True,
+    )
+
+
+def test_an_offer_order_goes_to_the_venue_only_with_nothing_personal() -> None:
+    (target,) = feeds_of("OfferOrdered", offer_ordered().model_dump(mode="json"))
+    assert (target.kind, target.feed_id) == (FeedKind.VENUE, "v1")
+    assert target.data == {
+        "venue_id": "v1",
+        "offer_order_id": "oo1",
+        "offer_id": "breakfast",
+        "offer_name": {"fr": "Petit-déjeuner", "en": "Breakfast"},
+        "offer_type": "offer",
+        "price": {"amount_minor": 2500, "currency": "EUR"},
+        "spot_id": "room-112",
+        "spot_name": "Chambre 112",
+        "auto_confirm": True,
+    }
+
+
+def test_a_field_added_to_an_offer_order_later_stays_off_the_feeds() -> None:
+    data = {**offer_ordered().model_dump(mode="json"), "guest_phone": "+33 6 12 34 56 78"}
+    (target,) = feeds_of("OfferOrdered", data)
+    assert "guest_phone" not in target.data
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        OfferConfirmed(venue_id="v1", offer_order_id="oo1", automatic=False, confirmed_by="Ana"),
+        OfferCancelled(venue_id="v1", offer_order_id="oo1", cancelled_by="Ana", reason="full"),
+        FolioPosted(
+            venue_id="v1",
+            offer_order_id="oo1",
+            amount=Money(amount_minor=2500, currency="EUR"),
+            method=FolioPostingMethod.AUTOMATIC,
+            pms_reference="PMS-1",
+        ),
+        FolioPostingFailed(venue_id="v1", offer_order_id="oo1", attempt=2, error="timeout"),
+    ],
+)
+def test_offer_and_folio_events_go_to_the_venue_feed_only(event: Any) -> None:
+    data = {**event.model_dump(mode="json"), "session_id": "s1"}  # even if one named a session
+    targets = feeds_of(event.event_type, data)
+    assert [(t.kind, t.feed_id) for t in targets] == [(FeedKind.VENUE, "v1")]
+
+
+def test_an_amended_or_rejected_round_goes_to_its_session_and_venue() -> None:
+    line = OrderLine(
+        line_id="l1",
+        product_id="salad",
+        name=LocalizedText(fr="Salade", en="Salad"),
+        quantity=1,
+        unit_price=Money(amount_minor=1250, currency="EUR"),
+        guest_id="g1",
+    )
+    amended = OrderAmended(
+        venue_id="v1",
+        order_id="o1",
+        session_id="s1",
+        round_number=1,
+        lines=[line],
+        round_total=Money(amount_minor=1250, currency="EUR"),
+        device_id="till-1",
+        amended_by="Ana",
+        note="plus de frites",
+    )
+    rejected = OrderRejected(
+        venue_id="v1",
+        order_id="o1",
+        session_id="s1",
+        round_number=2,
+        reason="cuisine fermée",
+        device_id="till-1",
+        rejected_by="Ana",
+    )
+    for event in (amended, rejected):
+        targets = feeds_of(event.event_type, event.model_dump(mode="json"))
+        assert [(t.kind, t.feed_id) for t in targets] == [
+            (FeedKind.SESSION, "s1"),
+            (FeedKind.VENUE, "v1"),
+        ]
+    session_view = feeds_of("OrderRejected", rejected.model_dump(mode="json"))[0].data
+    assert session_view["reason"] == "cuisine fermée"
+
+
+def test_a_revoked_device_is_told_to_the_venue_feed() -> None:
+    revoked = DeviceRevoked(venue_id="v1", device_id="till-1", revoked_by="Ana")
+    targets = feeds_of("DeviceRevoked", revoked.model_dump(mode="json"))
+    assert [(t.kind, t.feed_id, t.data["device_id"]) for t in targets] == [
+        (FeedKind.VENUE, "v1", "till-1")
+    ]
+
+
+def test_revocations_and_mail_wake_ups_are_not_feed_notifications() -> None:
+    assert parse_revocation(revocation("till:1")) == "till:1"
+    assert parse_revocation("device-revoked:") is None
+    assert parse_revocation(notification(FeedKind.VENUE, "v1", 3)) is None
+    assert parse_notification(revocation("till-1")) is None
+    assert parse_notification(MAIL_DUE) is None
 
 
 def test_device_pairing_reaches_no_feed() -> None:

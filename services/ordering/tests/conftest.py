@@ -19,6 +19,8 @@ from convive.contracts.table_session import (
     JourneyMode,
     ProfitCentreConfigured,
     SessionOpened,
+    SpotCreated,
+    SpotKind,
 )
 from convive.ordering import projections
 from convive.ordering.app import create_app
@@ -208,3 +210,31 @@ def configure_mode(publish: Publish, reader: AsyncEngine) -> Callable[..., Await
         await eventually(applied)
 
     return configure
+
+
+@pytest.fixture
+def create_spot(publish: Publish, reader: AsyncEngine) -> Callable[..., Awaitable[None]]:
+    """`await create_spot(spot_id, name, kind)`: table-session's SpotCreated, then wait until
+    ordering knows the spot."""
+
+    async def create(
+        spot_id: str, name: str, kind: str = "table", *, profit_centre: str = "room"
+    ) -> None:
+        await publish(
+            SpotCreated(
+                venue_id=VENUE,
+                profit_centre_id=profit_centre,
+                spot_id=spot_id,
+                name=name,
+                kind=SpotKind(kind),
+            ),
+            subject=spot_id,
+        )
+
+        async def known() -> bool:
+            async with reader.connect() as conn:
+                return await projections.spot_facts(conn, spot_id) is not None
+
+        await eventually(known)
+
+    return create

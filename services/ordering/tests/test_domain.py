@@ -23,8 +23,10 @@ from convive.contracts.ordering import (
     OrderClosed,
     OrderLine,
     OrderPlaced,
+    ProductionTicket,
     RoundAdded,
     SentToProduction,
+    TicketLine,
 )
 from convive.contracts.table_session import JourneyMode
 from convive.ordering.domain import menu, table_order
@@ -128,6 +130,19 @@ FIRST_ROUND = OrderPlaced(
     round_total=eur(2500),
     order_total=eur(2500),
 )
+
+FIRST_ROUND_SENT = SentToProduction(
+    order_id="ord_1",
+    session_id=SESSION,
+    venue_id=VENUE,
+    round_number=1,
+    tickets=[
+        ProductionTicket(
+            station="kitchen", lines=[TicketLine(line_id="l1", name=CROQUE.name, quantity=2)]
+        )
+    ],
+)
+"""Round 1 as it goes to production: the croques, to the kitchen (the menu names no station)."""
 
 
 # --- the shared cart -------------------------------------------------------------------------
@@ -308,9 +323,7 @@ def test_a_validated_round_goes_to_production_once() -> None:
     state = given(added("l1", CROQUE, 2, ALICE), FIRST_ROUND)
     send = SendToProduction(session_id=SESSION, order_id="ord_1", round_number=1)
     events = table_order.decide(state, send)
-    assert events == [
-        SentToProduction(order_id="ord_1", session_id=SESSION, venue_id=VENUE, round_number=1)
-    ]
+    assert events == [FIRST_ROUND_SENT]
     after = table_order.evolve(state, events[0])
     assert after.rounds[0].sent_to_production
     assert table_order.decide(after, send) == []
@@ -660,9 +673,7 @@ def test_a_round_validated_after_the_order_was_paid_still_goes_to_production() -
     closed = OrderClosed(order_id="ord_1", session_id=SESSION, venue_id=VENUE)
     state = given(added("l1", CROQUE, 2, ALICE), FIRST_ROUND, closed)
     send = SendToProduction(session_id=SESSION, order_id="ord_1", round_number=1)
-    assert table_order.decide(state, send) == [
-        SentToProduction(order_id="ord_1", session_id=SESSION, venue_id=VENUE, round_number=1)
-    ]
+    assert table_order.decide(state, send) == [FIRST_ROUND_SENT]
     after = table_order.evolve(state, *table_order.decide(state, send))
     assert after.closed
     assert after.rounds[0].sent_to_production

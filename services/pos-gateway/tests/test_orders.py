@@ -85,7 +85,11 @@ async def test_the_pos_lists_validates_and_settles_an_order_placed_by_guests(
 
     before = await event_count()
     pay_path = f"/orders/{order.order_id}/payments"
-    full = {"amount": {"amount_minor": 2700, "currency": "EUR"}, "method": "card"}
+    full = {
+        "amount": {"amount_minor": 2700, "currency": "EUR"},
+        "method": "card",
+        "payment_card_token": PROVIDER_CARD_REF,
+    }
 
     # refusals before any validation
     early = await pos.post(pay_path, json=full, headers=till["headers"])
@@ -140,6 +144,7 @@ async def test_the_pos_lists_validates_and_settles_an_order_placed_by_guests(
     assert lost["error"] == (
         f"round 1 was already validated by {won['validated_by']} on {won['device_id']}"
     )
+    assert (lost["validated_by"], lost["device_id"]) == (won["validated_by"], won["device_id"])
     winner = till if won["device_id"] == till["device_id"] else bar
     assert won["validated_by"] == ("Alice" if winner is till else "Bruno")
     assert won["status"] == "pending"
@@ -168,13 +173,20 @@ async def test_the_pos_lists_validates_and_settles_an_order_placed_by_guests(
     before = await event_count()
     wrong_amount = await pos.post(
         pay_path,
-        json={**full, "amount": {"amount_minor": 2500, "currency": "EUR"}},
+        json={**full, "amount": {"amount_minor": 2800, "currency": "EUR"}},
         headers=till["headers"],
     )
     assert wrong_amount.status_code == 422
     assert wrong_amount.json()["field"] == "amount"
-    assert "expected 2700 EUR" in wrong_amount.json()["error"]
-    assert "given 2500 EUR" in wrong_amount.json()["error"]
+    assert "at most 2700 EUR, given 2800 EUR" in wrong_amount.json()["error"]
+    no_token = await pos.post(
+        pay_path, json={**full, "payment_card_token": None}, headers=till["headers"]
+    )
+    assert no_token.status_code == 422
+    assert no_token.json()["field"] == "payment_card_token"
+    online = await pos.post(pay_path, json={**full, "method": "online"}, headers=till["headers"])
+    assert online.status_code == 400
+    assert online.json()["field"] == "method"
     wrong_currency = await pos.post(
         pay_path,
         json={**full, "amount": {"amount_minor": 2700, "currency": "USD"}},
@@ -203,12 +215,11 @@ async def test_the_pos_lists_validates_and_settles_an_order_placed_by_guests(
     assert await event_count() == before
 
     # the right payment
-    paid = await pos.post(
-        pay_path, json={**full, "payment_card_token": PROVIDER_CARD_REF}, headers=till["headers"]
-    )
+    paid = await pos.post(pay_path, json=full, headers=till["headers"])
     assert paid.status_code == 201, paid.text
     assert paid.json()["paid"] == {"amount_minor": 2700, "currency": "EUR"}
     assert paid.json()["status"] == "paid"
+    assert paid.json()["fully_paid"] is True
     twice = await pos.post(pay_path, json=full, headers=bar["headers"])
     assert twice.status_code == 409
     assert "already paid" in twice.json()["error"]

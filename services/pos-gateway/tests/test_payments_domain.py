@@ -189,6 +189,29 @@ def test_only_a_room_charges_the_amount_due_to_the_room() -> None:
         decide_room_charge(order(), ChargeToRoom(GuestFacts("g9", False, spot_kind=SpotKind.ROOM)))
 
 
+def test_a_guest_pays_what_is_left_after_a_part_payment_and_that_pays_the_order_in_full() -> None:
+    part = PaymentSettled(
+        venue_id="v1",
+        order_id="o1",
+        session_id="s1",
+        amount=eur(1000),
+        method="cash",
+        fully_paid=False,
+        balance_due=eur(800),
+    )
+    room = GuestFacts("g1", seated=True, spot_kind=SpotKind.ROOM)
+    [charged] = decide_room_charge(order(part), ChargeToRoom(room))
+    assert isinstance(charged, PaymentSettled)
+    assert (charged.amount, charged.fully_paid, charged.balance_due) == (eur(800), True, eur(0))
+    [online] = decide_start_online(order(part), StartOnlinePayment(GUEST, "cs_2", "sandbox"))
+    assert online.amount == eur(800)  # type: ignore[attr-defined]
+    [settled] = decide_online_outcome(
+        order(part, online), ProviderOutcome("cs_2", "paid", eur(800))
+    )
+    assert isinstance(settled, PaymentSettled)
+    assert (settled.fully_paid, settled.balance_due) == (True, eur(0))
+
+
 # --- the sandbox adapter ------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from convive.cli.platform import (
     FIRST_SERVICE_PORT,
     GATEWAY_PORT,
     PAYMENT_SANDBOX,
+    SMTP_SINK,
     Platform,
     ServiceProcess,
     ServiceStartError,
@@ -52,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
             localinfra.KAFKA_BOOTSTRAP_ENV: kafka.bootstrap,
             "CONVIVE_TABLE_SESSION_PUBLIC_BASE_URL": args.public_url
             or f"http://127.0.0.1:{args.gateway_port}",
+            # The e-mails the notifier sends land there (the SMTP double keeps them).
+            "CONVIVE_SMTP_SINK_MAIL_DIR": os.environ.get(
+                "CONVIVE_SMTP_SINK_MAIL_DIR", str(localinfra.cache_dir() / "mail")
+            ),
             **(
                 {
                     "CONVIVE_PAYMENT_SANDBOX_PUBLIC_URL": _sandbox_public_url(
@@ -97,7 +102,11 @@ def run(args: argparse.Namespace) -> int:
 def banner(services: Sequence[ServiceProcess], database_url: str, bootstrap: str) -> str:
     lines = ["", "Convive is running. Ctrl-C stops everything.", ""]
     for s in services:
-        lines.append(f"  {s.name:<14} {s.url}   (OpenAPI: {s.url}/schema)")
+        if s.name == SMTP_SINK:
+            where = os.environ.get("CONVIVE_SMTP_SINK_MAIL_DIR") or localinfra.cache_dir() / "mail"
+            lines.append(f"  {s.name:<14} {s.url}   (the e-mails sent, as .eml files in {where})")
+        else:
+            lines.append(f"  {s.name:<14} {s.url}   (OpenAPI: {s.url}/schema)")
     safe_db = database_url.split("@")[-1]
     lines += ["", f"  PostgreSQL     {safe_db}", f"  Kafka          {bootstrap}", ""]
     return "\n".join(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,6 +25,9 @@ FIRST_SERVICE_PORT = 8101
 
 
 PAYMENT_SANDBOX = "payment-sandbox"
+SMTP_SINK = "smtp-sink"
+PMS_SANDBOX = "pms-sandbox"
+DOUBLES = (PAYMENT_SANDBOX, SMTP_SINK, PMS_SANDBOX)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,9 @@ class ServiceProcess:
     port: int
     module_name: str = ""
     prefix: str = ""
+    protocol: str = "http"
+    """What it speaks on its port: "http" (ready when /health/ready answers 200) or "smtp"
+    (ready when it greets with 220)."""
 
     @property
     def module(self) -> str:
@@ -43,15 +50,16 @@ class ServiceProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.protocol}://127.0.0.1:{self.port}"
 
 
 def plan(
     gateway_port: int = GATEWAY_PORT, first_port: int = FIRST_SERVICE_PORT
 ) -> list[ServiceProcess]:
     """Every service with the port it listens on: the gateway on `gateway_port`, the others
-    from `first_port` on, in the order of `SERVICES`, then the payment provider's test double
-    (a third party we cannot run here; see convive.doubles)."""
+    from `first_port` on, in the order of `SERVICES`, then the test doubles of third parties
+    we cannot run here (see convive.doubles): the payment provider, an SMTP server that
+    keeps the e-mails, and a hotel PMS that takes folio charges."""
     others = [s for s in SERVICES if s != "gateway"]
     services = [ServiceProcess(s, first_port + i) for i, s in enumerate(others)]
     services.append(ServiceProcess("gateway", gateway_port))
@@ -61,24 +69,52 @@ def plan(
         module_name="convive.doubles.payment_provider",
         prefix="CONVIVE_PAYMENT_SANDBOX_",
     )
-    return [*services, sandbox]
+    sink = ServiceProcess(
+        SMTP_SINK,
+        sandbox.port + 1,
+        module_name="convive.doubles.smtp_sink",
+        prefix="CONVIVE_SMTP_SINK_",
+        protocol="smtp",
+    )
+    pms = ServiceProcess(
+        PMS_SANDBOX,
+        sink.port + 1,
+        module_name="convive.doubles.pms",
+        prefix="CONVIVE_PMS_SANDBOX_",
+    )
+    return [*services, sandbox, sink, pms]
 
 
 def free_plan() -> list[ServiceProcess]:
     """`plan()` on a block of free loopback ports, for tests and benchmarks that run beside
     others: a random start (two runs starting at once must not race for the same block), below
     Linux's ephemeral range (so no client socket takes one of them meanwhile)."""
-    size = len(plan())
+    others = sum(1 for s in SERVICES if s != "gateway")
     starts = [24_000 + 25 * i for i in range(300)]
     random.shuffle(starts)
     for first in starts:
-        if all(port_is_free(port) for port in range(first, first + size)):
-            return plan(gateway_port=first + size - 2, first_port=first)
+        # The services from `first`, the gateway right after them, the doubles after it.
+        candidate = plan(gateway_port=first + others, first_port=first)
+        if all(port_is_free(s.port) for s in candidate):
+            return candidate
     raise RuntimeError("no block of free ports on 127.0.0.1")
 
 
 class ServiceStartError(RuntimeError):
     pass
+
+
+def _ready(service: ServiceProcess) -> bool:
+    try:
+        if service.protocol == "smtp":
+            with socket.create_connection(("127.0.0.1", service.port), timeout=2) as conn:
+                greeting = conn.recv(512)
+                conn.sendall(b"QUIT\r\n")
+                return greeting.startswith(b"220")
+        with urllib.request.urlopen(f"{service.url}/health/ready", timeout=2) as answer:  # noqa: S310 (loopback)
+            return bool(answer.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 class Platform:
@@ -96,7 +132,7 @@ class Platform:
         self.env = dict(env)
         # The gateway reaches every other service by its URL (it is their same-origin front).
         for service in self.services.values():
-            if service.name not in ("gateway", PAYMENT_SANDBOX):
+            if service.name != "gateway" and service.name not in DOUBLES:
                 key = f"CONVIVE_GATEWAY_{service.name.replace('-', '_').upper()}_URL"
                 self.env.setdefault(key, service.url)
         if sandbox := self.services.get(PAYMENT_SANDBOX):
@@ -106,6 +142,18 @@ class Platform:
             self.env.setdefault("CONVIVE_POS_GATEWAY_PAYMENT_PROVIDER_API_KEY", key)
             secret = self.env.setdefault("CONVIVE_PAYMENT_SANDBOX_WEBHOOK_SECRET", token_hex(16))
             self.env.setdefault("CONVIVE_POS_GATEWAY_PAYMENT_WEBHOOK_SECRET", secret)
+        if sink := self.services.get(SMTP_SINK):
+            # The notifier sends its e-mails to the SMTP double, which writes each one to a
+            # folder (`mail/` beside the logs, unless told otherwise).
+            self.env.setdefault("CONVIVE_NOTIFIER_SMTP_HOST", "127.0.0.1")
+            self.env.setdefault("CONVIVE_NOTIFIER_SMTP_PORT", str(sink.port))
+            if log_dir is not None:
+                self.env.setdefault("CONVIVE_SMTP_SINK_MAIL_DIR", str(log_dir / "mail"))
+        if pms := self.services.get(PMS_SANDBOX):
+            # pos-gateway posts two-way venues' concierge orders to the PMS double.
+            self.env.setdefault("CONVIVE_POS_GATEWAY_PMS_URL", pms.url)
+            key = self.env.setdefault("CONVIVE_PMS_SANDBOX_API_KEY", f"pms_{token_hex(12)}")
+            self.env.setdefault("CONVIVE_POS_GATEWAY_PMS_API_KEY", key)
         self.host = host
         self.log_dir = log_dir
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -146,12 +194,8 @@ class Platform:
                     f"{name} exited with code {process.returncode} while starting"
                     + (f" (log: {self.log_dir / (name + '.log')})" if self.log_dir else "")
                 )
-            try:
-                with urllib.request.urlopen(f"{service.url}/health/ready", timeout=2) as answer:  # noqa: S310 (loopback)
-                    if answer.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+            if _ready(service):
+                return
             time.sleep(0.2)
         raise ServiceStartError(f"{name} was not ready within the deadline ({service.url})")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -26,10 +27,18 @@ class DomainError(Exception):
 
     status = 422
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        details: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        # Facts a client acts on, added to the JSON body (e.g. who validated a round first).
+        self.details = dict(details or {})
 
 
 class NotFound(DomainError):
@@ -55,7 +64,7 @@ def _body(
 
 
 def on_domain_error(_: Request, exc: DomainError) -> Response[dict]:  # type: ignore[type-arg]
-    return _body(exc.status, exc.message, exc.field)
+    return _body(exc.status, exc.message, exc.field, **getattr(exc, "details", {}))
 
 
 def on_concurrency_error(_: Request, exc: ConcurrencyError) -> Response[dict]:  # type: ignore[type-arg]

@@ -15,7 +15,7 @@ from litestar import Litestar
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 
-from convive.gateway import events, guest
+from convive.gateway import admin, events, guest, guest_offers, pos, staff
 from convive.gateway.cookies import GuestCookies
 from convive.gateway.settings import Settings
 from convive.gateway.upstream import Services
@@ -31,6 +31,9 @@ class Gateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.cookies = GuestCookies(
+            settings.cookie_secret.get_secret_value(), secure=settings.cookie_secure
+        )
+        self.staff_cookies = staff.StaffCookies(
             settings.cookie_secret.get_secret_value(), secure=settings.cookie_secure
         )
         self._services: Services | None = None
@@ -58,6 +61,10 @@ def definition(gateway: Gateway) -> ServiceDefinition:
         stores_events=False,
         route_handlers=[
             *guest.ROUTES,
+            *guest_offers.ROUTES,
+            *staff.ROUTES,
+            *admin.ROUTES,
+            *pos.ROUTES,
             *events.ROUTES,
             create_static_files_router(
                 path="/static",
@@ -69,6 +76,7 @@ def definition(gateway: Gateway) -> ServiceDefinition:
         dependencies={
             "services": lambda: gateway.services,
             "guest_cookies": lambda: gateway.cookies,
+            "staff_cookies": lambda: gateway.staff_cookies,
         },
         lifespans=[gateway.lifespan],
     )
@@ -89,4 +97,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     app = create_service_app(definition(Gateway(settings)), settings)
     app.template_engine = template_engine()
+    # Staff routes refuse with a login redirect or a 403 page, whichever app they belong to.
+    app.exception_handlers.update(staff.EXCEPTION_HANDLERS)
     return app

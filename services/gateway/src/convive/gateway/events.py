@@ -1,10 +1,14 @@
-"""`/events/sessions/{session_id}` on the one origin browsers see: the notifier's stream of the
-session, forwarded as it comes (docs/decisions/0007-one-origin.md).
+"""`/events/sessions/{session_id}` and `/events/venues/{venue_id}` on the one origin browsers
+see: the notifier's stream of a session or of a venue, forwarded as it comes
+(docs/decisions/0007-one-origin.md).
 
-The guest is the one of the phone's signed seat cookie, never one the browser names; the
-browser's `Last-Event-ID` (or `?last_event_id=`) is passed on so a reconnecting EventSource
-resumes where it was. The upstream stream has no read timeout (the notifier sends
-keep-alives) and is closed as soon as the browser goes away.
+The guest is the one of the phone's signed seat cookie, never one the browser names; a venue's
+stream is for a paired POS device of that venue (its signed `convive_pos_device` cookie, whose
+credential the gateway sends as the bearer, so the notifier cuts it off when the device is
+revoked) with a signed-in staff member of the venue. The browser's `Last-Event-ID` (or
+`?last_event_id=`) is passed on so a reconnecting EventSource resumes where it was. The upstream
+stream has no read timeout (the notifier sends keep-alives) and is closed as soon as the
+browser goes away.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from litestar.params import FromPath
 from litestar.response import Stream
 
 from convive.gateway.cookies import SEAT_COOKIE, GuestCookies
+from convive.gateway.pos import device_of
+from convive.gateway.staff import STAFF_COOKIE, StaffCookies
 from convive.gateway.upstream import Services
 
 log = logging.getLogger(__name__)
@@ -51,15 +57,55 @@ async def session_events(
     seat = guest_cookies.seat(request.cookies.get(SEAT_COOKIE))
     if seat is None or seat.session_id != session_id:
         return _refused(403, "this phone is not seated at this session", "session_id")
-    params = {"guest": seat.guest_id}
+    url = f"{services.notifier}/events/sessions/{session_id}"
+    return await forward(services, request, url, {"guest": seat.guest_id}, {})
+
+
+@get(
+    "/events/venues/{venue_id:str}",
+    summary="Live events of the POS device's venue (Server-Sent Events, from the notifier)",
+    description="For a POS device of the venue (its device cookie) with a signed-in staff "
+    "member of the venue; 401/403 otherwise, and 401 once the device is revoked. Resume with "
+    "`Last-Event-ID` or `?last_event_id=`.",
+)
+async def venue_events(
+    venue_id: FromPath[str],
+    request: Request[Any, Any, Any],
+    services: NamedDependency[Services],
+    guest_cookies: NamedDependency[GuestCookies],
+    staff_cookies: NamedDependency[StaffCookies],
+) -> Response[Any]:
+    device = device_of(request, guest_cookies)
+    if device is None:
+        return _refused(401, "this browser is not a paired POS device", "device")
+    if device.venue_id != venue_id:
+        return _refused(403, "this device belongs to another venue", "venue_id")
+    staff = staff_cookies.profile(request.cookies.get(STAFF_COOKIE))
+    if staff is None:
+        return _refused(401, "sign in first", "staff")
+    if not staff.has_venue(venue_id):
+        return _refused(403, "this venue is not one of yours", "venue_id")
+    url = f"{services.notifier}/events/venues/{venue_id}"
+    return await forward(services, request, url, {}, device.auth)
+
+
+async def forward(
+    services: Services,
+    request: Request[Any, Any, Any],
+    url: str,
+    params: dict[str, str],
+    headers: dict[str, str],
+) -> Response[Any]:
+    """The notifier's stream at `url`, relayed to the browser from where it resumes."""
+    params = dict(params)
     if last := request.query_params.get("last_event_id"):
         params["last_event_id"] = last
-    headers = {"accept": "text/event-stream"}
+    headers = {**headers, "accept": "text/event-stream"}
     if last_header := request.headers.get("last-event-id"):
         headers["last-event-id"] = last_header
     upstream = services.client.build_request(
         "GET",
-        f"{services.notifier}/events/sessions/{session_id}",
+        url,
         params=params,
         headers=headers,
         timeout=httpx.Timeout(connect=5.0, read=None, write=10.0, pool=5.0),
@@ -103,4 +149,4 @@ async def session_events(
     )
 
 
-ROUTES = [session_events]
+ROUTES = [session_events, venue_events]

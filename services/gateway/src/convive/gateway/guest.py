@@ -23,7 +23,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from convive.gateway import views
+from convive.gateway import guest_offers, views
 from convive.gateway.cookies import (
     DEVICE_COOKIE,
     FLASH_COOKIE,
@@ -344,9 +344,10 @@ async def guest_page(
         flash = None  # the page says it already, once is clearer
     avoid = {a for a in request.query_params.getall("avoid", []) if a}
     try:
-        menu, live = await asyncio.gather(
+        menu, live, room = await asyncio.gather(
             services.menu(venue_id) if venue_id and mode != "pay" else _none(),
             live_context(services, seat, access, t) if seat else _none(),
+            guest_offers.room_context(services, seat, t) if seat else _none(),
         )
     except UpstreamError as exc:
         log.warning("page data unavailable", extra={"status": exc.status, "error": exc.message})
@@ -373,7 +374,10 @@ async def guest_page(
             "strings": json.dumps(t.script_strings(), ensure_ascii=False),
             "rendered": datetime.now(UTC).isoformat(),
         },
+        "room_offers": [],
+        "my_offer_orders": [],
         **(live or {}),
+        **(room or {}),
     }
     return page("guest/page.html", context, 200, set_cookies)
 

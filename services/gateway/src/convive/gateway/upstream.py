@@ -59,10 +59,18 @@ class Services:
         await self.client.aclose()
 
     async def call(
-        self, method: str, url: str, *, json: Any = None, params: dict[str, str] | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         try:
-            answer = await self.client.request(method, url, json=json, params=params)
+            answer = await self.client.request(
+                method, url, json=json, params=params, headers=headers
+            )
         except httpx.HTTPError as exc:
             log.warning("service unreachable", extra={"url": url, "error": repr(exc)})
             raise UpstreamError(503, "a service is unreachable, retry in a moment") from exc

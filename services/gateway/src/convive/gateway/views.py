@@ -224,8 +224,13 @@ class Round:
     number: int
     lines: list[Line]
     total: str
-    status: str  # sent | validated | in_production
+    status: str  # sent | validated | in_production | rejected
     status_text: str
+    # Before validating, staff may change a round (the lines are then as they amended them,
+    # with what they told the guests) or refuse it, saying why.
+    amended: bool = False
+    amendment_note: str = ""
+    rejected_reason: str = ""
 
 
 @dataclass
@@ -242,9 +247,11 @@ class Live:
 
 
 def round_status(raw: Mapping[str, Any]) -> str:
+    if raw.get("status") == "rejected":
+        return "rejected"
     if raw.get("sent_to_production"):
         return "in_production"
-    if raw.get("validated"):
+    if raw.get("validated") or raw.get("status") == "validated":
         return "validated"
     return "sent"
 
@@ -267,6 +274,9 @@ def live_view(
                 total=t.money(r.get("round_total")),
                 status=status,
                 status_text=t(f"status_{status}"),
+                amended=bool(r.get("amended")),
+                amendment_note=str(r.get("amendment_note") or ""),
+                rejected_reason=str(r.get("rejected_reason") or ""),
             )
         )
     return Live(

@@ -105,14 +105,33 @@ async def _last_seq(engine: AsyncEngine, kind: FeedKind, feed_id: str) -> int:
     return int(last or 0)
 
 
+async def _device_paired(engine: AsyncEngine, device_id: str) -> bool:
+    async with engine.connect() as conn:
+        found = await conn.scalar(
+            sa.select(sa.literal(True)).where(devices.c.device_id == device_id)
+        )
+    return bool(found)
+
+
 async def feed_stream(
-    engine: AsyncEngine, hub: FeedHub, settings: Settings, kind: FeedKind, feed_id: str, after: int
+    engine: AsyncEngine,
+    hub: FeedHub,
+    settings: Settings,
+    kind: FeedKind,
+    feed_id: str,
+    after: int,
+    *,
+    device_id: str | None = None,
 ) -> AsyncIterator[ServerSentEventMessage]:
     """The SSE messages of one feed after `after`, then live ones, with heartbeats, until the
-    client leaves (the response is cancelled), the hub closes, or the database fails (the
-    stream ends; the client reconnects with its Last-Event-ID)."""
+    client leaves (the response is cancelled), the hub closes, the stream's device is revoked,
+    or the database fails (the stream ends; the client reconnects with its Last-Event-ID)."""
     loop = asyncio.get_running_loop()
-    with hub.follow(kind, feed_id) as wake:
+    with hub.follow(kind, feed_id, device_id=device_id) as follower:
+        wake = follower.wake
+        # Following first, then checking: a revocation committed after the request's check
+        # and before we followed would otherwise leave this stream open.
+        follower.recheck = device_id is not None
         yield ServerSentEventMessage(data=None, comment="connected", retry=settings.sse_retry_ms)
         last_sent = loop.time()
         try:
@@ -123,6 +142,15 @@ async def feed_stream(
                 after = 0
             read = True
             while not hub.closed:
+                if device_id is not None and (follower.recheck or not hub.listening):
+                    # Without LISTEN a revocation is not heard: ask at each poll.
+                    follower.recheck = False
+                    follower.revoked = follower.revoked or not await _device_paired(
+                        engine, device_id
+                    )
+                if follower.revoked:
+                    log.info("device revoked; ending its stream", extra={"device": device_id})
+                    return
                 if read:
                     # Cleared before reading: a notification landing during the read wakes us.
                     wake.clear()
@@ -232,23 +260,35 @@ class EventStreams(Controller):
         digest = credential_digest(bearer_credential(authorization))
         after = resume_position(last_event_id_header, last_event_id)
 
-        async def lookup() -> str | None:
+        async def lookup() -> sa.Row[tuple[str, str]] | None:
             async with engine.connect() as conn:
-                venue: str | None = await conn.scalar(
-                    sa.select(devices.c.venue_id).where(devices.c.credential_sha256 == digest)
-                )
-                return venue
+                return (
+                    await conn.execute(
+                        sa.select(devices.c.device_id, devices.c.venue_id).where(
+                            devices.c.credential_sha256 == digest
+                        )
+                    )
+                ).first()
 
-        device_venue = await _within_grace(lookup, lambda v: v is not None, settings.access_grace)
-        if device_venue is None:
+        device = await _within_grace(lookup, lambda d: d is not None, settings.access_grace)
+        if device is None:
             raise Unauthorized(
-                "unknown device credential (a device paired a moment ago is known within seconds)",
+                "unknown or revoked device credential (a device paired a moment ago is known "
+                "within seconds)",
                 field="Authorization",
             )
-        if device_venue != venue_id:
+        if device.venue_id != venue_id:
             raise Forbidden(
                 f"this device belongs to another venue, not to {venue_id}", field="venue_id"
             )
         return ServerSentEvent(
-            feed_stream(engine, feed_hub, settings, FeedKind.VENUE, venue_id, after)
+            feed_stream(
+                engine,
+                feed_hub,
+                settings,
+                FeedKind.VENUE,
+                venue_id,
+                after,
+                device_id=device.device_id,
+            )
         )

@@ -22,8 +22,21 @@ from convive.runtime.errors import DomainError
 
 RELAYED_SERVICES = frozenset({"table-session", "ordering", "pos-gateway"})
 
-NEVER_RELAYED = frozenset({"DevicePaired"})
-"""Event types kept off every feed: DevicePaired carries a device's credential digest."""
+NEVER_RELAYED = frozenset(
+    {
+        # A device's credential digest.
+        "DevicePaired",
+        # Staff e-mail addresses, roles and venues: the back office reads them from pos-gateway.
+        "StaffAccountOpened",
+        "StaffAccountClosed",
+        # The property's notification address and PMS settings: nothing a POS or guest needs.
+        "VenueConfigured",
+        # The notifier's own record of its e-mails: the back office asks for it.
+        "NotificationSent",
+        "NotificationFailed",
+    }
+)
+"""Event types kept off every feed."""
 
 SECRET_FIELD = re.compile(r"credential|secret|password|digest|sha256|token", re.IGNORECASE)
 """Fields dropped from every relayed event, at any depth, so a secret added to a contract later
@@ -35,6 +48,39 @@ HIDDEN_FROM_GUESTS: Mapping[str, frozenset[str]] = {
     # table holding it could pass for them.
     "GuestJoined": frozenset({"device_id"}),
 }
+
+VENUE_ONLY = frozenset(
+    {
+        # Concierge offers and their PMS posting are the back office's business, never a
+        # table's: they go to the venue's feed even when they name a session.
+        "OfferPublished",
+        "OfferOrdered",
+        "OfferConfirmed",
+        "OfferCancelled",
+        "FolioPosted",
+        "FolioPostingFailed",
+    }
+)
+
+RELAYED_FIELDS: Mapping[str, frozenset[str]] = {
+    # An offer order names the guest, their e-mail address and their note: the feed tells
+    # that an order came and for what; whoever needs the guest asks ordering for it.
+    "OfferOrdered": frozenset(
+        {
+            "venue_id",
+            "offer_order_id",
+            "offer_id",
+            "offer_name",
+            "offer_type",
+            "price",
+            "spot_id",
+            "spot_name",
+            "auto_confirm",
+        }
+    ),
+}
+"""For these types, only the fields listed are relayed (a list of what may go, not of what
+may not: a field added to the contract later stays off the feeds until reviewed)."""
 
 
 class FeedKind(StrEnum):
@@ -84,10 +130,13 @@ def feeds_of(event_type: str, data: Mapping[str, Any]) -> list[FeedTarget]:
     names one), each with the data that audience may see."""
     if event_type in NEVER_RELAYED:
         return []
+    kept = RELAYED_FIELDS.get(event_type)
+    if kept is not None:
+        data = {k: v for k, v in data.items() if k in kept}
     public: dict[str, Any] = without_secrets(data)
     targets: list[FeedTarget] = []
     session_id = data.get("session_id")
-    if isinstance(session_id, str) and session_id:
+    if isinstance(session_id, str) and session_id and event_type not in VENUE_ONLY:
         hidden = HIDDEN_FROM_GUESTS.get(event_type, frozenset())
         guest_view = {k: v for k, v in public.items() if k not in hidden}
         targets.append(FeedTarget(FeedKind.SESSION, session_id, guest_view))
@@ -163,6 +212,24 @@ def message_data(entry: FeedEntry) -> str:
 
 def notification(kind: FeedKind, feed_id: str, seq: int) -> str:
     return f"{kind.value}:{feed_id}:{seq}"
+
+
+MAIL_DUE = "mail"
+"""NOTIFY payload: an e-mail was planned (the sender should look)."""
+
+_REVOKED = "device-revoked:"
+
+
+def revocation(device_id: str) -> str:
+    """NOTIFY payload: this device was revoked (its open streams must end)."""
+    return f"{_REVOKED}{device_id}"
+
+
+def parse_revocation(payload: str) -> str | None:
+    """The device id of a revocation payload; None when it is not one."""
+    if payload.startswith(_REVOKED) and len(payload) > len(_REVOKED):
+        return payload[len(_REVOKED) :]
+    return None
 
 
 def parse_notification(payload: str) -> tuple[FeedKind, str, int] | None:

@@ -1,9 +1,11 @@
-"""Wakes the open SSE streams when their feed has new entries.
+"""Wakes the open SSE streams when their feed has new entries, ends a revoked device's streams,
+and wakes the e-mail sender when an e-mail was planned.
 
-One LISTEN connection per notifier process receives the feed projection's NOTIFYs (sent at
-commit, by whichever notifier replica applied the events) and sets the wake-up events of the
-streams following that feed. While the connection is down, streams fall back to polling; when
-it is back, every stream re-reads its feed once, so nothing committed meanwhile is missed.
+One LISTEN connection per notifier process receives the projections' NOTIFYs (sent at commit,
+by whichever notifier replica applied the events) and sets the wake-up events of the streams
+following that feed. While the connection is down, streams fall back to polling (and a device's
+stream checks its device is still paired each time); when it is back, every stream re-reads its
+feed and re-checks its device once, so nothing committed meanwhile is missed.
 Closing the hub (app shutdown, or SIGTERM/SIGINT under uvicorn) ends every stream at once, so
 the server's graceful shutdown does not wait on streams that never end by themselves.
 """
@@ -16,18 +18,32 @@ import logging
 import signal
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
 import asyncpg
 from litestar import Litestar
 
-from convive.notifier.domain import FeedKind, parse_notification
+from convive.notifier.domain import MAIL_DUE, FeedKind, parse_notification, parse_revocation
 
 log = logging.getLogger(__name__)
 
 FeedKey = tuple[FeedKind, str]
+
+
+@dataclass(eq=False)
+class Follower:
+    """One open stream, as the hub sees it."""
+
+    key: FeedKey
+    device_id: str | None = None
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    revoked: bool = False
+    """Its device was revoked: the stream must end now."""
+    recheck: bool = False
+    """Notifications may have been missed: the stream should check its device again."""
 
 
 class FeedHub:
@@ -37,7 +53,9 @@ class FeedHub:
         self.dsn = dsn
         self.channel = channel
         self.reconnect_delay = reconnect_delay
-        self._waiters: dict[FeedKey, set[asyncio.Event]] = defaultdict(set)
+        self._waiters: dict[FeedKey, set[Follower]] = defaultdict(set)
+        self._by_device: dict[str, set[Follower]] = defaultdict(set)
+        self._mail_listeners: list[Callable[[], None]] = []
         self._task: asyncio.Task[None] | None = None
         self._listening = False
         self._closed = False
@@ -52,37 +70,58 @@ class FeedHub:
         return self._closed
 
     @contextlib.contextmanager
-    def follow(self, kind: FeedKind, feed_id: str) -> Iterator[asyncio.Event]:
-        """An event set whenever the feed may have new entries (or the hub closes)."""
-        wake = asyncio.Event()
-        key = (kind, feed_id)
-        self._waiters[key].add(wake)
+    def follow(
+        self, kind: FeedKind, feed_id: str, *, device_id: str | None = None
+    ) -> Iterator[Follower]:
+        """A follower whose `wake` is set whenever the feed may have new entries, its device
+        was revoked, or the hub closes."""
+        follower = Follower((kind, feed_id), device_id)
+        self._waiters[follower.key].add(follower)
+        if device_id is not None:
+            self._by_device[device_id].add(follower)
         if self._closed:
-            wake.set()
+            follower.wake.set()
         try:
-            yield wake
+            yield follower
         finally:
-            waiters = self._waiters.get(key)
-            if waiters is not None:
-                waiters.discard(wake)
-                if not waiters:
-                    del self._waiters[key]
+            _forget(self._waiters, follower.key, follower)
+            if device_id is not None:
+                _forget(self._by_device, device_id, follower)
 
     def streams(self) -> int:
         return sum(len(w) for w in self._waiters.values())
 
-    def _wake(self, key: FeedKey) -> None:
-        for wake in self._waiters.get(key, ()):
-            wake.set()
+    def on_mail_due(self, callback: Callable[[], None]) -> None:
+        """Call `callback` when an e-mail was planned (and when notifications may have been
+        missed)."""
+        self._mail_listeners.append(callback)
 
-    def _wake_all(self) -> None:
+    def _wake(self, key: FeedKey) -> None:
+        for follower in self._waiters.get(key, ()):
+            follower.wake.set()
+
+    def _wake_all(self, *, recheck: bool = False) -> None:
         for waiters in self._waiters.values():
-            for wake in waiters:
-                wake.set()
+            for follower in waiters:
+                follower.recheck = recheck or follower.recheck
+                follower.wake.set()
+
+    def revoke(self, device_id: str) -> None:
+        """End the streams of a device at once."""
+        for follower in self._by_device.get(device_id, ()):
+            follower.revoked = True
+            follower.wake.set()
+
+    def _mail_due(self) -> None:
+        for callback in self._mail_listeners:
+            callback()
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        parsed = parse_notification(payload)
-        if parsed is not None:
+        if payload == MAIL_DUE:
+            self._mail_due()
+        elif (device_id := parse_revocation(payload)) is not None:
+            self.revoke(device_id)
+        elif (parsed := parse_notification(payload)) is not None:
             kind, feed_id, _seq = parsed
             self._wake((kind, feed_id))
 
@@ -95,7 +134,9 @@ class FeedHub:
                 conn.add_termination_listener(lambda *_, lost=lost: lost.set())
                 await conn.add_listener(self.channel, self._on_notify)
                 self._listening = True
-                self._wake_all()  # catch up on what committed while we were not listening
+                # Catch up on what committed while we were not listening.
+                self._wake_all(recheck=True)
+                self._mail_due()
                 await lost.wait()
                 raise ConnectionError("feed LISTEN connection closed")
             except asyncio.CancelledError:
@@ -136,6 +177,14 @@ class FeedHub:
         finally:
             restore()
             await self.close()
+
+
+def _forget(index: dict[Any, set[Follower]], key: Any, follower: Follower) -> None:
+    followers = index.get(key)
+    if followers is not None:
+        followers.discard(follower)
+        if not followers:
+            del index[key]
 
 
 def _end_streams_on_exit_signals(hub: FeedHub) -> Any:

@@ -1,5 +1,6 @@
 """Read models the notifier keeps from other services' events: who may follow which feed
-(`notifier.access`) and the feeds themselves (`notifier.feeds`).
+(`notifier.access`) and the feeds themselves (`notifier.feeds`). The e-mails it sends have
+their own projection (`convive.notifier.outgoing`).
 
 Both are applied by the runtime's idempotent consumers, one transaction per batch. A feed entry
 gets the next number of its feed under the feed's counter row lock, so numbers are gap-free and
@@ -16,9 +17,9 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convive.contracts import Event, EventEnvelope, registry
-from convive.contracts.pos_gateway import DevicePaired
+from convive.contracts.pos_gateway import DevicePaired, DeviceRevoked
 from convive.contracts.table_session import GuestJoined, SessionClosed, SessionOpened
-from convive.notifier.domain import feeds_of, notification, relayed_event_classes
+from convive.notifier.domain import feeds_of, notification, relayed_event_classes, revocation
 from convive.runtime import db
 from convive.runtime.db import metadata as new_metadata
 from convive.runtime.projections import Projection
@@ -146,6 +147,15 @@ async def on_device_paired(conn: AsyncConnection, event: DevicePaired, _: EventE
             },
         )
     )
+
+
+@access.on(DeviceRevoked)
+async def on_device_revoked(conn: AsyncConnection, event: DeviceRevoked, _: EventEnvelope) -> None:
+    # Forgotten, its credential is refused; the live hubs of every notifier process end its
+    # open streams once this commits.
+    await conn.execute(devices.delete().where(devices.c.device_id == event.device_id))
+    channel = feed_channel(db.schema_of(conn.engine))
+    await conn.execute(sa.select(sa.func.pg_notify(channel, revocation(event.device_id))))
 
 
 feed = Projection("notifier.feeds", tables=[feed_entries, feeds])

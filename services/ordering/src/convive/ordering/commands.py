@@ -1,5 +1,7 @@
-"""Command handlers of the ordering service: read what a decision needs (the stream, the sessions
-projection, the venue's current menu), decide with the pure domain, append to the event store."""
+"""Command handlers of the ordering service's menus and table orders: read what a decision needs
+(the stream, the sessions projection, the venue's current menu, the POS's amendments and
+rejections), decide with the pure domain, append to the event store and write ordering's own
+read models in the same transaction. (Concierge offers are in `offer_commands`.)"""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convive.contracts import EventEnvelope
 from convive.contracts.ordering import MenuCategory, MenuProduct
-from convive.ordering import projections
+from convive.ordering import own_views, projections
 from convive.ordering.domain import menu, table_order
 from convive.ordering.domain.table_order import (
     AddCartItem,
@@ -19,6 +21,7 @@ from convive.ordering.domain.table_order import (
     CloseOrder,
     ConfirmCart,
     OptionPick,
+    PosRounds,
     RemoveCartItem,
     SendToProduction,
     TableOrder,
@@ -91,6 +94,12 @@ async def load_table_order(store: EventStore, session_id: str) -> TableOrder:
     return table_order.replay(await store.read_stream(session_id))
 
 
+async def pos_rounds(store: EventStore, session_id: str, order_id: str | None) -> PosRounds:
+    """The POS's amendments and rejections of the order's rounds."""
+    async with store.engine.connect() as conn:
+        return await projections.pos_rounds_of_session(conn, session_id, order_id=order_id)
+
+
 async def session_facts(store: EventStore, session_id: str) -> table_order.SessionFacts | None:
     async with store.engine.connect() as conn:
         return await projections.session_facts(conn, session_id)
@@ -105,8 +114,9 @@ async def _decide_on_session(
     cause: EventEnvelope | None = None,
     then: Callable[[AsyncConnection, TableOrder], Awaitable[None]] | None = None,
 ) -> Outcome:
-    """Decide the command on the session's stream and append; a lost race is decided again on
-    fresh state. `then(conn, state)` gets the state after the append, in its transaction."""
+    """Decide the command on the session's stream and append, writing ordering's own read models
+    in the append's transaction; a lost race is decided again on fresh state. `then(conn,
+    state)` gets the state after the append, in its transaction."""
     caused = cause.caused() if cause is not None else {}
     after: list[EventEnvelope] = []
 
@@ -123,12 +133,14 @@ async def _decide_on_session(
     async def after_append(
         tx: AsyncConnection, new_events: Sequence[EventEnvelope], result: AppendResult
     ) -> None:
-        assert then is not None
-        await then(tx, table_order.replay(after))
+        first = result.version - len(new_events) + 1
+        await own_views.project(
+            tx, [e.with_stream_version(first + i) for i, e in enumerate(new_events)]
+        )
+        if then is not None:
+            await then(tx, table_order.replay(after))
 
-    result = await decide_and_append(
-        store, session_id, decide, conn=conn, then=after_append if then is not None else None
-    )
+    result = await decide_and_append(store, session_id, decide, conn=conn, then=after_append)
     return Outcome(
         state=table_order.replay(after),
         event_ids=result.event_ids if result is not None else (),
@@ -195,11 +207,15 @@ async def remove_cart_item(
 async def confirm_cart(store: EventStore, *, session_id: str, guest_id: str) -> Outcome:
     """Turn the cart into the order's next round. The order's session is recorded in the same
     transaction, so that a POS event naming only the order always finds it."""
+    async with store.engine.connect() as conn:
+        session = await projections.session_facts(conn, session_id)
+        decided_by_pos = await projections.pos_rounds_of_session(conn, session_id)
     command = ConfirmCart(
         session_id=session_id,
-        session=await session_facts(store, session_id),
+        session=session,
         guest_id=guest_id,
         new_order_id=new_order_id(),
+        pos_rounds=decided_by_pos,
     )
 
     async def record_order(conn: AsyncConnection, state: TableOrder) -> None:
@@ -219,20 +235,38 @@ async def send_to_production(
     conn: AsyncConnection,
     *,
     session_id: str,
+    venue_id: str,
     order_id: str,
     round_number: int,
     cause: EventEnvelope,
 ) -> Outcome:
-    command = SendToProduction(session_id=session_id, order_id=order_id, round_number=round_number)
+    """The round as the POS amended it goes to production, one ticket per station of the
+    venue's current menu, with the name of the table or room when ordering knows it."""
+    decided_by_pos = await projections.pos_rounds_of_session(conn, session_id, order_id=order_id)
+    current_menu = await load_menu(EventStore(conn.engine), venue_id, conn=conn)
+    session = await projections.session_facts(conn, session_id)
+    command = SendToProduction(
+        session_id=session_id,
+        order_id=order_id,
+        round_number=round_number,
+        pos_round=decided_by_pos.get(round_number),
+        stations={p.product_id: p.station for p in current_menu.products} if current_menu else {},
+        spot_name=await projections.spot_name(conn, session.spot_id) if session else None,
+    )
     return await _decide_on_session(
         EventStore(conn.engine), session_id, command, conn=conn, cause=cause
     )
 
 
 async def close_order(
-    conn: AsyncConnection, *, session_id: str, order_id: str, cause: EventEnvelope
+    conn: AsyncConnection,
+    *,
+    session_id: str,
+    order_id: str,
+    fully_paid: bool,
+    cause: EventEnvelope,
 ) -> Outcome:
-    command = CloseOrder(session_id=session_id, order_id=order_id)
+    command = CloseOrder(session_id=session_id, order_id=order_id, fully_paid=fully_paid)
     return await _decide_on_session(
         EventStore(conn.engine), session_id, command, conn=conn, cause=cause
     )

@@ -1,19 +1,27 @@
-"""Read models the ordering service keeps: the table sessions it learns from table-session's
-events (who may order where), the journey mode of each profit centre (whether ordering is offered
-there at all), and which session each of its orders belongs to (written with the confirmation
+"""Read models the ordering service keeps of other services' facts: the table sessions it learns
+from table-session's events (who may order where), the journey mode of each profit centre
+(whether ordering is offered there at all), the spots (their names for tickets, and which are
+rooms, where concierge offers are ordered), the POS's amendments and rejections of rounds
+(`pos_rounds`), and which session each of its orders belongs to (written with the confirmation
 that placed the order, so a POS event naming only the order finds its session).
 
-The handlers that feed these tables are wired in `subscriptions.py`.
+The handlers that feed these tables are wired in `subscriptions.py`; ordering's read models of
+its own events are in `own_views.py`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from convive.contracts.table_session import JourneyMode
-from convive.ordering.domain.table_order import SessionFacts
+from convive.contracts import Money
+from convive.contracts.ordering import OrderLine
+from convive.contracts.table_session import JourneyMode, SpotKind
+from convive.ordering.domain.facts import SessionFacts, SpotFacts
+from convive.ordering.domain.table_order import PosRound
 from convive.runtime.db import metadata as new_metadata
 
 metadata = new_metadata()
@@ -58,6 +66,36 @@ order_sessions = sa.Table(
     sa.Column("session_id", sa.Text, nullable=False),
     sa.Column("venue_id", sa.Text, nullable=False),
 )
+
+spots = sa.Table(
+    "spots",
+    metadata,
+    sa.Column("spot_id", sa.Text, primary_key=True),
+    sa.Column("venue_id", sa.Text, nullable=False),
+    sa.Column("profit_centre_id", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+)
+
+pos_rounds = sa.Table(
+    "pos_rounds",
+    metadata,
+    sa.Column("order_id", sa.Text, primary_key=True),
+    sa.Column("round_number", sa.Integer, primary_key=True),
+    sa.Column("session_id", sa.Text, nullable=False, index=True),
+    sa.Column("venue_id", sa.Text, nullable=False),
+    # The round as last amended (null while not amended), and what staff said about it.
+    sa.Column("lines", JSONB, nullable=True),
+    sa.Column("round_total_minor", sa.BigInteger, nullable=True),
+    sa.Column("currency", sa.Text, nullable=True),
+    sa.Column("amendment_note", sa.Text, nullable=True),
+    sa.Column("amended_by", sa.Text, nullable=True),
+    sa.Column("rejected_reason", sa.Text, nullable=True),
+    sa.Column("rejected_by", sa.Text, nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+)
+"""What the POS decided about each round before validating it (pos-gateway's OrderAmended and
+OrderRejected): the guests' view of the order, its totals and its tickets follow it."""
 
 
 # --- writes ----------------------------------------------------------------------------------
@@ -152,6 +190,89 @@ async def order_placed(
     )
 
 
+async def spot_created(
+    conn: AsyncConnection,
+    *,
+    spot_id: str,
+    venue_id: str,
+    profit_centre_id: str,
+    name: str,
+    kind: str,
+) -> None:
+    await conn.execute(
+        insert(spots)
+        .values(
+            spot_id=spot_id,
+            venue_id=venue_id,
+            profit_centre_id=profit_centre_id,
+            name=name,
+            kind=kind,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def round_amended(
+    conn: AsyncConnection,
+    *,
+    order_id: str,
+    round_number: int,
+    session_id: str,
+    venue_id: str,
+    lines: Sequence[OrderLine],
+    round_total: Money,
+    note: str | None,
+    amended_by: str,
+) -> None:
+    """The latest amendment wins: a round's POS events come in order on the order's stream."""
+    values = {
+        "lines": [line.model_dump(mode="json") for line in lines],
+        "round_total_minor": round_total.amount_minor,
+        "currency": round_total.currency,
+        "amendment_note": note,
+        "amended_by": amended_by,
+    }
+    stmt = insert(pos_rounds).values(
+        order_id=order_id,
+        round_number=round_number,
+        session_id=session_id,
+        venue_id=venue_id,
+        **values,
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["order_id", "round_number"],
+            set_={**values, "updated_at": sa.func.now()},
+        )
+    )
+
+
+async def round_rejected(
+    conn: AsyncConnection,
+    *,
+    order_id: str,
+    round_number: int,
+    session_id: str,
+    venue_id: str,
+    reason: str,
+    rejected_by: str,
+) -> None:
+    values = {"rejected_reason": reason, "rejected_by": rejected_by}
+    stmt = insert(pos_rounds).values(
+        order_id=order_id,
+        round_number=round_number,
+        session_id=session_id,
+        venue_id=venue_id,
+        **values,
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["order_id", "round_number"],
+            set_={**values, "updated_at": sa.func.now()},
+        )
+    )
+
+
 # --- reads -----------------------------------------------------------------------------------
 
 
@@ -201,3 +322,41 @@ async def session_of_order(conn: AsyncConnection, order_id: str) -> str | None:
         sa.select(order_sessions.c.session_id).where(order_sessions.c.order_id == order_id)
     )
     return str(found) if found is not None else None
+
+
+async def spot_facts(conn: AsyncConnection, spot_id: str) -> SpotFacts | None:
+    row = (await conn.execute(sa.select(spots).where(spots.c.spot_id == spot_id))).first()
+    if row is None:
+        return None
+    try:
+        kind = SpotKind(row.kind)
+    except ValueError:  # a kind added after this version: neither a table nor a room to us
+        return None
+    return SpotFacts(spot_id=row.spot_id, venue_id=row.venue_id, name=row.name, kind=kind)
+
+
+async def spot_name(conn: AsyncConnection, spot_id: str) -> str | None:
+    found = await conn.scalar(sa.select(spots.c.name).where(spots.c.spot_id == spot_id))
+    return str(found) if found is not None else None
+
+
+async def pos_rounds_of_session(
+    conn: AsyncConnection, session_id: str, *, order_id: str | None = None
+) -> dict[int, PosRound]:
+    """The POS's amendments and rejections of the session's rounds, by round number."""
+    query = sa.select(pos_rounds).where(pos_rounds.c.session_id == session_id)
+    if order_id is not None:
+        query = query.where(pos_rounds.c.order_id == order_id)
+    found: dict[int, PosRound] = {}
+    for row in await conn.execute(query):
+        amended = row.lines is not None and row.currency is not None
+        found[row.round_number] = PosRound(
+            round_number=row.round_number,
+            lines=tuple(OrderLine.model_validate(x) for x in row.lines) if amended else None,
+            round_total=Money(amount_minor=row.round_total_minor, currency=row.currency)
+            if amended
+            else None,
+            amendment_note=row.amendment_note,
+            rejected_reason=row.rejected_reason,
+        )
+    return found

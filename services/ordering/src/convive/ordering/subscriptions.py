@@ -5,8 +5,13 @@ listens to, and what each one does (update a projection, or issue a command).
   their profit centre.
 - table-session → `ordering.profit_centres`: each profit centre's journey mode (whether
   ordering is offered there).
-- pos-gateway → `ordering.pos_outcomes`: a validated round goes to production; a settled bill
-  closes the order.
+- table-session → `ordering.spots`: each spot's name (for tickets) and kind (concierge offers
+  are ordered from rooms only).
+- pos-gateway → `ordering.pos_outcomes`: amendments and rejections of rounds are kept
+  (`pos_rounds`: the guests' view, totals and tickets follow them); a validated round goes to
+  production; a payment in full closes the order (a part payment does not).
+- ordering → `ordering.own_views`: ordering's own read models (tickets, offers, offer orders),
+  written with the commands and rebuildable from ordering's topic (see `own_views`).
 """
 
 from __future__ import annotations
@@ -17,14 +22,21 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convive.contracts import EventEnvelope
-from convive.contracts.pos_gateway import OrderValidated, PaymentSettled
+from convive.contracts.pos_gateway import (
+    OrderAmended,
+    OrderRejected,
+    OrderValidated,
+    PaymentSettled,
+)
 from convive.contracts.table_session import (
     GuestJoined,
     ProfitCentreConfigured,
     SessionClosed,
     SessionOpened,
+    SpotCreated,
 )
 from convive.ordering import commands, projections
+from convive.ordering.own_views import own_views
 from convive.runtime.projections import Projection
 
 log = logging.getLogger(__name__)
@@ -86,7 +98,58 @@ async def on_session_closed(
     )
 
 
-pos_outcomes = Projection("ordering.pos_outcomes")
+# A consumer group of its own too: it reads table-session's topic from its beginning, so the
+# spots created before ordering knew of spots are learnt as well.
+spots = Projection("ordering.spots", tables=[projections.spots])
+
+
+@spots.on(SpotCreated)
+async def on_spot_created(
+    conn: AsyncConnection, event: SpotCreated, envelope: EventEnvelope
+) -> None:
+    await projections.spot_created(
+        conn,
+        spot_id=event.spot_id,
+        venue_id=event.venue_id,
+        profit_centre_id=event.profit_centre_id,
+        name=event.name,
+        kind=event.kind.value,
+    )
+
+
+pos_outcomes = Projection("ordering.pos_outcomes", tables=[projections.pos_rounds])
+
+
+@pos_outcomes.on(OrderAmended)
+async def on_order_amended(
+    conn: AsyncConnection, event: OrderAmended, envelope: EventEnvelope
+) -> None:
+    await projections.round_amended(
+        conn,
+        order_id=event.order_id,
+        round_number=event.round_number,
+        session_id=event.session_id,
+        venue_id=event.venue_id,
+        lines=event.lines,
+        round_total=event.round_total,
+        note=event.note,
+        amended_by=event.amended_by,
+    )
+
+
+@pos_outcomes.on(OrderRejected)
+async def on_order_rejected(
+    conn: AsyncConnection, event: OrderRejected, envelope: EventEnvelope
+) -> None:
+    await projections.round_rejected(
+        conn,
+        order_id=event.order_id,
+        round_number=event.round_number,
+        session_id=event.session_id,
+        venue_id=event.venue_id,
+        reason=event.reason,
+        rejected_by=event.rejected_by,
+    )
 
 
 async def _session_of(conn: AsyncConnection, order_id: str, session_id: str | None) -> str | None:
@@ -108,6 +171,7 @@ async def on_order_validated(
     await commands.send_to_production(
         conn,
         session_id=session_id,
+        venue_id=event.venue_id,
         order_id=event.order_id,
         round_number=event.round_number,
         cause=envelope,
@@ -121,7 +185,13 @@ async def on_payment_settled(
     session_id = await _session_of(conn, event.order_id, event.session_id)
     if session_id is None:
         return
-    await commands.close_order(conn, session_id=session_id, order_id=event.order_id, cause=envelope)
+    await commands.close_order(
+        conn,
+        session_id=session_id,
+        order_id=event.order_id,
+        fully_paid=event.fully_paid,
+        cause=envelope,
+    )
 
 
-PROJECTIONS: Sequence[Projection] = (sessions, profit_centres, pos_outcomes)
+PROJECTIONS: Sequence[Projection] = (sessions, profit_centres, spots, pos_outcomes, own_views)

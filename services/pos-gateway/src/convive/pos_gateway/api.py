@@ -1,76 +1,87 @@
-"""The pos-gateway HTTP API: pairing devices, and, for paired devices, the venue's orders,
-validating a round and settling the bill; for guests (through the gateway), paying the bill
-from the phone online or on the room, and the payment provider's webhook."""
+"""The pos-gateway HTTP API for paired POS devices: the venue's orders, and what staff do on
+them at the POS (validate, amend or reject a round; take a payment, in full, in part or by
+items; split the bill). The router also carries the staff and device API (`staff_api.py`) and
+the guests' payments (`guest_api.py`)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
-from litestar import Request, Router, get, post
-from litestar.datastructures import State
+from litestar import Router, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts import Money
-from convive.contracts.pos_gateway import OnlinePaymentFailed, PaymentMethod, PaymentSettled
-from convive.pos_gateway import commands
+from convive.contracts.pos_gateway import PaymentMethod
+from convive.pos_gateway import commands, domain
 from convive.pos_gateway.auth import EXCEPTION_HANDLERS, Device, authenticate_device
-from convive.pos_gateway.payments.provider import PaymentProvider
-from convive.pos_gateway.queries import StatusFilter, order_views
-from convive.pos_gateway.settings import Settings
-from convive.runtime.errors import NotFound
+from convive.pos_gateway.bodies import Amount, Body
+from convive.pos_gateway.guest_api import guest_router
+from convive.pos_gateway.queries import StatusFilter, order_view, order_views
+from convive.pos_gateway.staff import check_staff_id
+from convive.pos_gateway.staff_api import staff_router
 from convive.runtime.eventstore import EventStore
 
-
-class _Body(BaseModel):
-    # An unexpected field is refused: a client sending e.g. a card number under another name
-    # must hear about it rather than have it silently dropped.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class PairDevice(_Body):
-    name: str = Field(min_length=1, max_length=100, description="how staff call the device")
+StaffName = Annotated[str, Field(min_length=1, max_length=100, description="who acts")]
+StaffId = Annotated[
+    str | None,
+    Field(default=None, min_length=1, max_length=100, description="the logged-in staff account"),
+]
 
 
-class ValidateRound(_Body):
-    staff: str = Field(min_length=1, max_length=100, description="who validates")
+class StaffAction(Body):
+    staff: StaffName
+    staff_id: StaffId = None
 
 
-class Amount(_Body):
-    amount_minor: int = Field(ge=0, description="amount in minor units, e.g. cents")
-    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+class AmendedLine(Body):
+    line_id: str | None = Field(
+        default=None, min_length=1, max_length=100, description="a line of the round to keep"
+    )
+    product_id: str | None = Field(
+        default=None, min_length=1, max_length=100, description="a product of the menu to add"
+    )
+    quantity: int = Field(ge=0, le=999, description="0 removes the line")
+    note: str | None = Field(
+        default=None, max_length=500, description="for the kitchen; empty clears it"
+    )
 
 
-class Payment(_Body):
+class AmendRound(StaffAction):
+    lines: list[AmendedLine] = Field(
+        min_length=1, max_length=200, description="the round as it should stand"
+    )
+    note: str | None = Field(default=None, max_length=500, description="told to the guests")
+
+
+class RejectRound(StaffAction):
+    reason: str = Field(min_length=1, max_length=500, description="shown to the guests")
+
+
+class TillMethod(StrEnum):
+    CASH = PaymentMethod.CASH.value
+    CARD = PaymentMethod.CARD.value
+    ROOM_CHARGE = PaymentMethod.ROOM_CHARGE.value
+
+
+class Payment(Body):
     amount: Amount
-    method: PaymentMethod
+    method: TillMethod
     payment_card_token: str | None = Field(
         default=None,
         min_length=1,
         max_length=200,
         description="the payment provider's token of the card, never the card number",
     )
-
-
-@post("/venues/{venue_id:str}/devices", status_code=HTTP_201_CREATED)
-async def pair_device(
-    venue_id: FromPath[str],
-    data: JSONBody[PairDevice],
-    engine: NamedDependency[AsyncEngine],
-    store: NamedDependency[EventStore],
-) -> dict[str, Any]:
-    """Pair a POS device to the venue. The credential is shown once: only its digest is kept."""
-    paired = await commands.pair_device(engine, store, venue_id, data.name)
-    return {
-        "device_id": paired.device_id,
-        "venue_id": paired.venue_id,
-        "name": paired.name,
-        "credential": paired.credential,
-        "event_ids": list(paired.event_ids),
-    }
+    line_ids: list[str] | None = Field(
+        default=None, min_length=1, max_length=500, description="split by items: these lines"
+    )
+    staff: str | None = Field(default=None, min_length=1, max_length=100)
+    staff_id: StaffId = None
 
 
 @get("/venues/{venue_id:str}/orders")
@@ -87,47 +98,119 @@ async def list_orders(
         return await order_views(conn, venue_id=venue_id, status=status, limit=limit)
 
 
-async def _order_view(engine: AsyncEngine, order_id: str) -> dict[str, Any]:
-    async with engine.connect() as conn:
-        found = await order_views(conn, order_id=order_id)
-    if not found:
-        raise NotFound(f"order {order_id} is not known to the POS (yet)", field="order_id")
-    return found[0]
-
-
 @get("/orders/{order_id:str}")
 async def show_order(
     order_id: FromPath[str], device: NamedDependency[Device], engine: NamedDependency[AsyncEngine]
 ) -> dict[str, Any]:
-    view = await _order_view(engine, order_id)
+    view = await order_view(engine, order_id)
     device.require_venue(view["venue_id"])
     return view
+
+
+RoundNumber = Annotated[int, PathParameter(ge=1)]
 
 
 @post("/orders/{order_id:str}/rounds/{round_number:int}/validate", status_code=HTTP_200_OK)
 async def validate_round(
     order_id: FromPath[str],
-    round_number: Annotated[int, PathParameter(ge=1)],
-    data: JSONBody[ValidateRound],
+    round_number: RoundNumber,
+    data: JSONBody[StaffAction],
     device: NamedDependency[Device],
     engine: NamedDependency[AsyncEngine],
     store: NamedDependency[EventStore],
 ) -> dict[str, Any]:
-    """Validate one round of a guest order; of two devices validating at once, one wins."""
+    """Validate one round of a guest order; of two devices validating at once, one wins, the
+    other hears who validated it and where (409 with `validated_by` and `device_id`)."""
+    await check_staff_id(engine, data.staff_id, device.venue_id)
     result, event = await commands.validate_round(
         engine,
         store,
         order_id=order_id,
         round_number=round_number,
         staff=data.staff,
+        staff_id=data.staff_id,
         device=device,
     )
-    view = await _order_view(engine, order_id)
+    view = await order_view(engine, order_id)
     return {
         "order_id": order_id,
         "round_number": event.round_number,
         "validated_by": event.validated_by,
         "device_id": event.device_id,
+        "status": view["status"],
+        "order": view,
+        "event_ids": list(result.event_ids),
+    }
+
+
+@post("/orders/{order_id:str}/rounds/{round_number:int}/amend", status_code=HTTP_200_OK)
+async def amend_round(
+    order_id: FromPath[str],
+    round_number: RoundNumber,
+    data: JSONBody[AmendRound],
+    device: NamedDependency[Device],
+    engine: NamedDependency[AsyncEngine],
+    store: NamedDependency[EventStore],
+) -> dict[str, Any]:
+    """Change a round before it is validated: `lines` is the round as it should stand."""
+    await check_staff_id(engine, data.staff_id, device.venue_id)
+    result, event = await commands.amend_round(
+        engine,
+        store,
+        order_id=order_id,
+        round_number=round_number,
+        lines=[
+            domain.AmendLine(
+                quantity=line.quantity,
+                line_id=line.line_id,
+                product_id=line.product_id,
+                note=line.note,
+            )
+            for line in data.lines
+        ],
+        note=data.note,
+        staff=data.staff,
+        staff_id=data.staff_id,
+        device=device,
+    )
+    view = await order_view(engine, order_id)
+    return {
+        "order_id": order_id,
+        "round_number": event.round_number,
+        "round_total": event.round_total.model_dump(),
+        "status": view["status"],
+        "order": view,
+        "event_ids": list(result.event_ids),
+    }
+
+
+@post("/orders/{order_id:str}/rounds/{round_number:int}/reject", status_code=HTTP_200_OK)
+async def reject_round(
+    order_id: FromPath[str],
+    round_number: RoundNumber,
+    data: JSONBody[RejectRound],
+    device: NamedDependency[Device],
+    engine: NamedDependency[AsyncEngine],
+    store: NamedDependency[EventStore],
+) -> dict[str, Any]:
+    """Refuse a round before it is validated: it will be neither made nor paid."""
+    await check_staff_id(engine, data.staff_id, device.venue_id)
+    result, event = await commands.reject_round(
+        engine,
+        store,
+        order_id=order_id,
+        round_number=round_number,
+        reason=data.reason,
+        staff=data.staff,
+        staff_id=data.staff_id,
+        device=device,
+    )
+    view = await order_view(engine, order_id)
+    return {
+        "order_id": order_id,
+        "round_number": event.round_number,
+        "rejected_by": event.rejected_by,
+        "reason": event.reason,
         "status": view["status"],
         "order": view,
         "event_ids": list(result.event_ids),
@@ -142,157 +225,70 @@ async def settle_payment(
     engine: NamedDependency[AsyncEngine],
     store: NamedDependency[EventStore],
 ) -> dict[str, Any]:
-    """Settle the bill: every round validated, the exact amount still due."""
+    """Take a payment once every round is validated: any amount up to what is due, or the
+    unpaid total of `line_ids`. The one that leaves nothing due is `fully_paid`."""
+    await check_staff_id(engine, data.staff_id, device.venue_id)
     result, event = await commands.settle_payment(
         engine,
         store,
         order_id=order_id,
         amount=Money(amount_minor=data.amount.amount_minor, currency=data.amount.currency),
-        method=data.method,
+        method=PaymentMethod(data.method.value),
         payment_card_token=data.payment_card_token,
+        line_ids=data.line_ids,
+        staff=data.staff,
+        staff_id=data.staff_id,
         device=device,
     )
-    view = await _order_view(engine, order_id)
+    view = await order_view(engine, order_id)
     return {
         "order_id": order_id,
         "paid": view["paid"],
+        "due": view["due"],
         "status": view["status"],
+        "fully_paid": event.fully_paid,
         "payment": {
             "amount": event.amount.model_dump(),
             "method": event.method.value,
             "payment_card_token": event.payment_card_token,
+            "line_ids": event.line_ids,
+            "fully_paid": event.fully_paid,
+            "balance_due": event.balance_due.model_dump() if event.balance_due else None,
         },
         "order": view,
         "event_ids": list(result.event_ids),
     }
 
 
-# --- guests paying from the phone ---------------------------------------------------------
-
-
-class StartOnlinePayment(_Body):
-    guest_id: str = Field(min_length=1, max_length=200, description="the paying guest")
-    return_url: str = Field(
-        pattern=r"^https?://",
-        max_length=2000,
-        description="where the provider sends the guest's browser back",
-    )
-
-
-class ChargeRoom(_Body):
-    guest_id: str = Field(min_length=1, max_length=200, description="the guest of the room")
-
-
-def _payment_provider(state: State) -> PaymentProvider:
-    provider: PaymentProvider = state.payment_provider
-    return provider
-
-
-@post("/orders/{order_id:str}/online-payments", status_code=HTTP_201_CREATED)
-async def start_online_payment(
+@get("/orders/{order_id:str}/split")
+async def split_bill(
     order_id: FromPath[str],
-    data: JSONBody[StartOnlinePayment],
-    request: Request[Any, Any, Any],
-    settings: NamedDependency[Settings],
-    payment_provider: NamedDependency[PaymentProvider],
+    device: NamedDependency[Device],
     engine: NamedDependency[AsyncEngine],
     store: NamedDependency[EventStore],
+    parts: Annotated[int, QueryParameter(ge=1, le=100, description="how many shares")],
 ) -> dict[str, Any]:
-    """A guest pays what is due from the phone: the answer's redirect_url is the provider's
-    hosted page; the outcome comes by the provider's webhook."""
-    webhook_url = settings.payment_webhook_url or (
-        f"{str(request.base_url).rstrip('/')}/payments/webhooks/{payment_provider.name}"
-    )
-    started = await commands.start_online_payment(
-        engine,
-        store,
-        payment_provider,
-        order_id=order_id,
-        guest_id=data.guest_id,
-        return_url=data.return_url,
-        webhook_url=webhook_url,
-    )
-    event = started.event
-    return {
-        "payment_id": event.payment_id,
-        "redirect_url": started.redirect_url,
-        "order_id": order_id,
-        "amount": event.amount.model_dump(),
-        "provider": event.provider,
-        "status": "started",
-        "event_ids": list(started.result.event_ids),
-    }
-
-
-@post("/payments/webhooks/sandbox", status_code=HTTP_200_OK)
-async def sandbox_webhook(
-    request: Request[Any, Any, Any],
-    payment_provider: NamedDependency[PaymentProvider],
-    engine: NamedDependency[AsyncEngine],
-    store: NamedDependency[EventStore],
-) -> dict[str, Any]:
-    """The provider's word on a payment, trusted only with a valid, recent signature over the
-    raw body. Answered 200 once recorded (or already recorded), so the provider stops."""
-    if payment_provider.name != "sandbox":
-        raise NotFound("this service does not use the sandbox payment provider")
-    notice = payment_provider.verify_webhook(await request.body(), request.headers)
-    if notice is None:
-        return {"status": "ignored", "event_ids": []}
-    result, new_events = await commands.record_provider_outcome(engine, store, notice)
-    outcome = "already_recorded"
-    for event in new_events:
-        if isinstance(event, PaymentSettled):
-            outcome = "settled"
-        elif isinstance(event, OnlinePaymentFailed):
-            outcome = f"failed: {event.reason}"
-    return {
-        "status": "ok",
-        "payment_id": notice.payment_id,
-        "outcome": outcome,
-        "event_ids": list(result.event_ids) if result is not None else [],
-    }
-
-
-@post("/orders/{order_id:str}/room-charge", status_code=HTTP_201_CREATED)
-async def charge_to_room(
-    order_id: FromPath[str],
-    data: JSONBody[ChargeRoom],
-    engine: NamedDependency[AsyncEngine],
-    store: NamedDependency[EventStore],
-) -> dict[str, Any]:
-    """A guest of a room puts what is due on the room's bill (only for rooms)."""
-    result, event = await commands.charge_to_room(
-        engine, store, order_id=order_id, guest_id=data.guest_id
-    )
-    view = await _order_view(engine, order_id)
-    return {
-        "order_id": order_id,
-        "paid": view["paid"],
-        "status": view["status"],
-        "payment": {
-            "amount": event.amount.model_dump(),
-            "method": event.method.value,
-            "paid_by_guest": event.paid_by_guest,
-        },
-        "event_ids": list(result.event_ids),
-    }
+    """What is due in equal shares (the remainder cents on the first ones); each share is
+    then paid as a part payment."""
+    state = await commands.order_state(engine, store, order_id)
+    device.require_venue(state.venue_id)
+    shares = domain.split_equally(state, parts)
+    return {"order_id": order_id, "parts": parts, "shares": [s.model_dump() for s in shares]}
 
 
 router = Router(
     path="/",
     route_handlers=[
-        pair_device,
         list_orders,
         show_order,
         validate_round,
+        amend_round,
+        reject_round,
         settle_payment,
-        start_online_payment,
-        sandbox_webhook,
-        charge_to_room,
+        split_bill,
+        guest_router,
+        staff_router,
     ],
-    dependencies={
-        "device": Provide(authenticate_device),
-        "payment_provider": Provide(_payment_provider, sync_to_thread=False),
-    },
+    dependencies={"device": Provide(authenticate_device)},
     exception_handlers=EXCEPTION_HANDLERS,
 )

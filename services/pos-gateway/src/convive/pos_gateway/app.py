@@ -8,6 +8,9 @@ from pathlib import Path
 from litestar import Litestar
 
 from convive.pos_gateway.api import router
+from convive.pos_gateway.folio_api import folio_router
+from convive.pos_gateway.folio_posting import folio_posting
+from convive.pos_gateway.folio_projections import folio
 from convive.pos_gateway.payments.provider import SandboxProvider
 from convive.pos_gateway.projections import PROJECTIONS
 from convive.pos_gateway.settings import Settings
@@ -43,10 +46,13 @@ def definition(settings: Settings | None = None) -> ServiceDefinition:
     return ServiceDefinition(
         name="pos-gateway",
         description="POS device pairing and feed, order validation, payments, PMS folio posting",
-        route_handlers=[router],
+        route_handlers=[router, folio_router],
         migrations=MIGRATIONS,
-        projections=PROJECTIONS,
-        lifespans=[payment_provider(settings or Settings())],
+        projections=[*PROJECTIONS, folio],
+        lifespans=[
+            payment_provider(settings or Settings()),
+            folio_posting(settings or Settings()),
+        ],
     )
 
 

@@ -1,6 +1,6 @@
 """Who is calling: a paired POS device, recognised by the bearer credential it received when it
-was paired (only the credential's SHA-256 is kept). Pairing codes, revocation and staff logins
-(issue 5) belong here too."""
+was paired (only the credential's SHA-256 is kept; a revoked device's credential is refused).
+Staff members are recognised in `staff.py`, by the header the gateway sends."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from litestar.types import ExceptionHandlersMap
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.pos_gateway.projections import devices
+from convive.pos_gateway.throttle import TooManyAttempts
 from convive.runtime.errors import DomainError
 
 REALM = "convive-pos"
@@ -80,10 +81,14 @@ async def authenticate_device(
     digest = credential_digest(_bearer(request))
     async with engine.connect() as conn:
         row = (
-            await conn.execute(sa.select(devices).where(devices.c.credential_sha256 == digest))
+            await conn.execute(
+                sa.select(devices).where(
+                    devices.c.credential_sha256 == digest, devices.c.revoked_at.is_(None)
+                )
+            )
         ).first()
     # The lookup is by digest; comparing again in constant time costs nothing and keeps a
-    # future lookup by device id (issue 5) from leaking timing.
+    # future lookup by device id from leaking timing.
     if row is None or not hmac.compare_digest(row.credential_sha256, digest):
         raise Unauthenticated("unknown or revoked device credential", invalid_token=True)
     return Device(device_id=row.device_id, venue_id=row.venue_id, name=row.name)
@@ -100,4 +105,14 @@ def on_unauthenticated(_: Request, exc: Unauthenticated) -> Response[dict[str, o
     )
 
 
-EXCEPTION_HANDLERS: ExceptionHandlersMap = {Unauthenticated: on_unauthenticated}
+def on_too_many_attempts(_: Request, exc: TooManyAttempts) -> Response[dict[str, object]]:  # type: ignore[type-arg]
+    body: dict[str, object] = {"status": exc.status, "error": exc.message}
+    if exc.field:
+        body["field"] = exc.field
+    return Response(body, status_code=exc.status, headers={"Retry-After": str(exc.retry_after)})
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    Unauthenticated: on_unauthenticated,
+    TooManyAttempts: on_too_many_attempts,
+}

@@ -1,7 +1,8 @@
-"""Command handlers of the POS: pair a device, validate a round, settle a payment at the till,
-and let a guest pay from the phone (online through the provider, or charged to the room). Each loads
-what it decides on, decides with the domain, and appends to the event store; the read models
-that the next request needs are written in the same transaction."""
+"""Command handlers of the POS on orders: validate, amend or reject a round, settle a payment
+at the till (in full, in part, by items), split the bill, and let a guest pay from the phone
+(online through the provider, or charged to the room). Each loads what it decides on, decides
+with the domain, and appends to the order's POS stream; the read models that the next request
+needs are written in the same transaction. Devices are paired in `devices.py`."""
 
 from __future__ import annotations
 
@@ -9,25 +10,28 @@ import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from convive.contracts import Event, EventEnvelope, Money
 from convive.contracts.pos_gateway import (
-    DevicePaired,
     OnlinePaymentStarted,
+    OrderAmended,
+    OrderRejected,
     OrderValidated,
     PaymentMethod,
     PaymentSettled,
 )
 from convive.pos_gateway import domain
-from convive.pos_gateway.auth import Device, new_credential
+from convive.pos_gateway.auth import Device
+from convive.pos_gateway.menu import menu_items
 from convive.pos_gateway.payments.provider import PaymentProvider, WebhookNotice
-from convive.pos_gateway.projections import record_device, record_payment, record_validation
+from convive.pos_gateway.projections import record_payment, record_validation
 from convive.pos_gateway.queries import KnownOrder, guest_facts, known_order
+from convive.pos_gateway.round_changes import record_amendment, record_rejection
 from convive.runtime.errors import NotFound
 from convive.runtime.eventstore import (
-    NO_STREAM,
     AppendResult,
     ConcurrencyError,
     EventStore,
@@ -35,34 +39,6 @@ from convive.runtime.eventstore import (
 )
 
 ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class PairedDevice:
-    device_id: str
-    venue_id: str
-    name: str
-    credential: str
-    event_ids: tuple[str, ...]
-
-
-async def pair_device(
-    engine: AsyncEngine, store: EventStore, venue_id: str, name: str
-) -> PairedDevice:
-    """A new device of the venue, with a credential shown to the caller once."""
-    device_id = uuid.uuid4().hex
-    credential, digest = new_credential()
-    event = DevicePaired(
-        venue_id=venue_id, device_id=device_id, name=name, credential_sha256=digest
-    )
-    stream = domain.device_stream(device_id)
-    envelope = EventEnvelope.wrap(event, subject=stream)
-    # The device table is written with the event so the credential works at once.
-    async with engine.begin() as conn:
-        result = await store.append(stream, [envelope], expected_version=NO_STREAM, conn=conn)
-        await record_device(conn, event, envelope.time)
-    return PairedDevice(device_id, venue_id, name, credential, result.event_ids)
-
 
 Decision = Callable[[domain.PosOrder], list[Event]]
 
@@ -140,12 +116,41 @@ async def _decide_once(
 async def _write_through(
     conn: AsyncConnection, new_events: Sequence[EventEnvelope], result: AppendResult
 ) -> None:
-    for envelope in new_events:
+    first_version = result.version - len(new_events) + 1
+    for offset, envelope in enumerate(new_events):
         event = envelope.event()
         if isinstance(event, OrderValidated):
             await record_validation(conn, event, envelope.time, envelope.id)
         elif isinstance(event, PaymentSettled):
             await record_payment(conn, event, envelope.time, envelope.id)
+        elif isinstance(event, OrderAmended):
+            await record_amendment(conn, event, envelope.time, first_version + offset)
+        elif isinstance(event, OrderRejected):
+            await record_rejection(conn, event, envelope.time)
+
+
+def _round_cause(round_number: int) -> Callable[[KnownOrder], tuple[str, str]]:
+    """A decision on a round continues the story of the round's event."""
+
+    def caused_by(known: KnownOrder) -> tuple[str, str]:
+        first = min(known.round_events)
+        return known.round_events.get(round_number, known.round_events[first])
+
+    return caused_by
+
+
+async def _one_event(
+    engine: AsyncEngine,
+    store: EventStore,
+    order_id: str,
+    device: Device | None,
+    decision: Decision,
+    caused_by: Callable[[KnownOrder], tuple[str, str]],
+) -> tuple[AppendResult, Any]:
+    result, envelopes = await _decide_on_order(engine, store, order_id, device, decision, caused_by)
+    assert result is not None, "this decision always yields an event"
+    assert len(envelopes) == 1, "this decision yields one event"
+    return result, envelopes[0].event()
 
 
 async def validate_round(
@@ -156,27 +161,91 @@ async def validate_round(
     round_number: int,
     staff: str,
     device: Device,
+    staff_id: str | None = None,
 ) -> tuple[AppendResult, OrderValidated]:
     command = domain.ValidateRound(
-        order_id=order_id, round_number=round_number, staff=staff, device_id=device.device_id
+        order_id=order_id,
+        round_number=round_number,
+        staff=staff,
+        device_id=device.device_id,
+        staff_id=staff_id,
     )
-
-    def caused_by(known: KnownOrder) -> tuple[str, str]:
-        first = min(known.round_events)
-        return known.round_events.get(round_number, known.round_events[first])
-
-    result, envelopes = await _decide_on_order(
+    return await _one_event(
         engine,
         store,
         order_id,
         device,
         lambda state: domain.decide_validate(state, command),
-        caused_by,
+        _round_cause(round_number),
     )
-    assert result is not None, "a validation always yields an event"
-    event = envelopes[0].event()
-    assert isinstance(event, OrderValidated)
-    return result, event
+
+
+async def amend_round(
+    engine: AsyncEngine,
+    store: EventStore,
+    *,
+    order_id: str,
+    round_number: int,
+    lines: Sequence[domain.AmendLine],
+    staff: str,
+    device: Device,
+    note: str | None = None,
+    staff_id: str | None = None,
+) -> tuple[AppendResult, OrderAmended]:
+    """Amend a pending round; products added are priced from the venue's menu as the POS
+    last learnt it."""
+    async with engine.connect() as conn:
+        menu = await menu_items(
+            conn, device.venue_id, [line.product_id for line in lines if line.product_id]
+        )
+    command = domain.AmendRound(
+        order_id=order_id,
+        round_number=round_number,
+        staff=staff,
+        device_id=device.device_id,
+        lines=tuple(lines),
+        new_line_ids=tuple(uuid.uuid4().hex for line in lines if line.line_id is None),
+        menu=menu,
+        note=note,
+        staff_id=staff_id,
+    )
+    return await _one_event(
+        engine,
+        store,
+        order_id,
+        device,
+        lambda state: domain.decide_amend(state, command),
+        _round_cause(round_number),
+    )
+
+
+async def reject_round(
+    engine: AsyncEngine,
+    store: EventStore,
+    *,
+    order_id: str,
+    round_number: int,
+    reason: str,
+    staff: str,
+    device: Device,
+    staff_id: str | None = None,
+) -> tuple[AppendResult, OrderRejected]:
+    command = domain.RejectRound(
+        order_id=order_id,
+        round_number=round_number,
+        staff=staff,
+        device_id=device.device_id,
+        reason=reason,
+        staff_id=staff_id,
+    )
+    return await _one_event(
+        engine,
+        store,
+        order_id,
+        device,
+        lambda state: domain.decide_reject(state, command),
+        _round_cause(round_number),
+    )
 
 
 async def settle_payment(
@@ -188,12 +257,21 @@ async def settle_payment(
     method: PaymentMethod,
     payment_card_token: str | None,
     device: Device,
+    line_ids: Sequence[str] | None = None,
+    staff: str | None = None,
+    staff_id: str | None = None,
 ) -> tuple[AppendResult, PaymentSettled]:
     command = domain.SettlePayment(
-        order_id=order_id, amount=amount, method=method, payment_card_token=payment_card_token
+        order_id=order_id,
+        amount=amount,
+        method=method,
+        payment_card_token=payment_card_token,
+        line_ids=tuple(line_ids) if line_ids is not None else None,
+        staff=staff,
+        staff_id=staff_id,
+        device_id=device.device_id,
     )
-
-    result, envelopes = await _decide_on_order(
+    return await _one_event(
         engine,
         store,
         order_id,
@@ -201,10 +279,16 @@ async def settle_payment(
         lambda state: domain.decide_settle(state, command),
         _first_round,
     )
-    assert result is not None, "a settlement always yields an event"
-    event = envelopes[0].event()
-    assert isinstance(event, PaymentSettled)
-    return result, event
+
+
+async def order_state(engine: AsyncEngine, store: EventStore, order_id: str) -> domain.PosOrder:
+    """The order as it stands: its known rounds and the POS's decisions on it."""
+    async with engine.connect() as conn:
+        known = await known_order(conn, order_id)
+        if known is None:
+            raise NotFound(f"order {order_id} is not known to the POS (yet)", field="order_id")
+        history = await store.read_stream(domain.order_stream(order_id), conn=conn)
+    return domain.fold(known.state, history)
 
 
 # --- guests paying from the phone --------------------------------------------------------
@@ -214,13 +298,10 @@ async def _order_and_guest(
     engine: AsyncEngine, store: EventStore, order_id: str, guest_id: str
 ) -> tuple[domain.PosOrder, domain.GuestFacts]:
     """The order as it stands and what table-session said of the guest and the order's spot."""
+    state = await order_state(engine, store, order_id)
     async with engine.connect() as conn:
-        known = await known_order(conn, order_id)
-        if known is None:
-            raise NotFound(f"order {order_id} is not known to the POS (yet)", field="order_id")
-        facts = await guest_facts(conn, order_id, known.state.session_id, guest_id)
-        history = await store.read_stream(domain.order_stream(order_id), conn=conn)
-    return domain.fold(known.state, history), facts
+        facts = await guest_facts(conn, order_id, state.session_id, guest_id)
+    return state, facts
 
 
 @dataclass(frozen=True)

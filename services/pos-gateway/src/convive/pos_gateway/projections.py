@@ -17,13 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convive.contracts import EventEnvelope
 from convive.contracts.ordering import OrderPlaced, RoundAdded
-from convive.contracts.pos_gateway import DevicePaired, OrderValidated, PaymentSettled
+from convive.contracts.pos_gateway import (
+    DevicePaired,
+    DeviceRevoked,
+    OrderValidated,
+    PaymentSettled,
+)
 from convive.contracts.table_session import (
     GuestJoined,
     ProfitCentreConfigured,
     SessionOpened,
     SpotCreated,
 )
+from convive.pos_gateway.menu import menus
+from convive.pos_gateway.round_changes import round_changes
 from convive.runtime.db import metadata as new_metadata
 from convive.runtime.projections import Projection
 
@@ -37,6 +44,10 @@ devices = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("credential_sha256", sa.Text, nullable=False, unique=True),
     sa.Column("paired_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("paired_by", sa.Text, nullable=True),
+    # Set with the DeviceRevoked event: from then on the credential is refused.
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_by", sa.Text, nullable=True),
 )
 
 orders = sa.Table(
@@ -76,6 +87,7 @@ validations = sa.Table(
     sa.Column("device_id", sa.Text, nullable=False),
     sa.Column("validated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("event_id", sa.Text, nullable=False),
+    sa.Column("staff_id", sa.Text, nullable=True),
 )
 
 payments = sa.Table(
@@ -90,6 +102,11 @@ payments = sa.Table(
     sa.Column("settled_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("payment_id", sa.Text, nullable=True),
     sa.Column("paid_by_guest", sa.Text, nullable=True),
+    sa.Column("fully_paid", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("balance_due_minor", sa.BigInteger, nullable=True),
+    sa.Column("line_ids", JSONB, nullable=True),
+    sa.Column("device_id", sa.Text, nullable=True),
+    sa.Column("received_by", sa.Text, nullable=True),
 )
 
 # --- what table-session says: who sits where, and what a spot offers ----------------------
@@ -143,8 +160,17 @@ async def record_device(conn: AsyncConnection, event: DevicePaired, at: datetime
             name=event.name,
             credential_sha256=event.credential_sha256,
             paired_at=at,
+            paired_by=event.paired_by,
         )
         .on_conflict_do_nothing()
+    )
+
+
+async def record_revocation(conn: AsyncConnection, event: DeviceRevoked, at: datetime) -> None:
+    await conn.execute(
+        devices.update()
+        .where(devices.c.device_id == event.device_id, devices.c.revoked_at.is_(None))
+        .values(revoked_at=at, revoked_by=event.revoked_by)
     )
 
 
@@ -207,6 +233,7 @@ async def record_validation(
             device_id=event.device_id,
             validated_at=at,
             event_id=event_id,
+            staff_id=event.staff_id,
         )
         .on_conflict_do_nothing()
     )
@@ -227,6 +254,13 @@ async def record_payment(
             settled_at=at,
             payment_id=event.payment_id,
             paid_by_guest=event.paid_by_guest,
+            fully_paid=event.fully_paid,
+            balance_due_minor=(
+                event.balance_due.amount_minor if event.balance_due is not None else None
+            ),
+            line_ids=event.line_ids,
+            device_id=event.device_id,
+            received_by=event.received_by,
         )
         .on_conflict_do_nothing()
     )
@@ -273,6 +307,13 @@ async def on_device_paired(
     conn: AsyncConnection, event: DevicePaired, envelope: EventEnvelope
 ) -> None:
     await record_device(conn, event, envelope.time)
+
+
+@paired_devices.on(DeviceRevoked)
+async def on_device_revoked(
+    conn: AsyncConnection, event: DeviceRevoked, envelope: EventEnvelope
+) -> None:
+    await record_revocation(conn, event, envelope.time)
 
 
 # The guests of each session, the kind of each spot and the mode of each profit centre: who
@@ -377,4 +418,10 @@ async def on_profit_centre_configured(
     )
 
 
-PROJECTIONS: Sequence[Projection] = (orders_at_pos, paired_devices, guests_and_spots)
+PROJECTIONS: Sequence[Projection] = (
+    orders_at_pos,
+    paired_devices,
+    guests_and_spots,
+    round_changes,
+    menus,
+)

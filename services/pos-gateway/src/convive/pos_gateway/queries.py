@@ -1,18 +1,21 @@
 """Reading the POS's projections: one order's known rounds for a decision, and the orders as a
-POS screen shows them (rounds, who validated them, what was paid, the order's status)."""
+POS screen shows them (rounds as they stand, amended or rejected, who validated them, what was
+paid and by which payments, what is still due, the order's status)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from convive.contracts import Money
+from convive.contracts.ordering import OrderLine
 from convive.contracts.table_session import JourneyMode, SpotKind
-from convive.pos_gateway.domain import GuestFacts, PosOrder
+from convive.pos_gateway.domain import GuestFacts, PosOrder, Round
 from convive.pos_gateway.projections import (
     orders,
     payments,
@@ -23,18 +26,22 @@ from convive.pos_gateway.projections import (
     spots,
     validations,
 )
+from convive.pos_gateway.round_changes import round_amendments, round_rejections
+from convive.runtime.errors import NotFound
 
 
 class OrderStatus(StrEnum):
     PENDING = "pending"  # some round waits for validation
-    VALIDATED = "validated"  # every round validated, not paid yet
+    VALIDATED = "validated"  # every round validated or rejected, not paid yet
     PAID = "paid"
+    REJECTED = "rejected"  # every round rejected: nothing to make, nothing to pay
 
 
 class StatusFilter(StrEnum):
     PENDING = "pending"
     VALIDATED = "validated"
     PAID = "paid"
+    REJECTED = "rejected"
     ALL = "all"
 
 
@@ -49,6 +56,8 @@ class KnownOrder:
 
 
 async def known_order(conn: AsyncConnection, order_id: str) -> KnownOrder | None:
+    """The order's rounds as ordering announced them; the POS's own decisions (amendments
+    included) are folded on top from its stream."""
     order = (await conn.execute(sa.select(orders).where(orders.c.order_id == order_id))).first()
     if order is None:
         return None
@@ -64,7 +73,11 @@ async def known_order(conn: AsyncConnection, order_id: str) -> KnownOrder | None
         venue_id=order.venue_id,
         session_id=order.session_id,
         rounds={
-            r.round_number: Money(amount_minor=r.round_total_minor, currency=r.currency)
+            r.round_number: Round(
+                lines=tuple(OrderLine.model_validate(line) for line in r.lines),
+                total=Money(amount_minor=r.round_total_minor, currency=r.currency),
+                placed_by=r.placed_by,
+            )
             for r in known_rounds
         },
     )
@@ -108,25 +121,43 @@ async def guest_facts(
     )
 
 
-def _status_columns() -> tuple[Any, Any]:
+def _same_round(table: sa.Table) -> Any:
+    return sa.and_(
+        table.c.order_id == rounds.c.order_id, table.c.round_number == rounds.c.round_number
+    )
+
+
+def _rounds_as_they_stand() -> Any:
+    return rounds.outerjoin(round_amendments, _same_round(round_amendments)).outerjoin(
+        round_rejections, _same_round(round_rejections)
+    )
+
+
+def _figure_columns() -> tuple[Any, Any, Any]:
+    """The order's total (rounds as amended, rejected ones left out), what was paid, and its
+    status, as columns of a query on `orders`."""
+    due_round = sa.and_(
+        rounds.c.order_id == orders.c.order_id, round_rejections.c.order_id.is_(None)
+    )
+    current_total = sa.func.coalesce(
+        round_amendments.c.round_total_minor, rounds.c.round_total_minor
+    )
+    total = (
+        sa.select(sa.func.coalesce(sa.func.sum(current_total), 0))
+        .select_from(_rounds_as_they_stand())
+        .where(due_round)
+        .scalar_subquery()
+    )
     round_count = (
         sa.select(sa.func.count())
-        .select_from(rounds)
-        .where(rounds.c.order_id == orders.c.order_id)
+        .select_from(_rounds_as_they_stand())
+        .where(due_round)
         .scalar_subquery()
     )
     validated_count = (
         sa.select(sa.func.count())
-        .select_from(
-            rounds.join(
-                validations,
-                sa.and_(
-                    validations.c.order_id == rounds.c.order_id,
-                    validations.c.round_number == rounds.c.round_number,
-                ),
-            )
-        )
-        .where(rounds.c.order_id == orders.c.order_id)
+        .select_from(_rounds_as_they_stand().join(validations, _same_round(validations)))
+        .where(due_round)
         .scalar_subquery()
     )
     paid = (
@@ -141,14 +172,12 @@ def _status_columns() -> tuple[Any, Any]:
         .scalar_subquery()
     )
     status = sa.case(
+        (round_count == 0, OrderStatus.REJECTED.value),
         (validated_count < round_count, OrderStatus.PENDING.value),
-        (
-            sa.and_(payment_count > 0, paid >= orders.c.order_total_minor),
-            OrderStatus.PAID.value,
-        ),
+        (sa.and_(payment_count > 0, paid >= total), OrderStatus.PAID.value),
         else_=OrderStatus.VALIDATED.value,
     )
-    return paid.label("paid_minor"), status.label("status")
+    return total.label("total_minor"), paid.label("paid_minor"), status.label("status")
 
 
 async def order_views(
@@ -159,9 +188,11 @@ async def order_views(
     status: StatusFilter = StatusFilter.ALL,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """Orders newest first, each with its rounds, validations, amount paid and status."""
-    paid, order_status = _status_columns()
-    query = sa.select(orders, paid, order_status)
+    """Orders newest first, each with its rounds as they stand, its payments, what is due
+    and its status."""
+    total, paid, order_status = _figure_columns()
+    query = sa.select(orders, spots.c.name.label("spot_name"), total, paid, order_status)
+    query = query.select_from(orders.outerjoin(spots, spots.c.spot_id == orders.c.spot_id))
     if venue_id is not None:
         query = query.where(orders.c.venue_id == venue_id)
     if order_id is not None:
@@ -173,58 +204,140 @@ async def order_views(
     if not heads:
         return []
     ids = [h.order_id for h in heads]
-    round_rows = (
+    paid_by_order = await _payments(conn, ids)
+    rounds_by_order = await _rounds(conn, ids)
+    views = []
+    for h in heads:
+        money = _money_of(h.currency)
+        settled = paid_by_order[h.order_id]
+        paid_lines = {line_id for p in settled for line_id in p["line_ids"] or ()}
+        all_paid = h.status == OrderStatus.PAID.value
+        for r in rounds_by_order[h.order_id]:
+            for line in r["lines"]:
+                line["paid"] = all_paid or line["line_id"] in paid_lines
+        views.append(
+            {
+                "order_id": h.order_id,
+                "session_id": h.session_id,
+                "spot_id": h.spot_id,
+                "spot_name": h.spot_name,
+                "venue_id": h.venue_id,
+                "placed_at": h.placed_at.isoformat(),
+                "rounds": rounds_by_order[h.order_id],
+                "total": money(int(h.total_minor)),
+                "order_total": money(int(h.total_minor)),  # the name before amendments came
+                "paid": money(int(h.paid_minor)),
+                "due": money(int(h.total_minor) - int(h.paid_minor)),
+                "payments": settled,
+                "status": h.status,
+            }
+        )
+    return views
+
+
+async def order_view(engine: AsyncEngine, order_id: str) -> dict[str, Any]:
+    async with engine.connect() as conn:
+        found = await order_views(conn, order_id=order_id)
+    if not found:
+        raise NotFound(f"order {order_id} is not known to the POS (yet)", field="order_id")
+    return found[0]
+
+
+async def _rounds(conn: AsyncConnection, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    rows = (
         await conn.execute(
             sa.select(
                 rounds,
+                round_amendments.c.lines.label("amended_lines"),
+                round_amendments.c.round_total_minor.label("amended_total_minor"),
+                round_amendments.c.amended_by,
+                round_amendments.c.note.label("amendment_note"),
+                round_rejections.c.rejected_by,
+                round_rejections.c.reason.label("rejected_reason"),
+                round_rejections.c.rejected_at,
                 validations.c.validated_by,
                 validations.c.device_id,
                 validations.c.validated_at,
             )
-            .select_from(
-                rounds.outerjoin(
-                    validations,
-                    sa.and_(
-                        validations.c.order_id == rounds.c.order_id,
-                        validations.c.round_number == rounds.c.round_number,
-                    ),
-                )
-            )
+            .select_from(_rounds_as_they_stand().outerjoin(validations, _same_round(validations)))
             .where(rounds.c.order_id.in_(ids))
             .order_by(rounds.c.order_id, rounds.c.round_number)
         )
     ).all()
     by_order: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
-    for r in round_rows:
+    for r in rows:
+        amended = r.amended_by is not None
+        lines = r.amended_lines if amended else r.lines
+        if r.rejected_by is not None:
+            round_status = "rejected"
+        elif r.validated_by is not None:
+            round_status = "validated"
+        else:
+            round_status = "pending"
         by_order[r.order_id].append(
             {
                 "round_number": r.round_number,
-                "lines": r.lines,
-                "round_total": _money(r.round_total_minor, r.currency),
+                "status": round_status,
+                "lines": [_line(line) for line in lines],
+                "round_total": _money(
+                    r.amended_total_minor if amended else r.round_total_minor, r.currency
+                ),
                 "placed_by": r.placed_by,
                 "placed_at": r.placed_at.isoformat(),
                 "validated": r.validated_by is not None,
                 "validated_by": r.validated_by,
                 "device_id": r.device_id,
                 "validated_at": r.validated_at.isoformat() if r.validated_at else None,
+                "amended": amended,
+                "amended_by": r.amended_by,
+                "amendment_note": r.amendment_note,
+                "rejected_by": r.rejected_by,
+                "rejected_reason": r.rejected_reason,
+                "rejected_at": r.rejected_at.isoformat() if r.rejected_at else None,
             }
         )
-    return [
-        {
-            "order_id": h.order_id,
-            "session_id": h.session_id,
-            "spot_id": h.spot_id,
-            "venue_id": h.venue_id,
-            "placed_at": h.placed_at.isoformat(),
-            "rounds": by_order[h.order_id],
-            "order_total": _money(h.order_total_minor, h.currency),
-            "paid": _money(int(h.paid_minor), h.currency),
-            "due": _money(h.order_total_minor - int(h.paid_minor), h.currency),
-            "status": h.status,
-        }
-        for h in heads
-    ]
+    return by_order
+
+
+def _line(line: dict[str, Any]) -> dict[str, Any]:
+    keep = ("line_id", "product_id", "name", "quantity", "unit_price", "note", "options")
+    return {key: line.get(key) for key in (*keep, "guest_id")}
+
+
+async def _payments(conn: AsyncConnection, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    rows = (
+        await conn.execute(
+            sa.select(payments)
+            .where(payments.c.order_id.in_(ids))
+            .order_by(payments.c.settled_at, payments.c.event_id)
+        )
+    ).all()
+    by_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for p in rows:
+        by_order[p.order_id].append(
+            {
+                "amount": _money(p.amount_minor, p.currency),
+                "method": p.method,
+                "line_ids": p.line_ids,
+                "fully_paid": p.fully_paid,
+                "balance_due": (
+                    _money(p.balance_due_minor, p.currency)
+                    if p.balance_due_minor is not None
+                    else None
+                ),
+                "received_by": p.received_by,
+                "device_id": p.device_id,
+                "payment_id": p.payment_id,
+                "paid_by_guest": p.paid_by_guest,
+                "settled_at": p.settled_at.isoformat(),
+            }
+        )
+    return by_order
 
 
 def _money(amount_minor: int, currency: str) -> dict[str, Any]:
     return {"amount_minor": amount_minor, "currency": currency}
+
+
+def _money_of(currency: str) -> Any:
+    return lambda amount_minor: _money(amount_minor, currency)

@@ -33,3 +33,19 @@ class Settings(ServiceSettings):
         "service as the provider reaches it); default: this service's URL as it was called",
     )
     payment_provider_timeout: float = Field(default=10.0, gt=0)
+
+    # The hotel's PMS, where confirmed concierge orders of two-way venues are posted (see
+    # folio_posting.py). The defaults are those of the PMS test double on this machine.
+    pms_url: str = Field(default="http://127.0.0.1:8191", description="base URL of the PMS API")
+    pms_api_key: SecretStr = Field(default=SecretStr("pms_sandbox_convive"))
+    pms_timeout: float = Field(default=10.0, gt=0, description="seconds per call to the PMS")
+    pms_backoff_base: float = Field(
+        default=30.0, gt=0, description="seconds before the second try; doubles after each"
+    )
+    pms_backoff_max: float = Field(default=3600.0, gt=0, description="longest wait between tries")
+    pms_max_attempts: int = Field(
+        default=10, ge=1, description="automatic tries before staff must retry or post by hand"
+    )
+    folio_poll_interval: float = Field(
+        default=30.0, gt=0, description="seconds between looks for due postings when not woken"
+    )

@@ -8,7 +8,14 @@ const token = body.dataset.token;
 const sessionId = body.dataset.session;
 const me = body.dataset.guest;
 const strings = JSON.parse(body.dataset.strings || '{}');
-const eventTypes = (body.dataset.events || '').split(',').filter(Boolean);
+// The staff's amendments and refusals of a round change what the page shows too.
+const eventTypes = [
+  ...new Set([
+    ...(body.dataset.events || '').split(',').filter(Boolean),
+    'OrderAmended',
+    'OrderRejected',
+  ]),
+];
 // Events older than the page are already in it: they refresh nothing and announce nothing.
 // (Those of the last two seconds may have been committed after the page read its data: they
 // refresh it, silently.)
@@ -117,6 +124,10 @@ function describe(type, data) {
       return format(strings.notice_round, { n: data.round_number });
     case 'OrderValidated':
       return format(strings.notice_validated, { n: data.round_number });
+    case 'OrderAmended':
+      return format(strings.notice_amended, { n: data.round_number });
+    case 'OrderRejected':
+      return format(strings.notice_rejected, { n: data.round_number });
     case 'SentToProduction':
       return format(strings.notice_production, { n: data.round_number });
     case 'GuestJoined':
@@ -129,6 +140,10 @@ function describe(type, data) {
       return '';
   }
 }
+
+// The POS's decisions reach ordering (which serves the page's order) by its own consumer, maybe
+// a moment after the notifier relayed them here: the page is read again shortly after.
+const LATE_VIEWS = new Set(['OrderAmended', 'OrderRejected', 'OrderValidated', 'PaymentSettled']);
 
 const seen = new Set();
 
@@ -147,6 +162,9 @@ async function onEvent(event) {
   const time = Date.parse(message.time || '');
   if (time < renderedAt - REFRESH_GRACE_MS) return;
   await refresh();
+  if (LATE_VIEWS.has(event.type)) {
+    for (const delay of [1500, 4000]) setTimeout(refresh, delay);
+  }
   if (!(time < renderedAt)) notify(describe(event.type, message.data || {}));
 }
 

@@ -1,7 +1,8 @@
-"""The ordering service's HTTP API: venues publish their menu; guests of a table session fill
-the shared cart and confirm it into the order's rounds (where the profit centre's journey mode
-offers ordering); anyone with the session id reads the session as ordering knows it, the cart and
-the order. Every command answers with the state it left and the ids of its events."""
+"""The menu, cart and order API: venues publish their menu; guests of a table session fill the
+shared cart and confirm it into the order's rounds (where the profit centre's journey mode offers
+ordering); anyone with the session id reads the session as ordering knows it, the cart and the
+order (each round as the POS amended or rejected it). Every command answers with the state it
+left and the ids of its events."""
 
 from __future__ import annotations
 
@@ -10,136 +11,22 @@ from typing import Annotated, Any
 from litestar import Controller, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
-from pydantic import BaseModel, ConfigDict, Field
 
 from convive.contracts import Money
-from convive.contracts.base import LocalizedText
-from convive.contracts.ordering import MenuCategory, MenuProduct, OptionChoice, OptionGroup
+from convive.contracts.ordering import MenuCategory, MenuProduct
 from convive.ordering import commands
+from convive.ordering.api.bodies import AddItemIn, ChangeItemIn, ConfirmIn, MenuIn
 from convive.ordering.domain.table_order import (
-    MAX_LINE_QUANTITY,
     OptionPick,
+    PosRounds,
     SessionFacts,
     TableOrder,
+    order_total,
+    rounds_as_they_stand,
 )
 from convive.ordering.settings import Settings
 from convive.runtime.errors import NotFound
 from convive.runtime.eventstore import EventStore
-
-Id = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
-GuestId = Annotated[str, Field(min_length=1, max_length=200)]
-Quantity = Annotated[int, Field(strict=True, gt=0, le=MAX_LINE_QUANTITY)]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-# --- request bodies --------------------------------------------------------------------------
-
-
-class TextIn(_Body):
-    fr: str = Field(min_length=1, max_length=2000)
-    en: str = Field(min_length=1, max_length=2000)
-
-    def text(self) -> LocalizedText:
-        return LocalizedText(fr=self.fr, en=self.en)
-
-
-class MoneyIn(_Body):
-    amount_minor: int = Field(strict=True, ge=0, le=100_000_000)
-    currency: Currency
-
-    def money(self) -> Money:
-        return Money(amount_minor=self.amount_minor, currency=self.currency)
-
-
-class DeltaIn(_Body):
-    """A price delta: may be negative (a smaller size), never below the product's price."""
-
-    amount_minor: int = Field(strict=True, ge=-100_000_000, le=100_000_000)
-    currency: Currency
-
-    def money(self) -> Money:
-        return Money(amount_minor=self.amount_minor, currency=self.currency)
-
-
-class ChoiceIn(_Body):
-    choice_id: Id
-    name: TextIn
-    price_delta: DeltaIn
-
-    def choice(self) -> OptionChoice:
-        return OptionChoice(
-            choice_id=self.choice_id, name=self.name.text(), price_delta=self.price_delta.money()
-        )
-
-
-class OptionGroupIn(_Body):
-    group_id: Id
-    name: TextIn
-    min_choices: int = Field(default=0, strict=True, ge=0, le=50)
-    max_choices: int = Field(default=1, strict=True, ge=1, le=50)
-    choices: list[ChoiceIn] = Field(max_length=50)
-
-    def group(self) -> OptionGroup:
-        return OptionGroup(
-            group_id=self.group_id,
-            name=self.name.text(),
-            min_choices=self.min_choices,
-            max_choices=self.max_choices,
-            choices=[c.choice() for c in self.choices],
-        )
-
-
-class CategoryIn(_Body):
-    category_id: Id
-    name: TextIn
-    position: int = Field(default=0, ge=0, le=10_000)
-
-
-class ProductIn(_Body):
-    product_id: Id
-    category_id: Id
-    name: TextIn
-    description: TextIn | None = None
-    price: MoneyIn
-    available: bool = True
-    allergens: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
-        default_factory=list, max_length=14
-    )
-    photo_url: str | None = Field(default=None, max_length=2000)
-    options: list[OptionGroupIn] = Field(default_factory=list, max_length=20)
-
-
-class MenuIn(_Body):
-    currency: Currency
-    categories: list[CategoryIn] = Field(max_length=200)
-    products: list[ProductIn] = Field(max_length=2000)
-
-
-class OptionPickIn(_Body):
-    group_id: Annotated[str, Field(min_length=1, max_length=100)]
-    choice_id: Annotated[str, Field(min_length=1, max_length=100)]
-
-
-class AddItemIn(_Body):
-    guest_id: GuestId
-    product_id: Id
-    quantity: Quantity
-    note: str | None = Field(default=None, max_length=500)
-    options: list[OptionPickIn] = Field(default_factory=list, max_length=100)
-
-
-class ChangeItemIn(_Body):
-    guest_id: GuestId
-    quantity: Quantity
-
-
-class ConfirmIn(_Body):
-    guest_id: GuestId
-
 
 # --- views -----------------------------------------------------------------------------------
 
@@ -192,8 +79,13 @@ def cart_view(
     }
 
 
-def order_view(session_id: str, state: TableOrder, session: SessionFacts | None) -> dict[str, Any]:
+def order_view(
+    session_id: str, state: TableOrder, session: SessionFacts | None, pos_rounds: PosRounds
+) -> dict[str, Any]:
+    """The order as the guests should see it: each round as the POS amended it, its status,
+    the reason of a rejection, and a total that leaves rejected rounds out."""
     assert state.order_total is not None
+    currency = state.currency or state.order_total.currency
     return {
         "order_id": state.order_id,
         "session_id": session_id,
@@ -203,13 +95,17 @@ def order_view(session_id: str, state: TableOrder, session: SessionFacts | None)
             {
                 "round_number": r.round_number,
                 "placed_by": r.placed_by,
+                "status": r.status.value,
                 "lines": [line.model_dump(mode="json") for line in r.lines],
                 "round_total": _money(r.round_total),
                 "sent_to_production": r.sent_to_production,
+                "amended": r.amended,
+                "amendment_note": r.amendment_note,
+                "rejected_reason": r.rejected_reason,
             }
-            for r in state.rounds
+            for r in rounds_as_they_stand(state, pos_rounds)
         ],
-        "order_total": _money(state.order_total),
+        "order_total": _money(order_total(state, pos_rounds, currency)),
     }
 
 
@@ -243,6 +139,7 @@ class MenuController(Controller):
                     allergens=p.allergens,
                     photo_url=p.photo_url,
                     options=[g.group() for g in p.options],
+                    station=p.station,
                 )
                 for p in data.products
             ],
@@ -378,14 +275,16 @@ class CartController(Controller):
             "event_ids": outcome.event_ids,
         }
 
-    @get("/order", summary="The session's order: its rounds and whether they went to production")
+    @get("/order", summary="The session's order: its rounds as the POS amended or rejected them")
     async def show_order(
         self, session_id: FromPath[str], store: NamedDependency[EventStore]
     ) -> dict[str, Any]:
         state = await commands.load_table_order(store, session_id)
         if state.order_id is None:
             raise NotFound(f"session {session_id} has no order yet", field="session_id")
-        return order_view(session_id, state, await commands.session_facts(store, session_id))
-
-
-ROUTE_HANDLERS = [MenuController, CartController]
+        return order_view(
+            session_id,
+            state,
+            await commands.session_facts(store, session_id),
+            await commands.pos_rounds(store, session_id, state.order_id),
+        )

@@ -1,0 +1,177 @@
+"""The concierge offers on a room's guest page (`/t/<token>` at a ROOM spot): the venue's
+available offers and upgrades, the form that orders one (name, e-mail, a note for the
+concierge) and the guest's own offer orders with their status.
+
+Ordering decides (only a seated guest of a room's session may order; the e-mail must be an
+address); the gateway sends the guest id of the phone's seat cookie, never one from the form.
+Offer events do not travel on the session's live feed (they carry an e-mail address), so the
+guest sees a new status when the page is loaded again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from convive.gateway import guest
+from convive.gateway.admin_views import when
+from convive.gateway.cookies import GuestCookies, Seat
+from convive.gateway.i18n import Translator
+from convive.gateway.upstream import Services, UpstreamError
+
+log = logging.getLogger(__name__)
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _p(segment: str) -> str:
+    return quote(segment, safe="")
+
+
+@dataclass
+class OfferView:
+    offer_id: str
+    name: str
+    description: str
+    price: str
+    offer_type: str
+    type_text: str
+
+
+@dataclass
+class OfferOrderView:
+    offer_order_id: str
+    name: str
+    price: str
+    status: str
+    status_text: str
+    ordered_at: str
+    ordered_at_text: str
+
+
+def offers_view(offers: list[dict[str, Any]] | None, t: Translator) -> list[OfferView]:
+    return [
+        OfferView(
+            offer_id=str(o["offer_id"]),
+            name=t.text(o.get("name")),
+            description=t.text(o.get("description")),
+            price=t.money(o.get("price")),
+            offer_type=str(o.get("offer_type") or "offer"),
+            type_text=t(f"offer_type_{o.get('offer_type') or 'offer'}"),
+        )
+        for o in offers or []
+        if o.get("available", True) and o.get("offer_id")
+    ]
+
+
+def my_orders_view(orders: list[dict[str, Any]] | None, t: Translator) -> list[OfferOrderView]:
+    rows = sorted(orders or [], key=lambda o: str(o.get("ordered_at") or ""), reverse=True)
+    views = []
+    for o in rows:
+        status = str(o.get("status") or "pending")
+        if status not in ("pending", "confirmed", "cancelled"):
+            status = "pending"
+        views.append(
+            OfferOrderView(
+                offer_order_id=str(o.get("offer_order_id")),
+                name=t.text(o.get("offer_name")),
+                price=t.money(o.get("revenue") or o.get("price")),
+                status=status,
+                status_text=t(f"offer_status_{status}"),
+                ordered_at=str(o.get("ordered_at") or ""),
+                ordered_at_text=when(o.get("ordered_at"), t),
+            )
+        )
+    return views
+
+
+async def room_context(services: Services, seat: Seat, t: Translator) -> dict[str, Any]:
+    """What a seated phone at a room shows of the offers; nothing at a table."""
+    if seat.kind != "room":
+        return {}
+    offers_url = f"{services.ordering}/venues/{_p(seat.venue_id)}/offers"
+    orders_url = f"{services.ordering}/sessions/{_p(seat.session_id)}/offer-orders"
+
+    async def read(url: str, params: dict[str, str]) -> Any:
+        try:
+            return (await services.call("GET", url, params=params))[1]
+        except UpstreamError as exc:
+            # The offers are a part of the room's page: without them it still works.
+            if exc.status != 404:
+                log.warning("room offers unavailable", extra={"status": exc.status})
+            return []
+
+    offers, orders = await asyncio.gather(
+        read(offers_url, {"available": "true"}),
+        read(orders_url, {"guest_id": seat.guest_id}),
+    )
+    mine = orders if isinstance(orders, list) else []
+    latest = max(mine, key=lambda o: str(o.get("ordered_at") or ""), default={})
+    return {
+        "room_offers": offers_view(offers if isinstance(offers, list) else [], t),
+        "my_offer_orders": my_orders_view(mine, t),
+        # The name and address of the guest's last request, so the next one is quicker.
+        "offer_defaults": {
+            "guest_name": str(latest.get("guest_name") or ""),
+            "guest_email": str(latest.get("guest_email") or ""),
+        },
+    }
+
+
+@post("/t/{token:str}/offers", summary="Order a concierge offer from a room's page")
+async def order_offer(
+    token: FromPath[str],
+    request: Request[Any, Any, Any],
+    services: NamedDependency[Services],
+    guest_cookies: NamedDependency[GuestCookies],
+) -> Response[Any]:
+    t, _ = guest.language(request)
+    try:
+        guest.same_origin(request)
+        seat = guest.require_seat(request, guest_cookies, token)
+        if seat.kind != "room":
+            raise guest.Refused(409, "offers are ordered from a room", "spot")
+        body = await guest.form_or_json(request)
+        offer_id = str(body.get("offer_id") or "").strip()
+        name = str(body.get("guest_name") or "").strip()
+        email = str(body.get("guest_email") or "").strip()
+        note = str(body.get("note") or "").strip()
+        if not offer_id or len(offer_id) > 100:
+            raise guest.Refused(400, t("offer_unknown"), "offer_id")
+        if not name or len(name) > 100:
+            raise guest.Refused(400, t("offer_name_needed"), "guest_name")
+        if not EMAIL.match(email) or len(email) > 254:
+            raise guest.Refused(400, t("offer_email_needed"), "guest_email")
+        order = {
+            "guest_id": seat.guest_id,
+            "offer_id": offer_id,
+            "guest_name": name,
+            "guest_email": email,
+            "language": t.lang,
+        }
+        if note:
+            order["note"] = note[:1000]
+        url = f"{services.ordering}/sessions/{_p(seat.session_id)}/offer-orders"
+        # Ordering learns of the seat from table-session's events: a moment behind a scan.
+        answer = await services._retry_unknown_session("POST", url, order)
+    except (guest.Refused, UpstreamError) as exc:
+        return guest.refusal(request, guest_cookies, token, exc.status, exc.message, exc.field)
+    if guest.wants_json(request):
+        return Response(answer, status_code=201)
+    confirmed = isinstance(answer, dict) and answer.get("status") == "confirmed"
+    flash = guest_cookies.flash_cookie(
+        "offer_ordered_confirmed" if confirmed else "offer_ordered", kind="ok"
+    )
+    return Redirect(f"/t/{token}#my-offers", status_code=303, cookies=[flash])
+
+
+ROUTES = [order_offer]

@@ -1,0 +1,224 @@
+"""The e-mail rules and words without I/O: which e-mails an offer event causes, to whom, in
+which language; their ids; retries; the message as it goes on the wire."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from convive.contracts.base import LocalizedText, Money
+from convive.contracts.notifier import RecipientRole
+from convive.contracts.ordering import OfferCancelled, OfferConfirmed, OfferOrdered, OfferType
+from convive.notifier.emails import (
+    BadAddress,
+    MailStatus,
+    OfferOrderForMail,
+    Rendered,
+    Template,
+    after_failure,
+    checked_address,
+    compose,
+    message_id,
+    notification_id,
+    on_offer_cancelled,
+    on_offer_confirmed,
+    on_offer_ordered,
+    retry_delay,
+    without_personal_data,
+)
+from convive.notifier.templates import format_money, render
+
+
+def ordered(auto_confirm: bool = False, language: str = "fr") -> OfferOrdered:
+    return OfferOrdered(
+        venue_id="v1",
+        offer_order_id="oo1",
+        offer_id="breakfast",
+        offer_name=LocalizedText(fr="Petit-déjeuner en chambre", en="Breakfast in bed"),
+        offer_type=OfferType.OFFER,
+        price=Money(amount_minor=2500, currency="EUR"),
+        spot_id="room-112",
+        spot_name="Chambre 112",
+        guest_id="g1",
+        guest_name="Zoé Martin",
+        guest_email="zoe@example.org",
+        language=language,
+        note="Vers 8 h,\nsans gluten",
+        auto_confirm=auto_confirm,
+    )
+
+
+def test_an_auto_confirmed_order_is_one_guest_mail_and_one_property_mail() -> None:
+    event = ordered(auto_confirm=True)
+    guest, prop = on_offer_ordered(OfferOrderForMail.of(event), event, "e1")
+    assert (guest.template, guest.recipient_role) == (
+        Template.OFFER_RECEIVED_CONFIRMED,
+        RecipientRole.GUEST,
+    )
+    assert (guest.recipient, guest.language, guest.reply_to) == ("zoe@example.org", "fr", None)
+    assert (prop.template, prop.recipient_role) == (
+        Template.PROPERTY_OFFER_ORDERED,
+        RecipientRole.PROPERTY,
+    )
+    # the property's address and language are the venue's; its replies go to the guest
+    assert (prop.recipient, prop.language, prop.reply_to) == (None, None, "zoe@example.org")
+    confirmed = OfferConfirmed(venue_id="v1", offer_order_id="oo1", automatic=True)
+    assert on_offer_confirmed(OfferOrderForMail.of(event), confirmed, "e2") == []
+
+
+def test_a_manual_order_is_received_then_confirmed_or_cancelled() -> None:
+    event = ordered(language="en")
+    order = OfferOrderForMail.of(event)
+    guest, _ = on_offer_ordered(order, event, "e1")
+    assert guest.template == Template.OFFER_RECEIVED
+    confirmed = OfferConfirmed(
+        venue_id="v1", offer_order_id="oo1", automatic=False, confirmed_by="Ana"
+    )
+    (mail,) = on_offer_confirmed(order, confirmed, "e2")
+    assert (mail.template, mail.recipient, mail.language) == (
+        Template.OFFER_CONFIRMED,
+        "zoe@example.org",
+        "en",
+    )
+    cancelled = OfferCancelled(
+        venue_id="v1", offer_order_id="oo1", cancelled_by="Ana", reason="fully booked"
+    )
+    (mail,) = on_offer_cancelled(order, cancelled, "e3")
+    assert mail.template == Template.OFFER_CANCELLED
+    assert mail.context["reason"] == "fully booked"
+
+
+def test_a_notification_id_is_one_per_cause_and_recipient_role() -> None:
+    guest = notification_id("e1", RecipientRole.GUEST)
+    assert guest == notification_id("e1", RecipientRole.GUEST)
+    assert guest != notification_id("e1", RecipientRole.PROPERTY)
+    assert guest != notification_id("e2", RecipientRole.GUEST)
+    assert message_id(guest, "no-reply@hotel.test") == f"<{guest}@hotel.test>"
+
+
+def test_a_failed_try_waits_twice_as_long_each_time_up_to_the_maximum() -> None:
+    assert [retry_delay(n, 30, 600) for n in (1, 2, 3, 4, 5, 6)] == [30, 60, 120, 240, 480, 600]
+    assert after_failure(1, 3, permanent=False) is MailStatus.FAILING
+    assert after_failure(3, 3, permanent=False) is MailStatus.FAILED
+    assert after_failure(1, 3, permanent=True) is MailStatus.FAILED
+
+
+def test_a_settled_mail_keeps_nothing_personal() -> None:
+    context = OfferOrderForMail.of(ordered()).context
+    kept = without_personal_data({**context, "reason": "x"})
+    assert set(kept) == {"offer_order_id", "offer_name", "offer_type", "price", "spot_name"}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["zoe", "zoe@", "@example.org", "zoe@localhost", "a@b.org\r\nBcc: x@y.org", "a@b.c,d@e.f"],
+)
+def test_an_address_that_is_not_one_mailbox_is_refused(bad: str) -> None:
+    with pytest.raises(BadAddress):
+        checked_address(bad)
+
+
+def test_the_message_on_the_wire() -> None:
+    nid = notification_id("e1", RecipientRole.PROPERTY)
+    message = compose(
+        Rendered(subject="Nouvelle demande :\n Petit-déjeuner", text="Bonjour\n"),
+        notification=nid,
+        mail_from="no-reply@convive.test",
+        sender_name="Hôtel\nLumière",
+        to="desk@hotel.test",
+        reply_to="zoe@example.org",
+        created_at=datetime(2025, 6, 1, 8, 30, tzinfo=UTC),
+        headers={"X-Convive-Notification": nid},
+    )
+    assert message["Subject"] == "Nouvelle demande : Petit-déjeuner"
+    assert message["To"] == "desk@hotel.test"
+    assert message["Reply-To"] == "zoe@example.org"
+    assert message["From"].addresses[0].display_name == "Hôtel Lumière"
+    assert message["From"].addresses[0].addr_spec == "no-reply@convive.test"
+    assert message["Message-ID"] == f"<{nid}@convive.test>"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Date"] == "Sun, 01 Jun 2025 08:30:00 +0000"
+    assert message.get_content() == "Bonjour\n"
+
+
+def test_money_is_written_as_people_write_it_in_each_language() -> None:
+    assert format_money({"amount_minor": 2500, "currency": "EUR"}, "fr") == "25,00\u00a0€"
+    assert format_money({"amount_minor": 2500, "currency": "EUR"}, "en") == "€25.00"
+    assert format_money({"amount_minor": 123456, "currency": "EUR"}, "fr") == "1\u202f234,56\u00a0€"
+    assert format_money({"amount_minor": 123456, "currency": "EUR"}, "en") == "€1,234.56"
+    assert format_money({"amount_minor": 1500, "currency": "JPY"}, "en") == "JPY\u00a01,500"
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "words"),
+    [
+        (
+            "fr",
+            "Hôtel Lumière : nous avons bien reçu votre demande « Petit-déjeuner en chambre »",
+            ["Bonjour Zoé Martin,", "25,00\u00a0€", "Chambre 112", "Vers 8 h, sans gluten"],
+        ),
+        (
+            "en",
+            'Hôtel Lumière: we have received your request "Breakfast in bed"',
+            ["Hello Zoé Martin,", "€25.00", "Chambre 112", "Vers 8 h, sans gluten"],
+        ),
+    ],
+)
+def test_the_guest_reads_their_language(language: str, subject: str, words: list[str]) -> None:
+    event = ordered(language=language)
+    guest, _ = on_offer_ordered(OfferOrderForMail.of(event), event, "e1")
+    rendered = render(
+        guest.template, language, guest.context, venue_name="Hôtel Lumière", can_reply=True
+    )
+    assert rendered.subject == subject
+    for word in words:
+        assert word in rendered.text
+    assert ("Répondez" if language == "fr" else "reply") in rendered.text
+    silent = render(
+        guest.template, language, guest.context, venue_name="Hôtel Lumière", can_reply=False
+    )
+    assert "Répondez" not in silent.text
+    assert "reply" not in silent.text
+
+
+def test_every_template_exists_in_both_languages() -> None:
+    event = ordered(auto_confirm=True)
+    context = {**OfferOrderForMail.of(event).context, "reason": "complet"}
+    for template in Template:
+        for language in ("fr", "en"):
+            rendered = render(
+                template,
+                language,
+                context,
+                venue_name="Hôtel Lumière",
+                can_reply=True,
+                guest_email="zoe@example.org",
+            )
+            assert rendered.subject, (template, language)
+            assert "\n" not in rendered.subject
+            assert rendered.text.strip(), (template, language)
+
+
+def test_the_property_mail_says_who_asked_for_what_and_how_to_answer() -> None:
+    event = ordered(auto_confirm=False)
+    _, prop = on_offer_ordered(OfferOrderForMail.of(event), event, "e1")
+    rendered = render(
+        prop.template,
+        "en",
+        prop.context,
+        venue_name="Hôtel Lumière",
+        can_reply=True,
+        guest_email=prop.reply_to,
+    )
+    assert rendered.subject == "New request: Breakfast in bed — Chambre 112"
+    assert "Zoé Martin (Chambre 112)" in rendered.text
+    assert "zoe@example.org" in rendered.text
+    assert "Confirm (or cancel) it" in rendered.text
+    assert "oo1" in rendered.text
+
+
+def test_a_language_without_templates_is_refused() -> None:
+    context = OfferOrderForMail.of(ordered()).context
+    with pytest.raises(ValueError, match="no templates in 'de'"):
+        render(Template.OFFER_RECEIVED, "de", context, venue_name="X", can_reply=False)

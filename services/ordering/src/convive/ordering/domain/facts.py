@@ -1,0 +1,47 @@
+"""What ordering learnt from other services' events and hands to its decisions: the table
+sessions and their guests, the spots (tables and rooms) they are at, and the refusal of a caller
+who is known but may not act."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from convive.contracts.table_session import JourneyMode, SpotKind
+from convive.runtime.errors import DomainError
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not act on this session."""
+
+    status = 403
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    """What table-session's events told us about a session (from the sessions projection)."""
+
+    session_id: str
+    venue_id: str
+    spot_id: str
+    open: bool
+    guests: frozenset[str]
+    profit_centre_id: str | None = None
+    mode: JourneyMode | None = None
+    """The mode of the session's profit centre as last configured; None while unknown."""
+    host_guest_id: str | None = None
+
+    @property
+    def effective_mode(self) -> JourneyMode:
+        """A profit centre whose mode we have not learnt yet behaves as `order` (as every
+        profit centre did before modes existed)."""
+        return self.mode or JourneyMode.ORDER
+
+
+@dataclass(frozen=True)
+class SpotFacts:
+    """A table or room as table-session's `SpotCreated` described it."""
+
+    spot_id: str
+    venue_id: str
+    name: str
+    kind: SpotKind

@@ -1,0 +1,89 @@
+"""The POS's domain, pure functions with no I/O: the POS's view of an order and the
+decisions staff take on it (validate, amend, reject a round; settle the bill, in full, in
+part or by items), guests paying from the phone, and staff accounts and pairing codes.
+`evolve` folds events into a `PosOrder`; `decide_*` turn a command into new events or refuse
+it with a domain error."""
+
+from convive.pos_gateway.domain.guest_payments import (
+    ONLINE_PAYMENT_MODES,
+    PROVIDER_PAID,
+    ChargeToRoom,
+    GuestFacts,
+    NotAGuest,
+    ProviderOutcome,
+    StartOnlinePayment,
+    amount_due,
+    decide_online_outcome,
+    decide_room_charge,
+    decide_start_online,
+)
+from convive.pos_gateway.domain.order import (
+    BadRequest,
+    OnlinePayment,
+    PosOrder,
+    Rejection,
+    Round,
+    Validation,
+    device_stream,
+    evolve,
+    fold,
+    line_total,
+    order_stream,
+    staff_stream,
+)
+from convive.pos_gateway.domain.rounds import (
+    AmendLine,
+    AmendRound,
+    MenuItem,
+    RejectRound,
+    ValidateRound,
+    decide_amend,
+    decide_reject,
+    decide_validate,
+)
+from convive.pos_gateway.domain.till import (
+    TILL_METHODS,
+    SettlePayment,
+    decide_settle,
+    looks_like_card_number,
+    split_equally,
+)
+
+__all__ = [
+    "ONLINE_PAYMENT_MODES",
+    "PROVIDER_PAID",
+    "TILL_METHODS",
+    "AmendLine",
+    "AmendRound",
+    "BadRequest",
+    "ChargeToRoom",
+    "GuestFacts",
+    "MenuItem",
+    "NotAGuest",
+    "OnlinePayment",
+    "PosOrder",
+    "ProviderOutcome",
+    "RejectRound",
+    "Rejection",
+    "Round",
+    "SettlePayment",
+    "StartOnlinePayment",
+    "ValidateRound",
+    "Validation",
+    "amount_due",
+    "decide_amend",
+    "decide_online_outcome",
+    "decide_reject",
+    "decide_room_charge",
+    "decide_settle",
+    "decide_start_online",
+    "decide_validate",
+    "device_stream",
+    "evolve",
+    "fold",
+    "line_total",
+    "looks_like_card_number",
+    "order_stream",
+    "split_equally",
+    "staff_stream",
+]

@@ -1,0 +1,234 @@
+"""Concierge orders posted to the hotel's PMS end to end, over HTTP only, with every service as
+its own process on real Kafka and PostgreSQL and the PMS double as the hotel's PMS: a two-way
+hotel's confirmed order reaches the guest's folio once; while the PMS fails, each failed try
+shows in the back office's list, and the order is posted once when the PMS is back. A one-way
+hotel's order waits for staff to post it by hand and say so.
+
+The PMS double's control API (`/_control/...`) makes it fail and lists what it received."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from convive.cli.platform import PMS_SANDBOX, Platform
+from convive.runtime.testkit import eventually
+
+pytestmark = pytest.mark.infra
+
+
+def ok(response: httpx.Response, *codes: int) -> Any:
+    assert response.status_code in (codes or (200, 201)), (
+        f"{response.request.method} {response.request.url} -> {response.status_code}: "
+        f"{response.text}"
+    )
+    return response.json()
+
+
+class Hotel:
+    """A hotel set up through the services' HTTP APIs, its guests' offer orders, and the back
+    office's view of their posting to the PMS."""
+
+    def __init__(self, http: httpx.AsyncClient, platform: Platform, pms_integration: str) -> None:
+        self.http = http
+        self.pms_integration = pms_integration
+        self.venue_id = f"e2e-pms-{uuid.uuid4().hex[:6]}"
+        self.sessions = platform.url("table-session")
+        self.ordering = platform.url("ordering")
+        self.pos = platform.url("pos-gateway")
+        self.pms = platform.url(PMS_SANDBOX)
+
+    async def set_up(self) -> dict[str, Any]:
+        """Settings with the PMS integration, a room, an offer staff confirm and one that
+        confirms itself; answers the room."""
+        venue = f"{self.sessions}/venues/{self.venue_id}"
+        ok(
+            await self.http.put(
+                f"{venue}/settings",
+                json={
+                    "name": "Hôtel du Port",
+                    "language": "en",
+                    "notification_email": None,
+                    "pms_integration": self.pms_integration,
+                },
+            )
+        )
+        ok(
+            await self.http.post(
+                f"{venue}/profit-centres",
+                json={"profit_centre_id": "rooms", "name": "Rooms", "mode": "order"},
+            )
+        )
+        room = ok(
+            await self.http.post(
+                f"{venue}/spots",
+                json={"profit_centre_id": "rooms", "name": "Room 112", "kind": "room"},
+            ),
+            201,
+        )
+        for offer_id, fr, en, cents, auto in (
+            ("spa", "Accès au spa", "Spa access", 4500, False),
+            ("breakfast", "Petit-déjeuner en chambre", "Breakfast in bed", 2500, True),
+        ):
+            ok(
+                await self.http.put(
+                    f"{self.ordering}/venues/{self.venue_id}/offers/{offer_id}",
+                    json={
+                        "name": {"fr": fr, "en": en},
+                        "offer_type": "offer",
+                        "price": {"amount_minor": cents, "currency": "EUR"},
+                        "auto_confirm": auto,
+                        "available": True,
+                    },
+                )
+            )
+        return dict(room)
+
+    async def scan(self, token: str) -> dict[str, Any]:
+        body = {"token": token, "device_id": f"phone-{uuid.uuid4().hex[:6]}"}
+        return dict(ok(await self.http.post(f"{self.sessions}/scan", json=body)))
+
+    async def order(self, seated: dict[str, Any], offer_id: str) -> str:
+        """The guest orders an offer, once ordering knows their session (from events)."""
+        url = f"{self.ordering}/sessions/{seated['session_id']}/offer-orders"
+        body = {
+            "guest_id": seated["guest_id"],
+            "offer_id": offer_id,
+            "guest_name": "Ada Lovelace",
+            "guest_email": f"ada-{uuid.uuid4().hex[:6]}@example.org",
+            "language": "en",
+        }
+
+        async def attempt() -> Any:
+            answer = await self.http.post(url, json=body)
+            if answer.status_code in (403, 404, 409):  # the session not known there yet
+                return None
+            return ok(answer, 201)
+
+        ordered = await eventually(attempt, within=30)
+        return str(ordered["offer_order_id"])
+
+    async def confirm(self, offer_order_id: str) -> None:
+        ok(
+            await self.http.post(
+                f"{self.ordering}/offer-orders/{offer_order_id}/confirm", json={"staff": "Ana"}
+            ),
+            200,
+        )
+
+    async def posting(self, offer_order_id: str, **expected: Any) -> dict[str, Any]:
+        """The order's posting as the back office lists it, once it shows `expected`."""
+
+        async def shown() -> dict[str, Any] | None:
+            listed = ok(await self.http.get(f"{self.pos}/venues/{self.venue_id}/folio-postings"))
+            for posting in listed:
+                if posting["offer_order_id"] == offer_order_id and all(
+                    check(posting[key]) if callable(check) else posting[key] == check
+                    for key, check in expected.items()
+                ):
+                    return dict(posting)
+            return None
+
+        found: dict[str, Any] = await eventually(shown, within=60)
+        return found
+
+    async def received(self, offer_order_id: str) -> tuple[list[Any], list[Any]]:
+        """The charges the PMS double holds for the order, and every call it got for it."""
+        answer = ok(await self.http.get(f"{self.pms}/_control/charges"))
+        charges = [c for c in answer["charges"] if c["reference"] == offer_order_id]
+        calls = [r for r in answer["requests"] if r["idempotency_key"] == offer_order_id]
+        return charges, calls
+
+
+@pytest.mark.timeout(600)
+async def test_a_two_way_hotel_posts_confirmed_orders_once_even_while_its_pms_fails(
+    shared_platform: Platform,
+) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        hotel = Hotel(http, shared_platform, "two_way")
+        room = await hotel.set_up()
+        seated = await hotel.scan(room["token"])
+
+        # Staff confirm a spa order: it goes on the guest's folio, once.
+        spa = await hotel.order(seated, "spa")
+        pending = ok(await http.get(f"{hotel.pos}/venues/{hotel.venue_id}/folio-postings"))
+        assert spa not in [p["offer_order_id"] for p in pending]  # nothing to post before
+        await hotel.confirm(spa)
+        posted = await hotel.posting(spa, status="posted")
+        charges, calls = await hotel.received(spa)
+        assert len(charges) == 1
+        assert [c["status_code"] for c in calls] == [201]
+        (charge,) = charges
+        assert (charge["room"], charge["guest_name"], charge["description"]) == (
+            "Room 112",
+            "Ada Lovelace",
+            "Spa access",
+        )
+        assert charge["amount"] == {"amount_minor": 4500, "currency": "EUR"}
+        assert posted["pms_reference"] == charge["charge_id"]
+        assert (posted["method"], posted["attempts"], posted["last_error"]) == (
+            "automatic",
+            1,
+            None,
+        )
+
+        # The PMS fails while an order confirms itself: each failed try is visible...
+        ok(await http.put(f"{hotel.pms}/_control/failure", json={"status": 503}))
+        try:
+            breakfast = await hotel.order(seated, "breakfast")
+            failing = await hotel.posting(breakfast, status="failing", attempts=lambda n: n >= 3)
+            assert "503" in failing["last_error"]
+            assert failing["next_attempt_at"] is not None
+            assert failing["pms_reference"] is None
+            charges, _ = await hotel.received(breakfast)
+            assert charges == []
+        finally:
+            ok(await http.delete(f"{hotel.pms}/_control/failure"))
+
+        # ...and once the PMS is back, it is posted, once.
+        posted = await hotel.posting(breakfast, status="posted")
+        charges, calls = await hotel.received(breakfast)
+        assert len(charges) == 1
+        assert posted["pms_reference"] == charges[0]["charge_id"]
+        assert [c["status_code"] for c in calls].count(201) == 1
+        assert posted["attempts"] == len(calls) >= 4
+        assert posted["last_error"] is not None  # the history of the failures stays visible
+
+        # Staff asking again changes nothing: it is posted.
+        again = await http.post(
+            f"{hotel.pos}/folio-postings/{breakfast}/retry", json={"staff": "Ana"}
+        )
+        assert again.status_code == 409
+        assert len((await hotel.received(breakfast))[0]) == 1
+        assert len((await hotel.received(spa))[0]) == 1
+
+
+@pytest.mark.timeout(600)
+async def test_a_one_way_hotel_posts_by_hand_and_says_so(shared_platform: Platform) -> None:
+    async with httpx.AsyncClient(timeout=30) as http:
+        hotel = Hotel(http, shared_platform, "one_way")
+        room = await hotel.set_up()
+        seated = await hotel.scan(room["token"])
+
+        breakfast = await hotel.order(seated, "breakfast")  # confirms itself
+        waiting = await hotel.posting(breakfast, status="to_post_by_hand")
+        assert (waiting["attempts"], waiting["next_attempt_at"]) == (0, None)
+
+        marked = ok(
+            await http.post(
+                f"{hotel.pos}/folio-postings/{breakfast}/mark-posted",
+                json={"staff": "Ana", "pms_reference": "F-2231"},
+            ),
+            200,
+        )
+        assert (marked["status"], marked["method"], marked["posted_by"]) == (
+            "posted",
+            "manual",
+            "Ana",
+        )
+        posted = await hotel.posting(breakfast, status="posted")
+        assert posted["pms_reference"] == "F-2231"
+        assert await hotel.received(breakfast) == ([], [])  # Convive never called the PMS
