@@ -7,7 +7,7 @@ import contextlib
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -252,6 +252,13 @@ class GuestVenue:
 def guest_venue(shared_platform: Platform) -> GuestVenue:
     """A venue of its own on the module's platform."""
     return GuestVenue(shared_platform, f"venue-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture
+def venue_named(shared_platform: Platform) -> Callable[[str], GuestVenue]:
+    """A venue of a chosen id on the module's platform (for tests that open its staff accounts
+    before setting it up)."""
+    return lambda venue_id: GuestVenue(shared_platform, venue_id)
 
 
 CHROMIUM = Path("/usr/bin/chromium")

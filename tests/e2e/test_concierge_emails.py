@@ -73,7 +73,7 @@ class Hotel:
     def __init__(self, http: httpx.AsyncClient, platform: Platform) -> None:
         self.http = http
         self.venue_id = f"e2e-hotel-{uuid.uuid4().hex[:6]}"
-        self.desk = f"desk-{uuid.uuid4().hex[:6]}@hotel-lumiere.test"
+        self.desk = f"desk-{uuid.uuid4().hex[:6]}@hotel-lumiere.example.com"
         self.sessions = platform.url("table-session")
         self.ordering = platform.url("ordering")
         self.notifier = platform.url("notifier")

@@ -36,6 +36,9 @@ class Hotel:
         self.http = http
         self.pms_integration = pms_integration
         self.venue_id = f"e2e-pms-{uuid.uuid4().hex[:6]}"
+        # Profit centre and offer ids are unique across venues.
+        self.rooms = f"rooms-{self.venue_id}"
+        self.offers = {name: f"{name}-{self.venue_id}" for name in ("spa", "breakfast")}
         self.sessions = platform.url("table-session")
         self.ordering = platform.url("ordering")
         self.pos = platform.url("pos-gateway")
@@ -59,13 +62,13 @@ class Hotel:
         ok(
             await self.http.post(
                 f"{venue}/profit-centres",
-                json={"profit_centre_id": "rooms", "name": "Rooms", "mode": "order"},
+                json={"profit_centre_id": self.rooms, "name": "Rooms", "mode": "order"},
             )
         )
         room = ok(
             await self.http.post(
                 f"{venue}/spots",
-                json={"profit_centre_id": "rooms", "name": "Room 112", "kind": "room"},
+                json={"profit_centre_id": self.rooms, "name": "Room 112", "kind": "room"},
             ),
             201,
         )
@@ -75,7 +78,7 @@ class Hotel:
         ):
             ok(
                 await self.http.put(
-                    f"{self.ordering}/venues/{self.venue_id}/offers/{offer_id}",
+                    f"{self.ordering}/venues/{self.venue_id}/offers/{self.offers[offer_id]}",
                     json={
                         "name": {"fr": fr, "en": en},
                         "offer_type": "offer",
@@ -96,7 +99,7 @@ class Hotel:
         url = f"{self.ordering}/sessions/{seated['session_id']}/offer-orders"
         body = {
             "guest_id": seated["guest_id"],
-            "offer_id": offer_id,
+            "offer_id": self.offers[offer_id],
             "guest_name": "Ada Lovelace",
             "guest_email": f"ada-{uuid.uuid4().hex[:6]}@example.org",
             "language": "en",

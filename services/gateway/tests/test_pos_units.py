@@ -98,7 +98,8 @@ def test_an_order_shows_each_round_its_status_and_what_is_due() -> None:
         (2, "rejected"),
         (3, "pending"),
     ]
-    assert order.rounds[0].amended and order.rounds[0].validated_by == "Camille"
+    assert order.rounds[0].amended
+    assert order.rounds[0].validated_by == "Camille"
     assert order.rounds[1].rejected_reason == "plus d'huîtres"
     assert order.status == "pending"
     assert order.pending_rounds == 1

@@ -318,3 +318,43 @@ def seated_order(
         return SeatedOrder(order, host, guest)
 
     return seat
+
+
+# --- staff: an owner (the bootstrap account), a manager and a cashier of venue-1 -------------
+
+STAFF_PASSWORD = "correct horse battery"  # noqa: S105 (the tests' own)
+
+
+@dataclass
+class Team:
+    owner: dict[str, Any]
+    manager: dict[str, Any]
+    cashier: dict[str, Any]
+
+    @staticmethod
+    def headers(account: dict[str, Any]) -> dict[str, str]:
+        return {"X-Convive-Staff": account["staff_id"]}
+
+
+@pytest.fixture
+async def team(pos: AsyncTestClient[Any]) -> Team:
+    """Odile owns venue-1 and venue-2; Max manages venue-1; Cyril is its cashier."""
+
+    async def open_account(by: dict[str, Any] | None, **fields: Any) -> dict[str, Any]:
+        body = {"password": STAFF_PASSWORD, "venue_ids": ["venue-1"], **fields}
+        headers = Team.headers(by) if by is not None else {}
+        answer = await pos.post("/staff", json=body, headers=headers)
+        assert answer.status_code == 201, answer.text
+        opened: dict[str, Any] = answer.json()
+        return opened
+
+    owner = await open_account(
+        None,
+        email="odile@example.com",
+        name="Odile",
+        role="owner",
+        venue_ids=["venue-1", "venue-2"],
+    )
+    manager = await open_account(owner, email="max@example.com", name="Max", role="manager")
+    cashier = await open_account(owner, email="cyril@example.com", name="Cyril", role="cashier")
+    return Team(owner, manager, cashier)

@@ -12,7 +12,7 @@ HOTEL = "demo-hotel"
 CURRENCY = "EUR"
 ROOM_SERVICE = "demo-room-service"
 ROOMS = ["Room 101", "Room 102", "Room 201", "Suite 301"]
-NOTIFICATION_EMAIL = "concierge@hotel.convive.test"
+NOTIFICATION_EMAIL = "concierge@hotel.convive-demo.example.com"
 
 # (id, type, French name, English name, price in cents, auto-confirm, French and English text)
 OFFERS: list[tuple[str, str, str, str, int, bool, str, str]] = [
@@ -60,15 +60,27 @@ OFFERS: list[tuple[str, str, str, str, int, bool, str, str]] = [
 
 # (e-mail, name, role, venues, password): demo accounts only, printed by the seed.
 STAFF: list[tuple[str, str, str, list[str], str]] = [
-    ("owner@convive.test", "Olivia Owner", "owner", ["demo-bistro", HOTEL], "demo-owner-pass"),
     (
-        "manager@convive.test",
+        "owner@convive-demo.example.com",
+        "Olivia Owner",
+        "owner",
+        ["demo-bistro", HOTEL],
+        "demo-owner-pass",
+    ),
+    (
+        "manager@convive-demo.example.com",
         "Marc Manager",
         "manager",
         ["demo-bistro", HOTEL],
         "demo-manager-pass",
     ),
-    ("cashier@convive.test", "Camille Cashier", "cashier", ["demo-bistro"], "demo-cashier-pass"),
+    (
+        "cashier@convive-demo.example.com",
+        "Camille Cashier",
+        "cashier",
+        ["demo-bistro"],
+        "demo-cashier-pass",
+    ),
 ]
 
 

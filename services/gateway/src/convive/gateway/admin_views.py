@@ -318,16 +318,16 @@ class OrderFilters:
         )
 
     def params(self) -> dict[str, str]:
-        """What ordering is asked (the dates as instants: `until` takes its whole day)."""
+        """What ordering is asked (dates as ISO days: ordering takes `until`'s whole day)."""
         params: dict[str, str] = {}
         if self.status:
             params["status"] = self.status
         if self.offer_type:
             params["offer_type"] = self.offer_type
         if self.since:
-            params["since"] = _start_of(self.since).isoformat()
+            params["since"] = self.since.isoformat()
         if self.until:
-            params["until"] = _start_of(self.until + timedelta(days=1)).isoformat()
+            params["until"] = self.until.isoformat()
         if self.q:
             params["q"] = self.q
         return params
@@ -390,7 +390,8 @@ class Pms:
 
 @dataclass
 class Mail:
-    status: str  # sent | pending | failing
+    status: str  # pending | failing | sent | failed
+    recipient_role: str = ""  # guest | property
     attempts: int = 0
     last_error: str = ""
 
@@ -417,6 +418,10 @@ class OrderRow:
         return self.status == "pending"
 
     @property
+    def mails_sent(self) -> int:
+        return sum(1 for m in self.mails if m.status == "sent")
+
+    @property
     def can_cancel(self) -> bool:
         return self.status != "cancelled"
 
@@ -424,7 +429,10 @@ class OrderRow:
 def pms_of(
     order: Mapping[str, Any], posting: Mapping[str, Any] | None, integration: str | None
 ) -> Pms:
-    if posting:
+    cancelled = order.get("status") == "cancelled"
+    if posting and not (cancelled and posting.get("status") != "posted"):
+        # A cancelled order is not posted any more (pos-gateway hears of it a moment later):
+        # only one already posted still matters, to be reversed in the PMS.
         status = str(posting.get("status") or "pending")
         return Pms(
             status=status,
@@ -434,7 +442,7 @@ def pms_of(
             manual=posting.get("method") == "manual",
             next_attempt_at=str(posting.get("next_attempt_at") or ""),
         )
-    if integration in (None, "none") or order.get("status") == "cancelled":
+    if integration in (None, "none") or cancelled:
         return Pms(status="none")
     # Confirmed a moment ago: pos-gateway has not heard of it yet.
     return Pms(status="waiting" if order.get("status") == "confirmed" else "none")
@@ -456,6 +464,7 @@ def order_rows(
             mails.setdefault(str(key), []).append(
                 Mail(
                     status=str(n.get("status") or "pending"),
+                    recipient_role=str(n.get("recipient_role") or ""),
                     attempts=int(n.get("attempts") or 0),
                     last_error=str(n.get("last_error") or ""),
                 )
@@ -484,7 +493,7 @@ def order_rows(
 
 
 def failing_mails(notifications: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    return [n for n in notifications if n.get("status") == "failing"]
+    return [n for n in notifications if n.get("status") in ("failing", "failed")]
 
 
 def when(value: Any, t: Translator) -> str:

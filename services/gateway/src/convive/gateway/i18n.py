@@ -5,6 +5,7 @@ written, and which language a request gets (`?lang=`, then the `convive_lang` co
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 LANGUAGES = ("fr", "en")
@@ -158,6 +159,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "note": "Note for the kitchen",
         "each": "each",
         "offers_title": "For your stay",
+        "offers_more": "Order another",
         "offers_intro": "Ask for a service or an upgrade: the concierge confirms it by e-mail.",
         "offer_order": "Order",
         "offer_send": "Send my request for {name}",
@@ -275,6 +277,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "note": "Note pour la cuisine",
         "each": "l'unité",
         "offers_title": "Pour votre séjour",
+        "offers_more": "Commander autre chose",
         "offers_intro": "Demandez un service ou un surclassement : la conciergerie vous le "
         "confirme par e-mail.",
         "offer_order": "Commander",
@@ -348,8 +351,26 @@ class Translator:
             return f"{sign}{grouped},{cents:02d}\u00a0{symbol}"
         return f"{sign}{symbol}{units:,}.{cents:02d}"
 
+    def when(self, value: Any) -> str:
+        """A moment as people here read it: `22/11/2026 14:05` in French, `2026-11-22 14:05`
+        in English (UTC, as the services keep it)."""
+        moment = instant(value)
+        if moment is None:
+            return str(value or "")
+        moment = moment.astimezone(UTC)
+        return moment.strftime("%d/%m/%Y %H:%M" if self.lang == "fr" else "%Y-%m-%d %H:%M")
+
     def script_strings(self) -> dict[str, str]:
         return {key: self.strings[key] for key in SCRIPT_KEYS}
+
+
+def instant(value: Any) -> datetime | None:
+    """An ISO date-time of a service (UTC when it names no zone), or None."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def negotiate(query_lang: str | None, cookie_lang: str | None, accept_language: str) -> str:

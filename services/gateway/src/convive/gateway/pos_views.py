@@ -296,9 +296,7 @@ class Share:
     amount_input: str
 
 
-def split_shares(
-    answer: Mapping[str, Any] | None, t: PosTranslator, first: int = 1
-) -> list[Share]:
+def split_shares(answer: Mapping[str, Any] | None, t: PosTranslator, first: int = 1) -> list[Share]:
     """The equal shares pos-gateway worked out, numbered from `first` (the earlier ones of the
     split are paid)."""
     shares = []

@@ -28,7 +28,7 @@ def definition(settings: Settings) -> ServiceDefinition:
         migrations=MIGRATIONS,
         projections=[*PROJECTIONS, emails_projection],
         route_handlers=[EventStreams, VenueNotifications],
-        dependencies={"feed_hub": lambda: hub, "mail_sender": lambda: sender},
+        dependencies={"feed_hub": lambda: hub},
         lifespans=[hub.lifespan, sender.lifespan],
         stores_events=True,  # NotificationSent / NotificationFailed, through the outbox
     )

@@ -26,7 +26,8 @@ const state = {
   order: body.dataset.order || '',
   show: body.dataset.show || 'open',
   station: body.dataset.station || '',
-  split: '',
+  split: body.dataset.split || '', // an equal split being paid: its number of shares…
+  paid: body.dataset.paid || '', // …and how many of them are paid
 };
 
 function query(extra = {}) {
@@ -37,6 +38,7 @@ function query(extra = {}) {
   if (all.show === 'all') params.set('show', 'all');
   if (all.station) params.set('station', all.station);
   if (all.split) params.set('split', all.split);
+  if (all.split && all.paid) params.set('paid', all.paid);
   const text = params.toString();
   return text ? `?${text}` : '';
 }
@@ -141,6 +143,12 @@ function keepWork(old, fresh) {
       if (field.type === 'radio' || field.type === 'checkbox') match.checked = field.checked;
       else match.value = field.value;
     }
+  }
+  // The answer to the cashier's last action stays while the same order is shown.
+  const said = old.querySelector('#order-message');
+  const slot = fresh.querySelector('#order-message');
+  if (said && slot && !said.hidden && old.dataset.orderId === fresh.dataset.orderId) {
+    slot.replaceWith(said.cloneNode(true));
   }
   const focused = document.activeElement;
   if (focused && old.contains(focused) && focused.id) {
@@ -414,12 +422,13 @@ async function checkDevice() {
 
 // --- choosing an order (without reloading the page) -----------------------------------------------
 
-async function openOrder(orderId, { push = true, split = '' } = {}) {
+async function openOrder(orderId, { push = true, split = '', paid = '' } = {}) {
   state.order = orderId;
   state.split = split;
+  state.paid = paid;
   body.dataset.order = orderId;
   body.classList.toggle('has-order', Boolean(orderId));
-  if (push) history.pushState({ order: orderId, split }, '', `/pos${query()}`);
+  if (push) history.pushState({ order: orderId }, '', `/pos${query()}`);
   for (const item of document.querySelectorAll('[data-testid="order-item"]')) {
     const selected = item.dataset.orderId === orderId;
     item.classList.toggle('selected', selected);
@@ -428,7 +437,7 @@ async function openOrder(orderId, { push = true, split = '' } = {}) {
     else link?.removeAttribute('aria-current');
   }
   try {
-    await load('order', { split });
+    await load('order');
   } catch {
     orderMessage(strings.network_error, 'error');
   }
@@ -453,7 +462,11 @@ document.addEventListener('click', (event) => {
 
 window.addEventListener('popstate', () => {
   const params = new URLSearchParams(window.location.search);
-  openOrder(params.get('order') || '', { push: false, split: params.get('split') || '' });
+  openOrder(params.get('order') || '', {
+    push: false,
+    split: params.get('split') || '',
+    paid: params.get('paid') || '',
+  });
 });
 
 // --- sending the console's forms ----------------------------------------------------------------
@@ -503,13 +516,18 @@ document.addEventListener('submit', async (event) => {
     ok = answer.ok;
     delete form.dataset.dirty;
     if (ok) {
-      form.closest('details')?.removeAttribute('open');
-      // A payment's form is spent: the split shares are worked out again from what is due.
-      if (form.dataset.action === 'pay') state.split = '';
-      await Promise.all([load('order', {}), refresh('orders')]);
+      if (form.dataset.action === 'pay') {
+        // Where the server sends the console next: the shares of a split still to pay, if any.
+        const next = new URL(reply.next || '/pos', window.location.href).searchParams;
+        state.split = next.get('split') || '';
+        state.paid = next.get('paid') || '';
+        history.replaceState({ order: state.order }, '', `/pos${query()}`);
+      }
+      if (!state.split) form.closest('details')?.removeAttribute('open');
+      await Promise.all([load('order'), refresh('orders')]);
       orderMessage(reply.message || '', 'ok');
     } else {
-      await Promise.all([load('order', {}), refresh('orders')]);
+      await Promise.all([load('order'), refresh('orders')]);
       orderMessage(reply.error || answer.statusText, 'error');
     }
   } catch {

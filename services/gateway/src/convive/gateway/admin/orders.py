@@ -1,0 +1,212 @@
+"""The back office's Orders list, built from the services' answers (pure functions, no I/O):
+ordering's offer orders, filtered here as they were asked of ordering, with pos-gateway's folio
+posting (the PMS column) and the notifier's e-mails of each order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from convive.gateway.admin.forms import OFFER_TYPES
+from convive.gateway.i18n import Translator, instant
+
+OFFER_STATUSES = ("pending", "confirmed", "cancelled")
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    status: str = ""
+    offer_type: str = ""
+    since: date | None = None
+    until: date | None = None
+    q: str = ""
+
+    @classmethod
+    def parse(cls, query: Mapping[str, Any]) -> OrderFilters:
+        def day(name: str) -> date | None:
+            try:
+                return date.fromisoformat(str(query.get(name) or ""))
+            except ValueError:
+                return None
+
+        status = str(query.get("status") or "")
+        offer_type = str(query.get("offer_type") or "")
+        return cls(
+            status=status if status in OFFER_STATUSES else "",
+            offer_type=offer_type if offer_type in OFFER_TYPES else "",
+            since=day("since"),
+            until=day("until"),
+            q=str(query.get("q") or "").strip()[:100],
+        )
+
+    def params(self) -> dict[str, str]:
+        """What ordering is asked (dates as ISO days: ordering takes `until`'s whole day)."""
+        params: dict[str, str] = {}
+        if self.status:
+            params["status"] = self.status
+        if self.offer_type:
+            params["offer_type"] = self.offer_type
+        if self.since:
+            params["since"] = self.since.isoformat()
+        if self.until:
+            params["until"] = self.until.isoformat()
+        if self.q:
+            params["q"] = self.q
+        return params
+
+    def keeps(self, order: Mapping[str, Any]) -> bool:
+        """The same filters applied here, so the list is right whichever of them the service
+        applies itself."""
+        if self.status and order.get("status") != self.status:
+            return False
+        if self.offer_type and order.get("offer_type") != self.offer_type:
+            return False
+        ordered = instant(order.get("ordered_at"))
+        if self.since and ordered and ordered < _start_of(self.since):
+            return False
+        if self.until and ordered and ordered >= _start_of(self.until + timedelta(days=1)):
+            return False
+        if self.q:
+            haystack = " ".join(
+                str(order.get(k) or "") for k in ("guest_name", "guest_email", "spot_name", "note")
+            )
+            names = order.get("offer_name") or {}
+            if isinstance(names, Mapping):
+                haystack += " " + " ".join(str(v) for v in names.values())
+            if self.q.casefold() not in haystack.casefold():
+                return False
+        return True
+
+
+def _start_of(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+@dataclass
+class Pms:
+    """The PMS column of one offer order."""
+
+    status: str  # none | waiting | to_post_by_hand | pending | posted | failing | not_required
+    attempts: int = 0
+    last_error: str = ""
+    reference: str = ""
+    manual: bool = False
+    next_attempt_at: str = ""
+
+    @property
+    def can_mark_posted(self) -> bool:
+        return self.status == "to_post_by_hand"
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status == "failing"
+
+
+@dataclass
+class Mail:
+    status: str  # pending | failing | sent | failed
+    recipient_role: str = ""  # guest | property
+    attempts: int = 0
+    last_error: str = ""
+
+
+@dataclass
+class OrderRow:
+    offer_order_id: str
+    ordered_at: str
+    ordered_at_text: str
+    guest_name: str
+    guest_email: str
+    offer_name: str
+    offer_type: str
+    revenue: str
+    status: str
+    automatic: bool
+    spot_name: str
+    note: str
+    pms: Pms
+    mails: list[Mail] = field(default_factory=list)
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.status == "pending"
+
+    @property
+    def mails_sent(self) -> int:
+        return sum(1 for m in self.mails if m.status == "sent")
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status != "cancelled"
+
+
+def pms_of(
+    order: Mapping[str, Any], posting: Mapping[str, Any] | None, integration: str | None
+) -> Pms:
+    cancelled = order.get("status") == "cancelled"
+    if posting and not (cancelled and posting.get("status") != "posted"):
+        # A cancelled order is not posted any more (pos-gateway hears of it a moment later):
+        # only one already posted still matters, to be reversed in the PMS.
+        status = str(posting.get("status") or "pending")
+        return Pms(
+            status=status,
+            attempts=int(posting.get("attempts") or 0),
+            last_error=str(posting.get("last_error") or ""),
+            reference=str(posting.get("pms_reference") or ""),
+            manual=posting.get("method") == "manual",
+            next_attempt_at=str(posting.get("next_attempt_at") or ""),
+        )
+    if integration in (None, "none") or cancelled:
+        return Pms(status="none")
+    # Confirmed a moment ago: pos-gateway has not heard of it yet.
+    return Pms(status="waiting" if order.get("status") == "confirmed" else "none")
+
+
+def order_rows(
+    orders: Iterable[Mapping[str, Any]],
+    postings: Iterable[Mapping[str, Any]],
+    notifications: Iterable[Mapping[str, Any]],
+    integration: str | None,
+    filters: OrderFilters,
+    t: Translator,
+) -> list[OrderRow]:
+    by_order = {str(p.get("offer_order_id")): p for p in postings}
+    mails: dict[str, list[Mail]] = {}
+    for n in notifications:
+        key = n.get("offer_order_id")
+        if key:
+            mails.setdefault(str(key), []).append(
+                Mail(
+                    status=str(n.get("status") or "pending"),
+                    recipient_role=str(n.get("recipient_role") or ""),
+                    attempts=int(n.get("attempts") or 0),
+                    last_error=str(n.get("last_error") or ""),
+                )
+            )
+    kept = [o for o in orders if filters.keeps(o)]
+    kept.sort(key=lambda o: str(o.get("ordered_at") or ""), reverse=True)
+    return [
+        OrderRow(
+            offer_order_id=str(o["offer_order_id"]),
+            ordered_at=str(o.get("ordered_at") or ""),
+            ordered_at_text=t.when(o.get("ordered_at")),
+            guest_name=str(o.get("guest_name") or ""),
+            guest_email=str(o.get("guest_email") or ""),
+            offer_name=t.text(o.get("offer_name")),
+            offer_type=str(o.get("offer_type") or "offer"),
+            revenue=t.money(o.get("revenue")),
+            status=str(o.get("status") or "pending"),
+            automatic=bool(o.get("automatic")),
+            spot_name=str(o.get("spot_name") or ""),
+            note=str(o.get("note") or ""),
+            pms=pms_of(o, by_order.get(str(o["offer_order_id"])), integration),
+            mails=mails.get(str(o["offer_order_id"]), []),
+        )
+        for o in kept
+    ]
+
+
+def failing_mails(notifications: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [n for n in notifications if n.get("status") in ("failing", "failed")]
