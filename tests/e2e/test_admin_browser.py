@@ -302,3 +302,58 @@ async def test_a_cashier_reads_orders_but_cannot_open_settings(
     await expect(cashier.get_by_test_id("forbidden-title")).to_have_text("Accès refusé")
     await shot(cashier, screenshots, "2-cashier-settings-403")
     assert cashier.errors == [], cashier.errors
+
+
+async def test_owner_sets_up_rooms_menu_devices_and_staff(
+    hotel: Hotel, browser: Any, screenshots: Path
+) -> None:
+    from playwright.async_api import expect
+
+    owner = await new_page(browser, DESKTOP, "fr-FR")
+    await owner.goto(hotel.url("/admin/login"))
+    await sign_in(owner, hotel.owner_email)
+    await owner.goto(f"{hotel.admin}/spots")
+    await owner.get_by_text("Ajouter une table ou une chambre").click()
+    await owner.get_by_test_id("field-name").last.fill("Chambre 214")
+    await owner.get_by_test_id("field-kind").select_option("room")
+    await owner.get_by_role("button", name="Ajouter").last.click()
+    await expect(owner.get_by_test_id("flash")).to_have_text("Chambre 214 ajoutée.")
+    await expect(owner.get_by_test_id("spot")).to_have_count(2)
+    await shot(owner, screenshots, "1-rooms")
+
+    # The menu: a first product (the venue had none), then a change published.
+    await owner.goto(f"{hotel.admin}/menu")
+    await owner.get_by_test_id("field-name_fr").fill("Club sandwich")
+    await owner.get_by_test_id("field-name_en").fill("Club sandwich")
+    await owner.get_by_test_id("field-price").fill("18,50")
+    await owner.get_by_role("button", name="Ajouter et publier").click()
+    await expect(owner.get_by_test_id("flash")).to_have_text("Produit ajouté ; carte publiée.")
+    product = owner.get_by_test_id("menu-product")
+    await expect(product).to_have_count(1)
+    await product.locator("input[name^='price:']").fill("19")
+    await product.locator("input[name^='station:']").fill("kitchen")
+    await owner.get_by_test_id("save-menu").click()
+    await expect(owner.get_by_test_id("flash")).to_have_text("Carte publiée.")
+    await expect(product.locator("input[name^='price:']")).to_have_value("19.00")
+    await shot(owner, screenshots, "2-menu")
+
+    # A pairing code for a new till, shown big.
+    await owner.goto(f"{hotel.admin}/devices")
+    await owner.get_by_test_id("new-pairing-code").click()
+    await expect(owner.get_by_test_id("pairing-code")).to_have_text(
+        re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$")
+    )
+    await shot(owner, screenshots, "3-pairing-code")
+
+    # Staff accounts: the owner opens a manager's.
+    await owner.goto(f"{hotel.admin}/staff")
+    await expect(owner.get_by_test_id("account")).to_have_count(2)
+    await owner.get_by_test_id("field-name").fill("Marc")
+    await owner.get_by_test_id("field-email").fill(f"marc-{uuid.uuid4().hex[:4]}@hotel.example.com")
+    await owner.get_by_test_id("field-role").select_option("manager")
+    await owner.get_by_test_id("field-password").fill(PASSWORD)
+    await owner.get_by_role("button", name="Ouvrir un compte").click()
+    await expect(owner.get_by_test_id("flash")).to_have_text("Compte de Marc ouvert.")
+    await expect(owner.get_by_test_id("account")).to_have_count(3)
+    await shot(owner, screenshots, "4-staff")
+    assert owner.errors == [], owner.errors

@@ -4,7 +4,9 @@ hotel's confirmed order reaches the guest's folio once; while the PMS fails, eac
 shows in the back office's list, and the order is posted once when the PMS is back. A one-way
 hotel's order waits for staff to post it by hand and say so.
 
-The PMS double's control API (`/_control/...`) makes it fail and lists what it received."""
+The PMS double's control API (`/_control/...`) makes it fail and lists what it received. The
+back office's calls to pos-gateway carry `X-Convive-Staff` of the hotels' owner, as the gateway
+sends them."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from convive.runtime.testkit import eventually
 
 pytestmark = pytest.mark.infra
 
+VENUES = {kind: f"e2e-pms-{kind}-{uuid.uuid4().hex[:6]}" for kind in ("two_way", "one_way")}
+
 
 def ok(response: httpx.Response, *codes: int) -> Any:
     assert response.status_code in (codes or (200, 201)), (
@@ -32,10 +36,17 @@ class Hotel:
     """A hotel set up through the services' HTTP APIs, its guests' offer orders, and the back
     office's view of their posting to the PMS."""
 
-    def __init__(self, http: httpx.AsyncClient, platform: Platform, pms_integration: str) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        platform: Platform,
+        pms_integration: str,
+        owner: dict[str, str],
+    ) -> None:
         self.http = http
         self.pms_integration = pms_integration
-        self.venue_id = f"e2e-pms-{uuid.uuid4().hex[:6]}"
+        self.venue_id = VENUES[pms_integration]
+        self.owner = owner
         # Profit centre and offer ids are unique across venues.
         self.rooms = f"rooms-{self.venue_id}"
         self.offers = {name: f"{name}-{self.venue_id}" for name in ("spa", "breakfast")}
@@ -126,7 +137,11 @@ class Hotel:
         """The order's posting as the back office lists it, once it shows `expected`."""
 
         async def shown() -> dict[str, Any] | None:
-            listed = ok(await self.http.get(f"{self.pos}/venues/{self.venue_id}/folio-postings"))
+            listed = ok(
+                await self.http.get(
+                    f"{self.pos}/venues/{self.venue_id}/folio-postings", headers=self.owner
+                )
+            )
             for posting in listed:
                 if posting["offer_order_id"] == offer_order_id and all(
                     check(posting[key]) if callable(check) else posting[key] == check
@@ -146,18 +161,38 @@ class Hotel:
         return charges, calls
 
 
+@pytest.fixture(scope="module")
+def owner(shared_platform: Platform) -> dict[str, str]:
+    """The first staff account of the platform: the owner of both hotels; its header."""
+    answer = httpx.post(
+        f"{shared_platform.url('pos-gateway')}/staff",
+        json={
+            "email": f"owner-{uuid.uuid4().hex[:6]}@example.org",
+            "name": "Ana",
+            "role": "owner",
+            "venue_ids": list(VENUES.values()),
+            "password": "correct horse battery",
+        },
+        timeout=30,
+    )
+    assert answer.status_code == 201, answer.text
+    return {"X-Convive-Staff": answer.json()["staff_id"]}
+
+
 @pytest.mark.timeout(600)
 async def test_a_two_way_hotel_posts_confirmed_orders_once_even_while_its_pms_fails(
-    shared_platform: Platform,
+    shared_platform: Platform, owner: dict[str, str]
 ) -> None:
     async with httpx.AsyncClient(timeout=30) as http:
-        hotel = Hotel(http, shared_platform, "two_way")
+        hotel = Hotel(http, shared_platform, "two_way", owner)
         room = await hotel.set_up()
         seated = await hotel.scan(room["token"])
 
         # Staff confirm a spa order: it goes on the guest's folio, once.
         spa = await hotel.order(seated, "spa")
-        pending = ok(await http.get(f"{hotel.pos}/venues/{hotel.venue_id}/folio-postings"))
+        pending = ok(
+            await http.get(f"{hotel.pos}/venues/{hotel.venue_id}/folio-postings", headers=owner)
+        )
         assert spa not in [p["offer_order_id"] for p in pending]  # nothing to post before
         await hotel.confirm(spa)
         posted = await hotel.posting(spa, status="posted")
@@ -202,7 +237,7 @@ async def test_a_two_way_hotel_posts_confirmed_orders_once_even_while_its_pms_fa
 
         # Staff asking again changes nothing: it is posted.
         again = await http.post(
-            f"{hotel.pos}/folio-postings/{breakfast}/retry", json={"staff": "Ana"}
+            f"{hotel.pos}/folio-postings/{breakfast}/retry", json={"staff": "Ana"}, headers=owner
         )
         assert again.status_code == 409
         assert len((await hotel.received(breakfast))[0]) == 1
@@ -210,9 +245,11 @@ async def test_a_two_way_hotel_posts_confirmed_orders_once_even_while_its_pms_fa
 
 
 @pytest.mark.timeout(600)
-async def test_a_one_way_hotel_posts_by_hand_and_says_so(shared_platform: Platform) -> None:
+async def test_a_one_way_hotel_posts_by_hand_and_says_so(
+    shared_platform: Platform, owner: dict[str, str]
+) -> None:
     async with httpx.AsyncClient(timeout=30) as http:
-        hotel = Hotel(http, shared_platform, "one_way")
+        hotel = Hotel(http, shared_platform, "one_way", owner)
         room = await hotel.set_up()
         seated = await hotel.scan(room["token"])
 
@@ -224,6 +261,7 @@ async def test_a_one_way_hotel_posts_by_hand_and_says_so(shared_platform: Platfo
             await http.post(
                 f"{hotel.pos}/folio-postings/{breakfast}/mark-posted",
                 json={"staff": "Ana", "pms_reference": "F-2231"},
+                headers=owner,
             ),
             200,
         )

@@ -312,6 +312,9 @@ async def test_console_amends_rejects_validates_and_settles_an_order_in_two_part
     await console.get_by_test_id("tab-tickets").click()
     ticket = console.get_by_test_id("ticket")
     await expect(ticket).to_have_count(1, timeout=LIVE)
+    await expect(console.get_by_test_id("live-state")).to_have_attribute(
+        "data-state", "live", timeout=LIVE
+    )
     await expect(ticket).to_contain_text("2 \u00d7")
     await finish(console, screenshots, "9-tickets")
     assert guest["role"] == "host"
@@ -388,6 +391,11 @@ async def test_a_revoked_console_is_cut_off_and_asked_to_pair_again(
     await expect(revoked).to_be_visible(timeout=LIVE)
     await expect(revoked).to_contain_text("This device was revoked")
     await expect(console.get_by_test_id("live-state")).to_have_attribute("data-state", "revoked")
+    # Its stream is refused from now on (the notifier closed the open one).
+    stream = await console.context.request.get(
+        f"{place.gateway}/events/venues/{staff.venues['revoke']}"
+    )
+    assert stream.status == 401, await stream.text()
     await finish(console, screenshots, "1-revoked")
 
     await console.get_by_test_id("pair-again").click()

@@ -8,14 +8,8 @@ from typing import Any
 
 import pytest
 
-from convive.gateway.admin_views import (
-    FormError,
-    OrderFilters,
-    apply_product_edits,
-    offer_body,
-    order_rows,
-    parse_price,
-)
+from convive.gateway.admin.forms import FormError, apply_product_edits, offer_body, parse_price
+from convive.gateway.admin.orders import OrderFilters, order_rows
 from convive.gateway.i18n import Translator
 
 
@@ -291,6 +285,30 @@ async def test_the_menu_is_edited_and_published_whole(gateway: Any) -> None:
             }
         ],
     }
+
+
+async def test_a_first_product_makes_the_menu(gateway: Any) -> None:
+    await gateway.sign_in("manager@hotel.test")
+    page = await gateway.client.get(f"/admin/venues/{gateway.venue}/menu")
+    assert "no menu yet" in page.text
+    added = await gateway.client.post(
+        f"/admin/venues/{gateway.venue}/menu/products",
+        data={
+            "csrf_token": gateway.csrf_of(page.text),
+            "name_fr": "Club sandwich",
+            "name_en": "Club sandwich",
+            "price": "18,50",
+        },
+    )
+    assert added.status_code == 200, added.text
+    assert "Product added; menu published." in added.text
+    [put] = gateway.services.sent("PUT", f"/venues/{gateway.venue}/menu")
+    [product] = put.body["products"]
+    assert product["price"] == {"amount_minor": 1850, "currency": "EUR"}
+    assert product["allergens"] == []
+    assert put.body["categories"] == [
+        {"category_id": "menu", "name": {"fr": "Carte", "en": "Menu"}, "position": 0}
+    ]
 
 
 async def test_a_pairing_code_is_shown_big_and_devices_are_revoked(gateway: Any) -> None:

@@ -10,13 +10,22 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from convive.contracts import EventEnvelope
-from convive.contracts.pos_gateway import OrderValidated, PaymentMethod, PaymentSettled
+from convive.contracts import EventEnvelope, Money
+from convive.contracts.base import LocalizedText
+from convive.contracts.ordering import MenuCategory, MenuProduct, MenuPublished
+from convive.contracts.pos_gateway import (
+    OrderAmended,
+    OrderValidated,
+    PaymentMethod,
+    PaymentSettled,
+)
 from convive.pos_gateway import commands
 from convive.pos_gateway.app import MIGRATIONS
 from convive.pos_gateway.auth import Device
+from convive.pos_gateway.menu import menu_items, menus
 from convive.pos_gateway.projections import orders_at_pos
 from convive.pos_gateway.queries import order_views
+from convive.pos_gateway.round_changes import round_changes
 from convive.runtime import migrations
 from convive.runtime.errors import Conflict
 from convive.runtime.eventstore import EventStore
@@ -52,8 +61,12 @@ async def migrated(reader: AsyncEngine) -> AsyncEngine:
 
 
 async def apply(engine: AsyncEngine, envelope: EventEnvelope) -> None:
-    """Apply one event to the orders projection as its consumer would."""
-    handler = orders_at_pos.handlers[envelope.type]
+    """Apply one event to the projection of it as its consumer would."""
+    [handler] = [
+        p.handlers[envelope.type]
+        for p in (orders_at_pos, round_changes, menus)
+        if envelope.type in p.handlers
+    ]
     async with engine.begin() as conn:
         await handler(conn, envelope.event(), envelope)
 
@@ -152,3 +165,65 @@ async def test_projection_handlers_are_idempotent_and_tolerate_events_out_of_ord
 async def _views(engine: AsyncEngine, order_id: str) -> list[dict[str, Any]]:
     async with engine.connect() as conn:
         return await order_views(conn, order_id=order_id)
+
+
+async def test_an_earlier_amendment_coming_late_from_kafka_does_not_undo_a_later_one(
+    migrated: AsyncEngine, guest_order: Any
+) -> None:
+    order = guest_order("venue-1")
+    first = order.next_round(1000, 500)
+    await apply(migrated, first)
+    [steak, tea] = first.event().lines  # type: ignore[attr-defined]
+
+    def amendment(version: int, quantity: int) -> EventEnvelope:
+        event = OrderAmended(
+            venue_id="venue-1",
+            order_id=order.order_id,
+            session_id=order.session_id,
+            round_number=1,
+            lines=[steak.model_copy(update={"quantity": quantity})],
+            round_total=Money(amount_minor=1000 * quantity, currency="EUR"),
+            device_id="till",
+            amended_by="Alice",
+        )
+        envelope = EventEnvelope.wrap(event, subject=f"pos-{order.order_id}")
+        return envelope.with_stream_version(version)
+
+    # the command wrote version 2 through; Kafka then delivers 1, 2 and 1 again
+    for envelope in (amendment(2, 3), amendment(1, 2), amendment(2, 3), amendment(1, 2)):
+        await apply(migrated, envelope)
+    [view] = await _views(migrated, order.order_id)
+    [round_1] = view["rounds"]
+    assert round_1["amended"] is True
+    assert [(x["line_id"], x["quantity"]) for x in round_1["lines"]] == [(steak.line_id, 3)]
+    assert view["total"]["amount_minor"] == 3000
+    assert tea.line_id not in str(round_1["lines"])
+
+
+async def test_a_menu_published_again_replaces_the_venue_s_products(migrated: AsyncEngine) -> None:
+    def menu(*products: tuple[str, int, bool]) -> EventEnvelope:
+        return EventEnvelope.wrap(
+            MenuPublished(
+                venue_id="venue-1",
+                currency="EUR",
+                categories=[MenuCategory(category_id="c", name=LocalizedText(fr="C", en="C"))],
+                products=[
+                    MenuProduct(
+                        product_id=pid,
+                        category_id="c",
+                        name=LocalizedText(fr=pid, en=pid),
+                        price=Money(amount_minor=cents, currency="EUR"),
+                        available=available,
+                    )
+                    for pid, cents, available in products
+                ],
+            ),
+            subject="menu-venue-1",
+        )
+
+    await apply(migrated, menu(("wine", 600, True), ("beer", 500, True)))
+    await apply(migrated, menu(("wine", 650, False)))
+    async with migrated.connect() as conn:
+        items = await menu_items(conn, "venue-1", ["wine", "beer"])
+    assert list(items) == ["wine"]
+    assert (items["wine"].price.amount_minor, items["wine"].available) == (650, False)

@@ -69,13 +69,40 @@ def folio_settings(service_settings: dict[str, Any], pms: PmsDouble) -> Settings
     )
 
 
+ELSEWHERE = "another-venue"
+
+
+async def open_staff(
+    client: httpx.AsyncClient,
+    role: str,
+    venue_ids: list[str],
+    headers: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """A staff account (the first one is an owner's and needs no header); its header."""
+    answer = await client.post(
+        "/staff",
+        json={
+            "email": f"{role}-{uuid.uuid4().hex[:8]}@example.org",
+            "name": role.title(),
+            "role": role,
+            "venue_ids": venue_ids,
+            "password": "correct horse battery",
+        },
+        headers=headers,
+    )
+    assert answer.status_code == 201, answer.text
+    return {"X-Convive-Staff": answer.json()["staff_id"]}
+
+
 @pytest.fixture
-async def pos_service(folio_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The pos-gateway served for real, posting to the PMS double; a client of it."""
+async def pos_service(folio_settings: Settings, hotel: Hotel) -> AsyncIterator[httpx.AsyncClient]:
+    """The pos-gateway served for real, posting to the PMS double; a client of it, calling
+    as the owner of the hotel (and of another venue)."""
     async with (
         served(create_app(folio_settings)) as url,
         httpx.AsyncClient(base_url=url, timeout=30) as client,
     ):
+        client.headers.update(await open_staff(client, "owner", [hotel.venue_id, ELSEWHERE]))
         yield client
 
 
@@ -516,7 +543,7 @@ async def test_a_venue_without_pms_posts_nothing_and_bad_requests_name_the_probl
         f"/venues/{hotel.venue_id}/folio-postings", params={"status": "not_required"}
     )
     assert [p["offer_order_id"] for p in only.json()] == [offer_order_id]
-    assert (await postings(pos_service, "another-venue")) == []
+    assert (await postings(pos_service, ELSEWHERE)) == []
     assert pms.sandbox.requests == []
 
 
@@ -536,6 +563,41 @@ async def test_an_order_not_yet_confirmed_has_no_posting(
     assert pms.charges_for(_id(pending)) == []
 
 
+async def test_staff_of_the_venue_see_postings_and_only_its_managers_act_on_them(
+    pos_service: httpx.AsyncClient, pms: PmsDouble, hotel: Hotel
+) -> None:
+    await hotel.configure(PmsIntegration.ONE_WAY)
+    offer_order_id = _id(await hotel.order_and_confirm())
+    await posting_when(
+        pos_service, hotel.venue_id, offer_order_id, lambda p: p["status"] == "to_post_by_hand"
+    )
+    cashier = await open_staff(pos_service, "cashier", [hotel.venue_id])
+    outsider = await open_staff(pos_service, "manager", [ELSEWHERE])
+    nobody = {"X-Convive-Staff": ""}
+    closed_or_unknown = {"X-Convive-Staff": "staff-that-does-not-exist"}
+    listing = f"/venues/{hotel.venue_id}/folio-postings"
+    one = f"/folio-postings/{offer_order_id}"
+    for headers, expected in ((cashier, 200), (outsider, 403), (nobody, 401)):
+        assert (await pos_service.get(listing, headers=headers)).status_code == expected
+        assert (await pos_service.get(one, headers=headers)).status_code == expected
+    assert (await pos_service.get(listing, headers=closed_or_unknown)).status_code == 401
+    for action in ("mark-posted", "retry"):
+        for headers, expected in (
+            (cashier, 403),
+            (outsider, 403),
+            (nobody, 401),
+            (closed_or_unknown, 401),
+        ):
+            answer = await pos_service.post(
+                f"{one}/{action}", json={"staff": "Mallory"}, headers=headers
+            )
+            assert answer.status_code == expected, answer.text
+            if expected == 401:
+                assert answer.json()["field"] == "X-Convive-Staff"
+    [posting] = await postings(pos_service, hotel.venue_id)
+    assert posting["status"] == "to_post_by_hand"
+
+
 # --- several replicas -----------------------------------------------------------------------
 
 
@@ -549,6 +611,9 @@ async def test_replicas_share_the_postings_and_post_each_once(
         httpx.AsyncClient(base_url=first_url, timeout=30) as first,
         httpx.AsyncClient(base_url=second_url, timeout=30) as second,
     ):
+        owner = await open_staff(first, "owner", [hotel.venue_id])
+        first.headers.update(owner)
+        second.headers.update(owner)
         await hotel.configure(PmsIntegration.TWO_WAY)
         orders = [_id(await hotel.order_and_confirm(price=1000 + i)) for i in range(12)]
 

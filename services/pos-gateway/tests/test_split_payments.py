@@ -168,6 +168,7 @@ async def test_each_guest_pays_their_own_lines(
     assert alice.status_code == 201, alice.text
     assert alice.json()["fully_paid"] is False
     lines = alice.json()["order"]["rounds"][0]["lines"]
+    assert [line["line_total"] for line in lines] == [eur(1450), eur(350), eur(900)]
     assert [(line["line_id"], line["paid"]) for line in lines] == [
         (steak, True),
         (tea, True),

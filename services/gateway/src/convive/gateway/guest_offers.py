@@ -23,7 +23,6 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from convive.gateway import guest
-from convive.gateway.admin_views import when
 from convive.gateway.cookies import GuestCookies, Seat
 from convive.gateway.i18n import Translator
 from convive.gateway.upstream import Services, UpstreamError
@@ -88,7 +87,7 @@ def my_orders_view(orders: list[dict[str, Any]] | None, t: Translator) -> list[O
                 status=status,
                 status_text=t(f"offer_status_{status}"),
                 ordered_at=str(o.get("ordered_at") or ""),
-                ordered_at_text=when(o.get("ordered_at"), t),
+                ordered_at_text=t.when(o.get("ordered_at")),
             )
         )
     return views

@@ -2,6 +2,9 @@
 confirmed concierge orders with how their posting to the PMS goes, staff's "try again now",
 and staff's "I posted it in the PMS by hand" (one-way venues, or a posting that keeps failing).
 
+Staff calls carry `X-Convive-Staff` (the gateway sends it): any staff of the venue sees its
+postings (a cashier too), a manager or owner of the order's venue acts on them.
+
 Each answer is the posting as the back office shows it: `status` (not_required,
 to_post_by_hand, pending, posted, failing), `attempts`, `last_error`, `next_attempt_at`
 (none once given up), `pms_reference`, `method` (automatic, manual), and the order's details.
@@ -19,8 +22,13 @@ from litestar.status_codes import HTTP_200_OK
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from convive.contracts.pos_gateway import StaffRole
+from convive.pos_gateway import staff
+from convive.pos_gateway.domain.staff import StaffMember
 from convive.pos_gateway.folio import PostingStatus
 from convive.pos_gateway.folio_posting import FolioWorker, one_posting, posting_views
+
+Staff = NamedDependency[StaffMember | None]
 
 
 class _Body(BaseModel):
@@ -48,30 +56,46 @@ def _folio_worker(state: State) -> FolioWorker:
 @get("/venues/{venue_id:str}/folio-postings")
 async def list_folio_postings(
     venue_id: FromPath[str],
+    staff_member: Staff,
     engine: NamedDependency[AsyncEngine],
     status: Annotated[PostingStatus | None, QueryParameter()] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 200,
 ) -> list[dict[str, Any]]:
     """The venue's confirmed concierge orders and their posting to the PMS, newest first."""
+    staff.require_staff(staff_member).require(StaffRole.CASHIER, [venue_id])
     async with engine.connect() as conn:
         return await posting_views(conn, venue_id=venue_id, status=status, limit=limit)
 
 
 @get("/folio-postings/{offer_order_id:str}")
 async def show_folio_posting(
-    offer_order_id: FromPath[str], engine: NamedDependency[AsyncEngine]
+    offer_order_id: FromPath[str], staff_member: Staff, engine: NamedDependency[AsyncEngine]
 ) -> dict[str, Any]:
-    return await one_posting(engine, offer_order_id)
+    member = staff.require_staff(staff_member)
+    posting = await one_posting(engine, offer_order_id)
+    member.require(StaffRole.CASHIER, [posting["venue_id"]])
+    return posting
+
+
+async def _require_manager(
+    staff_member: StaffMember | None, engine: AsyncEngine, offer_order_id: str
+) -> None:
+    """A manager (or owner) of the venue the posting belongs to."""
+    member = staff.require_staff(staff_member)
+    posting = await one_posting(engine, offer_order_id)
+    member.require(StaffRole.MANAGER, [posting["venue_id"]])
 
 
 @post("/folio-postings/{offer_order_id:str}/mark-posted", status_code=HTTP_200_OK)
 async def mark_folio_posted(
     offer_order_id: FromPath[str],
     data: JSONBody[MarkPosted],
+    staff_member: Staff,
     folio_worker: NamedDependency[FolioWorker],
     engine: NamedDependency[AsyncEngine],
 ) -> dict[str, Any]:
     """Staff posted the charge in the PMS themselves: `FolioPosted(method=manual)`."""
+    await _require_manager(staff_member, engine, offer_order_id)
     outcome = await folio_worker.mark_posted(offer_order_id, data.staff, data.pms_reference)
     return {**await one_posting(engine, offer_order_id), "event_ids": list(outcome.event_ids)}
 
@@ -80,10 +104,12 @@ async def mark_folio_posted(
 async def retry_folio_posting(
     offer_order_id: FromPath[str],
     data: JSONBody[StaffAction],
+    staff_member: Staff,
     folio_worker: NamedDependency[FolioWorker],
     engine: NamedDependency[AsyncEngine],
 ) -> dict[str, Any]:
     """Try to post to the PMS now (two-way); answers the posting after the try."""
+    await _require_manager(staff_member, engine, offer_order_id)
     outcome = await folio_worker.retry_now(offer_order_id, data.staff)
     return {**await one_posting(engine, offer_order_id), "event_ids": list(outcome.event_ids)}
 
@@ -96,5 +122,8 @@ folio_router = Router(
         mark_folio_posted,
         retry_folio_posting,
     ],
-    dependencies={"folio_worker": Provide(_folio_worker, sync_to_thread=False)},
+    dependencies={
+        "folio_worker": Provide(_folio_worker, sync_to_thread=False),
+        "staff_member": Provide(staff.staff_of_request),
+    },
 )

@@ -111,7 +111,7 @@ def _scheduled() -> list[sa.ColumnElement[bool]]:
 
 async def _lock(conn: AsyncConnection, offer_order_id: str) -> sa.Row[Any]:
     """The posting, locked for this transaction; 409 while a try holds it."""
-    row = (
+    row: sa.Row[Any] | None = (
         await conn.execute(
             _posting_query()
             .where(folio_postings.c.offer_order_id == offer_order_id)
@@ -342,7 +342,7 @@ class FolioWorker:
     async def seconds_to_next(self) -> float:
         """How long until the earliest scheduled try (at most the poll interval)."""
         async with self.engine.connect() as conn:
-            earliest = await conn.scalar(
+            earliest: datetime | None = await conn.scalar(
                 sa.select(sa.func.min(folio_postings.c.next_attempt_at)).where(*_scheduled())
             )
         if earliest is None:

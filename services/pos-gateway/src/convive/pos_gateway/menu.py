@@ -11,10 +11,8 @@ from convive.contracts import EventEnvelope, Money
 from convive.contracts.base import LocalizedText
 from convive.contracts.ordering import MenuPublished
 from convive.pos_gateway.domain import MenuItem
-from convive.runtime.db import metadata as new_metadata
+from convive.pos_gateway.schema import metadata
 from convive.runtime.projections import Projection
-
-metadata = new_metadata()
 
 menu_products = sa.Table(
     "menu_products",

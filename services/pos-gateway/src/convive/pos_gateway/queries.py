@@ -301,7 +301,10 @@ async def _rounds(conn: AsyncConnection, ids: list[str]) -> dict[str, list[dict[
 
 def _line(line: dict[str, Any]) -> dict[str, Any]:
     keep = ("line_id", "product_id", "name", "quantity", "unit_price", "note", "options")
-    return {key: line.get(key) for key in (*keep, "guest_id")}
+    view = {key: line.get(key) for key in (*keep, "guest_id")}
+    price = line["unit_price"]
+    view["line_total"] = _money(price["amount_minor"] * line["quantity"], price["currency"])
+    return view
 
 
 async def _payments(conn: AsyncConnection, ids: list[str]) -> dict[str, list[dict[str, Any]]]:

@@ -5,9 +5,7 @@ digests), and the counters of failed attempts that lock out password and code gu
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from convive.runtime.db import metadata as new_metadata
-
-metadata = new_metadata()
+from convive.pos_gateway.schema import metadata
 
 staff_accounts = sa.Table(
     "staff_accounts",

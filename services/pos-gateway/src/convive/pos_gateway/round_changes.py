@@ -11,10 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convive.contracts import EventEnvelope
 from convive.contracts.pos_gateway import OrderAmended, OrderRejected
-from convive.runtime.db import metadata as new_metadata
+from convive.pos_gateway.schema import metadata
 from convive.runtime.projections import Projection
-
-metadata = new_metadata()
 
 round_amendments = sa.Table(
     "round_amendments",

@@ -99,6 +99,25 @@ def settings_body(form: Form) -> dict[str, Any]:
     }
 
 
+def account_body(form: Form, venues: list[str], my_venues: Iterable[str]) -> dict[str, Any]:
+    """A staff account an owner opens: only for venues the owner has."""
+    email = text(form, "email", required=True, max_length=254)
+    if not EMAIL.match(email):
+        raise FormError("email", "error_email")
+    password = str(form.get("password") or "")
+    if len(password) < 10:
+        raise FormError("password", "error_password")
+    if not venues or not set(venues) <= set(my_venues):
+        raise FormError("venue_ids", "error_venues")
+    return {
+        "email": email,
+        "name": text(form, "name", required=True, max_length=100),
+        "role": choice(form, "role", STAFF_ROLES),
+        "venue_ids": venues,
+        "password": password,
+    }
+
+
 # --- offers ------------------------------------------------------------------------------------
 
 
@@ -210,7 +229,7 @@ def apply_product_edits(menu: Mapping[str, Any], form: Form) -> dict[str, Any]:
 
 
 def allergens_of(form: Any, name: str) -> list[str]:
-    values = form.getall(name) if hasattr(form, "getall") else form.get(name) or []
+    values = form.getall(name, []) if hasattr(form, "getall") else form.get(name) or []
     if isinstance(values, str):
         values = [values]
     codes = [allergen_code(str(v)) for v in values if v]

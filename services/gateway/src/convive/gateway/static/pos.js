@@ -71,7 +71,9 @@ function setLive(mode) {
   if (!liveState) return;
   liveState.dataset.state = mode;
   const label = liveState.querySelector('.live-text');
-  if (label) label.textContent = mode === 'live' ? strings.live_on : strings.live_off;
+  if (label) {
+    label.textContent = { live: strings.live_on, revoked: strings.live_revoked }[mode] || strings.live_off;
+  }
 }
 
 let revoked = false;
@@ -86,9 +88,8 @@ function showRevoked() {
     box.hidden = false;
     // Nothing behind the notice can be used any more: the device's calls are refused.
     for (const part of document.querySelectorAll('main, .tabs')) part.inert = true;
-    box.querySelector('a')?.focus();
+    box.querySelector('a')?.focus(); // the alert is read out, and the way on is at hand
   }
-  notify(strings.notice_revoked);
 }
 
 // --- re-reading parts of the console -------------------------------------------------------------
@@ -478,6 +479,8 @@ document.addEventListener('input', (event) => {
 
 document.addEventListener('change', (event) => {
   if (event.target.name === 'method') cardTokens(event.target.form || document);
+  // A filter applies as soon as it is chosen (its button stays for keyboards without scripts).
+  if (event.target.form?.dataset.autosubmit !== undefined) event.target.form.requestSubmit();
 });
 
 document.addEventListener('submit', async (event) => {

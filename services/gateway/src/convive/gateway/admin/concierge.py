@@ -1,0 +1,212 @@
+"""The back office's concierge pages: the offers and upgrades guests in rooms may order, and
+Guest activity → Orders, the offer orders newest first with their PMS posting and e-mails, where
+managers confirm, cancel, mark posted by hand (one-way PMS) or post again (two-way)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+
+from convive.gateway.admin import forms, orders
+from convive.gateway.admin.office import Backoffice, Office, gather, p
+from convive.gateway.admin.venue import EVERYONE_OF_VENUE, MANAGERS_OF_VENUE, VENUE, here
+from convive.gateway.staff import StaffRefused
+from convive.gateway.upstream import UpstreamError
+
+# --- offers ------------------------------------------------------------------------------------
+
+
+@get(f"{VENUE}/offers", summary="Concierge offers and upgrades", dependencies=MANAGERS_OF_VENUE)
+async def offers_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
+    t = office.t
+    offers = await office.api.offers(venue_id)
+    offers.sort(key=lambda o: (not o.get("available", True), t.text(o.get("name")).casefold()))
+    return await office.page(
+        "admin/offers.html",
+        venue_id=venue_id,
+        section="offers",
+        offers=[
+            {
+                **o,
+                "name_text": t.text(o.get("name")),
+                "price_text": t.money(o.get("price")),
+                "description_text": t.text(o.get("description")),
+            }
+            for o in offers
+        ],
+    )
+
+
+async def _offer_form(
+    office: Office,
+    venue_id: str,
+    offer_id: str | None,
+    values: dict[str, Any],
+    *,
+    status: int = 200,
+    error: dict[str, str] | None = None,
+) -> Template:
+    return await office.page(
+        "admin/offer_form.html",
+        venue_id=venue_id,
+        section="offers",
+        status=status,
+        error=error,
+        offer_id=offer_id,
+        values=values,
+    )
+
+
+async def _find_offer(api: Backoffice, venue_id: str, offer_id: str) -> dict[str, Any]:
+    offer = next((o for o in await api.offers(venue_id) if o.get("offer_id") == offer_id), None)
+    if offer is None:
+        raise StaffRefused(404, "no such offer in this venue", "offer_id")
+    return offer
+
+
+@get(f"{VENUE}/offers/new", summary="A new offer", dependencies=MANAGERS_OF_VENUE)
+async def new_offer(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
+    return await _offer_form(office, venue_id, None, forms.offer_form_values(None))
+
+
+@get(f"{VENUE}/offers/{{offer_id:str}}", summary="Edit an offer", dependencies=MANAGERS_OF_VENUE)
+async def edit_offer(
+    venue_id: FromPath[str], offer_id: FromPath[str], office: NamedDependency[Office]
+) -> Template:
+    offer = await _find_offer(office.api, venue_id, offer_id)
+    return await _offer_form(office, venue_id, offer_id, forms.offer_form_values(offer))
+
+
+async def _save_offer(office: Office, venue_id: str, offer_id: str | None) -> Response[Any]:
+    form = await office.form()
+    values = {
+        **forms.offer_form_values(None),
+        **dict(form),
+        "auto_confirm": forms.checked(form, "auto_confirm"),
+        "available": forms.checked(form, "available"),
+    }
+    try:
+        currency = "EUR"
+        if offer_id is not None:
+            existing = await _find_offer(office.api, venue_id, offer_id)
+            currency = str((existing.get("price") or {}).get("currency") or currency)
+        body = forms.offer_body(form, currency)
+        target = offer_id or forms.new_id(body["name"]["en"], "offer-")
+        url = f"{office.services.ordering}/venues/{p(venue_id)}/offers/{p(target)}"
+        await office.api.send("PUT", url, body)
+    except (forms.FormError, UpstreamError) as exc:
+        status, error = office.error(exc)
+        return await _offer_form(office, venue_id, offer_id, values, status=status, error=error)
+    name = office.t.text(body["name"])
+    return office.back(here(venue_id, "/offers"), "saved_offer", name=name)
+
+
+@post(f"{VENUE}/offers", summary="Create an offer", dependencies=MANAGERS_OF_VENUE)
+async def create_offer(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
+    return await _save_offer(office, venue_id, None)
+
+
+@post(f"{VENUE}/offers/{{offer_id:str}}", summary="Save an offer", dependencies=MANAGERS_OF_VENUE)
+async def update_offer(
+    venue_id: FromPath[str], offer_id: FromPath[str], office: NamedDependency[Office]
+) -> Response[Any]:
+    return await _save_offer(office, venue_id, offer_id)
+
+
+# --- guest activity: offer orders --------------------------------------------------------------
+
+
+@get(
+    f"{VENUE}/offer-orders",
+    summary="Guest activity: the offer orders, newest first",
+    dependencies=EVERYONE_OF_VENUE,
+)
+async def offer_orders_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
+    filters = orders.OrderFilters.parse(office.request.query_params)
+    api = office.api
+    found, postings, notifications, settings = await gather(
+        api.offer_orders(venue_id, filters.params()),
+        api.postings(venue_id),
+        api.notifications(venue_id),
+        api.get_or(api.settings_url(venue_id), None),
+    )
+    integration = (settings or {}).get("pms_integration")
+    url = office.request.url
+    return await office.page(
+        "admin/offer_orders.html",
+        venue_id=venue_id,
+        venue_name=(settings or {}).get("name") or venue_id,
+        section="offer-orders",
+        rows=orders.order_rows(found, postings, notifications, integration, filters, office.t),
+        filters=filters,
+        statuses=orders.OFFER_STATUSES,
+        types=forms.OFFER_TYPES,
+        failing_mails=orders.failing_mails(notifications),
+        here=url.path + (f"?{url.query}" if url.query else ""),
+    )
+
+
+ACTIONS = {
+    # action: (service, path after the offer order's id)
+    "confirm": ("ordering", "confirm"),
+    "cancel": ("ordering", "cancel"),
+    "mark-posted": ("pos", "mark-posted"),  # one-way PMS: staff posted it by hand
+    "retry": ("pos", "retry"),  # two-way PMS: post again now
+}
+
+
+async def _act(office: Office, venue_id: str, offer_order_id: str, action: str) -> Response[Any]:
+    form = await office.form()
+    base = here(venue_id, "/offer-orders")
+    back_to = str(form.get("back") or "")  # the list as it was filtered
+    back_to = back_to if back_to.startswith(base) and "//" not in back_to else base
+    try:
+        # Ordering and pos-gateway act on any id: the gateway checks it is this venue's.
+        listed = await office.api.offer_orders(venue_id)
+        order = next((o for o in listed if o.get("offer_order_id") == offer_order_id), None)
+        if order is None:
+            raise StaffRefused(404, "no such offer order in this venue", "offer_order_id")
+        body: dict[str, Any] = {"staff": office.staff.name}
+        if action == "cancel" and (reason := forms.text(form, "reason", max_length=500)):
+            body["reason"] = reason
+        service, verb = ACTIONS[action]
+        if service == "ordering":
+            url = f"{office.services.ordering}/offer-orders/{p(offer_order_id)}/{verb}"
+        else:
+            url = f"{office.services.pos}/folio-postings/{p(offer_order_id)}/{verb}"
+        await office.api.send("POST", url, body)
+    except (forms.FormError, UpstreamError) as exc:
+        return office.refused(back_to, exc)
+    key = f"done_{action.replace('-', '_')}"
+    return office.back(back_to, key, guest=str(order.get("guest_name") or ""))
+
+
+@post(
+    f"{VENUE}/offer-orders/{{offer_order_id:str}}/{{action:str}}",
+    summary="Confirm, cancel, mark posted to the PMS by hand, or post to the PMS again",
+    dependencies=MANAGERS_OF_VENUE,
+)
+async def offer_order_action(
+    venue_id: FromPath[str],
+    offer_order_id: FromPath[str],
+    action: FromPath[str],
+    office: NamedDependency[Office],
+) -> Response[Any]:
+    if action not in ACTIONS:
+        raise StaffRefused(404, f"no action {action!r} on an offer order", "action")
+    return await _act(office, venue_id, offer_order_id, action)
+
+
+ROUTES = [
+    offers_page,
+    new_offer,
+    edit_offer,
+    create_offer,
+    update_offer,
+    offer_orders_page,
+    offer_order_action,
+]
