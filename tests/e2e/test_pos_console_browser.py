@@ -297,6 +297,7 @@ async def test_console_amends_rejects_validates_and_settles_an_order_in_two_part
     await expect(shares.first.get_by_test_id("share-2-card-token")).to_be_visible()
     await shares.first.get_by_test_id("share-2-card-token").fill("tok_terminal_5f2a9c")
     await shares.first.get_by_test_id("pay-share").click()
+    await expect(detail.get_by_test_id("order-message")).to_contain_text("payée et close")
     await expect(detail).to_have_attribute("data-status", "paid", timeout=LIVE)
     await expect(detail.get_by_test_id("order-closed")).to_be_visible()
     await expect(detail.get_by_test_id("payment")).to_have_count(2)

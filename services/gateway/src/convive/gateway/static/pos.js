@@ -517,8 +517,9 @@ document.addEventListener('submit', async (event) => {
       return;
     }
     ok = answer.ok;
-    delete form.dataset.dirty;
     if (ok) {
+      // Spent: the re-read form shows what now stands (a refused one keeps what was typed).
+      delete form.dataset.dirty;
       if (form.dataset.action === 'pay') {
         // Where the server sends the console next: the shares of a split still to pay, if any.
         const next = new URL(reply.next || '/pos', window.location.href).searchParams;
@@ -527,12 +528,10 @@ document.addEventListener('submit', async (event) => {
         history.replaceState({ order: state.order }, '', `/pos${query()}`);
       }
       if (!state.split) form.closest('details')?.removeAttribute('open');
-      await Promise.all([load('order'), refresh('orders')]);
-      orderMessage(reply.message || '', 'ok');
-    } else {
-      await Promise.all([load('order'), refresh('orders')]);
-      orderMessage(reply.error || answer.statusText, 'error');
     }
+    // Said at once; the message stays while the order is re-read.
+    orderMessage(ok ? reply.message || '' : reply.error || answer.statusText, ok ? 'ok' : 'error');
+    await Promise.all([load('order'), refresh('orders')]);
   } catch {
     orderMessage(strings.network_error, 'error');
   } finally {
