@@ -370,6 +370,12 @@ async def test_two_consoles_validating_the_same_round_one_is_told_who_did(
     await finish(ana, screenshots, "2-ana")
     await finish(bruno, screenshots, "3-bruno")
 
+    # The open tables with their PINs, for guests who join late.
+    await bruno.get_by_test_id("tab-tables").click()
+    table = bruno.get_by_test_id("open-table").filter(has_text="Table 7")
+    await expect(table.get_by_test_id("table-pin")).to_have_text(re.compile(r"^\d{6}$"))
+    await finish(bruno, screenshots, "4-tables")
+
 
 async def test_a_revoked_console_is_cut_off_and_asked_to_pair_again(
     venue_named: Callable[[str], Any], staff: Staff, browser: Any, screenshots: Path

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from convive.gateway.pos_i18n import PosTranslator
+from convive.gateway.pos.i18n import PosTranslator
 
 MAX_QUANTITY = 99
 MAX_PARTS = 20

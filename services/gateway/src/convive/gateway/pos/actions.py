@@ -1,0 +1,275 @@
+"""What a cashier does on the console, as this device and in the signed-in staff member's name:
+validate, amend or reject a round, take a payment (cash, card with the terminal's token, room
+charge; in full, in part, a share of an equal split, or ticked items). Answers JSON to the
+script, and redirects a plain form back to the order with a one-shot message."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar import Request, Response, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from convive.gateway.cookies import GuestCookies
+from convive.gateway.pos import views as pos_views
+from convive.gateway.pos.device import (
+    DeviceRevoked,
+    PosDevice,
+    PosRefused,
+    device_call,
+    json_refusal,
+    path_segment,
+    require_device,
+    staff_of_venue,
+)
+from convive.gateway.pos.i18n import PosTranslator
+from convive.gateway.pos.parts import ConsoleState, pos_language
+from convive.gateway.pos.views import FormError
+from convive.gateway.staff import (
+    StaffProfile,
+    require_staff,
+    wants_json,
+)
+from convive.gateway.upstream import Services, UpstreamError
+
+log = logging.getLogger(__name__)
+
+log = logging.getLogger(__name__)
+
+
+async def _device_name(
+    services: Services, staff: StaffProfile, venue_id: str, device_id: str
+) -> str:
+    """The name of the device that won a race, for "validated by X on Y" (staff API)."""
+    try:
+        _, devices = await services.call(
+            "GET", f"{services.pos}/venues/{path_segment(venue_id)}/devices", headers=staff.header
+        )
+    except UpstreamError:
+        return ""
+    return next(
+        (str(d.get("name") or "") for d in devices or [] if d.get("device_id") == device_id), ""
+    )
+
+
+async def act(
+    request: Request[Any, Any, Any],
+    services: Services,
+    guest_cookies: GuestCookies,
+    staff: StaffProfile,
+    order_id: str,
+    run: Callable[[PosDevice, PosTranslator], Awaitable[str]],
+    after: ConsoleState | None = None,
+) -> Response[Any]:
+    """Run a console action as this device: JSON to the script, a redirect back to the order
+    (with the message) to a plain form."""
+    t, _ = pos_language(request)
+    back = ConsoleState(order=order_id).url()
+    if after is not None:
+        back = after.url()
+    device: PosDevice | None = None
+    try:
+        device = require_device(request, guest_cookies)
+        staff_of_venue(staff, device)
+        message = await run(device, t)
+    except FormError as exc:
+        return _refused(request, guest_cookies, back, 400, t(exc.key, **exc.values), exc.field)
+    except PosRefused as exc:
+        return _refused(request, guest_cookies, back, exc.status, exc.message, exc.field)
+    except DeviceRevoked:
+        if not wants_json(request):
+            return Redirect("/pos", status_code=303)
+        return json_refusal(401, t("revoked"), "device", reason="device_revoked")
+    except UpstreamError as exc:
+        message = exc.message if exc.status < 500 else t("unavailable")
+        validated_by = exc.body.get("validated_by")
+        extra: dict[str, Any] = {}
+        if exc.status == 409 and validated_by and device is not None:
+            device_name = await _device_name(
+                services, staff, device.venue_id, str(exc.body.get("device_id") or "")
+            )
+            message = (
+                t("already_validated_on", who=validated_by, device=device_name)
+                if device_name
+                else t("already_validated", who=validated_by)
+            )
+            extra = {"validated_by": validated_by, "device_id": exc.body.get("device_id")}
+        return _refused(request, guest_cookies, back, exc.status, message, exc.field, **extra)
+    if wants_json(request):
+        return Response(
+            {"ok": True, "message": message, "next": back}, headers={"cache-control": "no-store"}
+        )
+    flash = guest_cookies.flash_cookie("pos", kind="ok", message=message)
+    return Redirect(back, status_code=303, cookies=[flash])
+
+
+def _refused(
+    request: Request[Any, Any, Any],
+    cookies: GuestCookies,
+    back: str,
+    status: int,
+    message: str,
+    field: str | None = None,
+    **extra: Any,
+) -> Response[Any]:
+    if wants_json(request):
+        return json_refusal(status, message, field, **extra)
+    return Redirect(back, status_code=303, cookies=[cookies.flash_cookie("pos", message=message)])
+
+
+def _staff_body(staff: StaffProfile) -> dict[str, str]:
+    return {"staff": staff.name, "staff_id": staff.staff_id}
+
+
+ROUND = "/pos/orders/{order_id:str}/rounds/{round_number:int}"
+
+
+@post(f"{ROUND}/validate", summary="Validate a round", dependencies={"staff": require_staff()})
+async def validate(
+    order_id: FromPath[str],
+    round_number: FromPath[int],
+    request: Request[Any, Any, Any],
+    staff: NamedDependency[StaffProfile],
+    services: NamedDependency[Services],
+    guest_cookies: NamedDependency[GuestCookies],
+) -> Response[Any]:
+    async def run(device: PosDevice, t: PosTranslator) -> str:
+        await device_call(
+            services,
+            device,
+            "POST",
+            f"/orders/{path_segment(order_id)}/rounds/{round_number}/validate",
+            json_body=_staff_body(staff),
+        )
+        return t("validated", n=round_number)
+
+    return await act(request, services, guest_cookies, staff, order_id, run)
+
+
+@post(
+    f"{ROUND}/amend",
+    summary="Amend a round before it is validated",
+    dependencies={"staff": require_staff()},
+)
+async def amend(
+    order_id: FromPath[str],
+    round_number: FromPath[int],
+    request: Request[Any, Any, Any],
+    staff: NamedDependency[StaffProfile],
+    services: NamedDependency[Services],
+    guest_cookies: NamedDependency[GuestCookies],
+) -> Response[Any]:
+    async def run(device: PosDevice, t: PosTranslator) -> str:
+        form = await request.form()
+        line_ids = [str(v) for v in form.getall("line_id", []) if v]
+        amendment = pos_views.amended_round(form, line_ids)
+        body: dict[str, Any] = {**_staff_body(staff), "lines": amendment.lines}
+        if amendment.note:
+            body["note"] = amendment.note
+        await device_call(
+            services,
+            device,
+            "POST",
+            f"/orders/{path_segment(order_id)}/rounds/{round_number}/amend",
+            json_body=body,
+        )
+        return t("amended_ok", n=round_number)
+
+    return await act(request, services, guest_cookies, staff, order_id, run)
+
+
+@post(
+    f"{ROUND}/reject",
+    summary="Reject a round (before validation) with a reason for the guests",
+    dependencies={"staff": require_staff()},
+)
+async def reject(
+    order_id: FromPath[str],
+    round_number: FromPath[int],
+    request: Request[Any, Any, Any],
+    staff: NamedDependency[StaffProfile],
+    services: NamedDependency[Services],
+    guest_cookies: NamedDependency[GuestCookies],
+) -> Response[Any]:
+    async def run(device: PosDevice, t: PosTranslator) -> str:
+        form = await request.form()
+        reason = " ".join(str(form.get("reason") or "").split())[:500]
+        if not reason:
+            raise FormError("reject_missing", "reason")
+        await device_call(
+            services,
+            device,
+            "POST",
+            f"/orders/{path_segment(order_id)}/rounds/{round_number}/reject",
+            json_body={**_staff_body(staff), "reason": reason},
+        )
+        return t("rejected_ok", n=round_number)
+
+    return await act(request, services, guest_cookies, staff, order_id, run)
+
+
+@post(
+    "/pos/orders/{order_id:str}/payments",
+    summary="Record a payment: cash, card (the terminal's token) or room charge; in full or part",
+    dependencies={"staff": require_staff()},
+)
+async def settle(
+    order_id: FromPath[str],
+    request: Request[Any, Any, Any],
+    staff: NamedDependency[StaffProfile],
+    services: NamedDependency[Services],
+    guest_cookies: NamedDependency[GuestCookies],
+) -> Response[Any]:
+    async def run(device: PosDevice, t: PosTranslator) -> str:
+        form = await request.form()
+        method = str(form.get("method") or "")
+        if method not in pos_views.PAYMENT_METHODS:
+            raise FormError("bad_method", "method")
+        raw = await device_call(services, device, "GET", f"/orders/{path_segment(order_id)}")
+        order = pos_views.pos_order(raw, t)
+        line_ids = [str(v) for v in form.getall("line_ids", []) if v]
+        if form.get("by_items") and not line_ids:
+            raise FormError("items_missing", "line_ids")
+        if line_ids:
+            # The amount of ticked lines is theirs, not typed: pos-gateway checks it matches.
+            unpaid = {line.line_id: line.total_minor for line in order.unpaid_lines}
+            amount = sum(unpaid.get(i, 0) for i in line_ids)
+            if amount <= 0:
+                raise FormError("items_missing", "line_ids")
+        else:
+            amount = pos_views.parse_amount(form.get("amount"))
+        body: dict[str, Any] = {
+            **_staff_body(staff),
+            "amount": {"amount_minor": amount, "currency": order.currency},
+            "method": method,
+        }
+        if line_ids:
+            body["line_ids"] = line_ids
+        if method == "card":
+            token = str(form.get("payment_card_token") or "").strip()
+            if not token:
+                raise FormError("card_token_missing", "payment_card_token")
+            body["payment_card_token"] = token[:200]
+        answer = await device_call(
+            services, device, "POST", f"/orders/{path_segment(order_id)}/payments", json_body=body
+        )
+        text = t("paid_ok", amount=t.money(body["amount"]))
+        if isinstance(answer, dict) and answer.get("fully_paid") is True:
+            text = f"{text} {t('paid_in_full')}"
+        return text
+
+    # A share of an equal split paid: back to the shares still to pay.
+    form = await request.form()
+    after = None
+    try:
+        parts = pos_views.parse_parts(form.get("split")) if form.get("split") else None
+        share = int(str(form.get("share") or "0"))
+    except (FormError, ValueError):
+        parts, share = None, 0
+    if parts and 0 < share < parts:
+        after = ConsoleState(order=order_id, split=parts, paid_shares=share)
+    return await act(request, services, guest_cookies, staff, order_id, run, after)

@@ -1,0 +1,331 @@
+"""The console's pages: `/pos` (the pairing form for a browser that is no device yet, the POS
+login for a device nobody is signed in on, else the console), the parts the script re-reads
+(`/pos/fragments/<part>`), the device's status for the script, and pairing or forgetting the
+device."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from convive.gateway.cookies import FLASH_COOKIE, GuestCookies
+from convive.gateway.pos import views as pos_views
+from convive.gateway.pos.device import (
+    DeviceRevoked,
+    PosDevice,
+    PosDevices,
+    PosRefused,
+    device_call,
+    device_of,
+    json_refusal,
+    path_segment,
+    require_device,
+    staff_of_venue,
+)
+from convive.gateway.pos.i18n import PosTranslator
+from convive.gateway.pos.parts import (
+    LIVE_EVENT_TYPES,
+    ConsoleState,
+    order_context,
+    orders_context,
+    pos_language,
+    tables_context,
+    tickets_context,
+)
+from convive.gateway.staff import (
+    CSRF_COOKIE,
+    STAFF_COOKIE,
+    STAFF_PAGE_HEADERS,
+    StaffCookies,
+    StaffProfile,
+    StaffRefused,
+    check_csrf,
+    new_csrf_token,
+    require_staff,
+)
+from convive.gateway.upstream import Services, UpstreamError
+
+log = logging.getLogger(__name__)
+
+log = logging.getLogger(__name__)
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def page(
+    template: str, context: dict[str, Any], status: int = 200, cookies: list[Cookie] | None = None
+) -> Template:
+    return Template(
+        template_name=template,
+        context=context,
+        status_code=status,
+        cookies=cookies,
+        headers=STAFF_PAGE_HEADERS,
+    )
+
+
+def csrf_token(
+    request: Request[Any, Any, Any], staff_cookies: StaffCookies, set_cookies: list[Cookie]
+) -> str:
+    token = staff_cookies.csrf(request.cookies.get(CSRF_COOKIE))
+    if token is None:
+        token = new_csrf_token()
+        set_cookies.append(staff_cookies.csrf_cookie(token))
+    return token
+
+
+def pair_page(
+    request: Request[Any, Any, Any],
+    staff_cookies: StaffCookies,
+    t: PosTranslator,
+    set_cookies: list[Cookie],
+    *,
+    error: str | None = None,
+    revoked: bool = False,
+    code: str = "",
+    name: str = "",
+    status: int = 200,
+) -> Template:
+    context = {
+        "t": t,
+        "lang": t.lang,
+        "csrf_token": csrf_token(request, staff_cookies, set_cookies),
+        "error": error,
+        "revoked": revoked,
+        "code": code,
+        "name": name,
+    }
+    return page("pos/pair.html", context, status, set_cookies)
+
+
+def flash_of(request: Request[Any, Any, Any], cookies: GuestCookies) -> dict[str, str] | None:
+    value = cookies.flash(request.cookies.get(FLASH_COOKIE))
+    if not value or value.get("key") != "pos":
+        return None
+    values = value.get("values") or {}
+    return {"kind": str(value.get("kind") or "info"), "text": str(values.get("message") or "")}
+
+
+def _fragment_context(
+    t: PosTranslator, device: PosDevice, staff: StaffProfile, state: ConsoleState
+) -> dict[str, Any]:
+    return {
+        "t": t,
+        "lang": t.lang,
+        "device": device,
+        "staff": staff,
+        "state": state,
+        "csrf_token": staff.csrf,
+        "methods": pos_views.PAYMENT_METHODS,
+    }
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+@get("/pos", summary="The POS console (pairing, then the venue's live orders)")
+async def console(
+    request: Request[Any, Any, Any],
+    services: NamedDependency[Services],
+    guest_cookies: NamedDependency[GuestCookies],
+    staff_cookies: NamedDependency[StaffCookies],
+) -> Response[Any]:
+    t, set_cookies = pos_language(request)
+    device = device_of(request, guest_cookies)
+    if device is None:
+        return pair_page(request, staff_cookies, t, set_cookies)
+    profile = staff_cookies.profile(request.cookies.get(STAFF_COOKIE))
+    if profile is None:
+        raise StaffRefused(401, "sign in first", "staff")  # → the POS login page, then back
+    token = csrf_token(request, staff_cookies, set_cookies)
+    staff = StaffProfile(**{**asdict(profile), "csrf": token})
+    if not staff.has_venue(device.venue_id):
+        context = {"t": t, "lang": t.lang, "device": device, "staff": staff, "csrf_token": token}
+        return page("pos/wrong_venue.html", context, 403, set_cookies)
+    if request.cookies.get(FLASH_COOKIE):
+        set_cookies.append(guest_cookies.delete(FLASH_COOKIE))
+    state = ConsoleState.of(request)
+    try:
+        orders, order, tickets, tables = await asyncio.gather(
+            orders_context(services, device, t, state),
+            order_context(services, device, t, state, staff),
+            tickets_context(services, device.venue_id, t, state)
+            if state.view == "tickets"
+            else _nothing(),
+            tables_context(services, device.venue_id) if state.view == "tables" else _nothing(),
+        )
+    except DeviceRevoked:
+        set_cookies.append(PosDevices.of(guest_cookies).forget())
+        return pair_page(request, staff_cookies, t, set_cookies, revoked=True, status=401)
+    except UpstreamError as exc:
+        log.warning("console data unavailable", extra={"status": exc.status, "error": exc.message})
+        context = {"t": t, "lang": t.lang, "message": t("unavailable")}
+        return page("pos/problem.html", context, 503, set_cookies)
+    context = {
+        **_fragment_context(t, device, staff, state),
+        **orders,
+        **order,
+        **(tickets or {}),
+        **(tables or {}),
+        "flash": flash_of(request, guest_cookies),
+        "script": {
+            "venue": device.venue_id,
+            "device": device.device_id,
+            "events": ",".join(LIVE_EVENT_TYPES),
+            "strings": json.dumps(t.script_strings(), ensure_ascii=False),
+            "rendered": datetime.now(UTC).isoformat(),
+        },
+    }
+    return page("pos/console.html", context, 200, set_cookies)
+
+
+async def _nothing() -> dict[str, Any]:
+    return {}
+
+
+FRAGMENTS = {
+    "orders": "pos/orders.html",
+    "order": "pos/order.html",
+    "tickets": "pos/tickets.html",
+    "tables": "pos/tables.html",
+}
+
+
+@get(
+    "/pos/fragments/{part:str}",
+    summary="A part of the console, re-read when the live feed says it changed",
+    dependencies={"staff": require_staff()},
+)
+async def fragment(
+    part: FromPath[str],
+    request: Request[Any, Any, Any],
+    staff: NamedDependency[StaffProfile],
+    services: NamedDependency[Services],
+    guest_cookies: NamedDependency[GuestCookies],
+) -> Response[Any]:
+    t, _ = pos_language(request)
+    if part not in FRAGMENTS:
+        return json_refusal(404, f"the console has no part {part}", "part")
+    try:
+        device = require_device(request, guest_cookies)
+        staff_of_venue(staff, device)
+        state = ConsoleState.of(request)
+        if part == "orders":
+            data = await orders_context(services, device, t, state)
+        elif part == "order":
+            data = await order_context(services, device, t, state, staff)
+        elif part == "tickets":
+            data = await tickets_context(services, device.venue_id, t, state)
+        else:
+            data = await tables_context(services, device.venue_id)
+    except PosRefused as exc:
+        return json_refusal(exc.status, exc.message, exc.field)
+    except DeviceRevoked:
+        return json_refusal(401, t("revoked"), "device", reason="device_revoked")
+    except UpstreamError as exc:
+        return json_refusal(exc.status if exc.status < 500 else 503, t("unavailable"))
+    return page(FRAGMENTS[part], {**_fragment_context(t, device, staff, state), **data})
+
+
+@get("/pos/device", summary="Whether this browser is a paired device and it still works (JSON)")
+async def device_status(
+    request: Request[Any, Any, Any],
+    services: NamedDependency[Services],
+    guest_cookies: NamedDependency[GuestCookies],
+    staff_cookies: NamedDependency[StaffCookies],
+) -> Response[Any]:
+    device = device_of(request, guest_cookies)
+    profile = staff_cookies.profile(request.cookies.get(STAFF_COOKIE))
+    body: dict[str, Any] = {
+        "paired": device is not None,
+        "revoked": False,
+        "signed_in": bool(profile and device and profile.has_venue(device.venue_id)),
+    }
+    if device is not None:
+        body.update(device_id=device.device_id, venue_id=device.venue_id, name=device.name)
+        try:
+            await device_call(
+                services,
+                device,
+                "GET",
+                f"/venues/{path_segment(device.venue_id)}/orders",
+                params={"status": "all", "limit": "1"},
+            )
+        except DeviceRevoked:
+            body["revoked"] = True
+        except UpstreamError:
+            pass  # unreachable is not revoked: the script retries
+    return Response(body, headers={"cache-control": "no-store"})
+
+
+# --- pairing -------------------------------------------------------------------------------------
+
+
+@post("/pos/pair", summary="Pair this browser as a POS device with a pairing code")
+async def pair(
+    request: Request[Any, Any, Any],
+    services: NamedDependency[Services],
+    guest_cookies: NamedDependency[GuestCookies],
+    staff_cookies: NamedDependency[StaffCookies],
+) -> Response[Any]:
+    t, set_cookies = pos_language(request)
+    await check_csrf(request, staff_cookies)
+    form = await request.form()
+    code = str(form.get("code") or "").strip().upper()[:40]
+    name = " ".join(str(form.get("name") or "").split())[:80]
+    error = None
+    if not code:
+        error = t("pair_missing_code")
+    elif not name:
+        error = t("pair_missing_name")
+    if error:
+        return pair_page(
+            request, staff_cookies, t, set_cookies, error=error, code=code, name=name, status=400
+        )
+    try:
+        _, answer = await services.call(
+            "POST", f"{services.pos}/devices/pair", json={"code": code, "name": name}
+        )
+        device = PosDevice(
+            device_id=str(answer["device_id"]),
+            venue_id=str(answer["venue_id"]),
+            name=str(answer.get("name") or name),
+            credential=str(answer["credential"]),
+        )
+    except UpstreamError as exc:
+        if exc.status == 429:
+            message, status = t("pair_too_many"), 429
+        elif exc.status < 500:
+            message, status = t("pair_bad_code"), 400
+        else:
+            message, status = t("unavailable"), 503
+        return pair_page(
+            request, staff_cookies, t, set_cookies, error=message, name=name, status=status
+        )
+    except (KeyError, TypeError) as exc:
+        log.warning("unexpected pairing answer", extra={"error": repr(exc)})
+        return pair_page(request, staff_cookies, t, set_cookies, error=t("unavailable"), status=503)
+    log.info("POS device paired", extra={"device_id": device.device_id, "venue": device.venue_id})
+    set_cookies.append(PosDevices.of(guest_cookies).cookie(device))
+    return Redirect("/pos", status_code=303, cookies=set_cookies)
+
+
+@post("/pos/forget", summary="Unpair this browser (forget the device credential)")
+async def forget(
+    request: Request[Any, Any, Any],
+    guest_cookies: NamedDependency[GuestCookies],
+    staff_cookies: NamedDependency[StaffCookies],
+) -> Response[Any]:
+    await check_csrf(request, staff_cookies)
+    return Redirect("/pos", status_code=303, cookies=[PosDevices.of(guest_cookies).forget()])

@@ -1,0 +1,219 @@
+"""The parts of the console, read from the services as this device: the venue's orders, one order
+with its PIN, what can be added to a round and the shares of an equal split, the production
+tickets per station, the open tables with their PINs; and the console's state, which is its
+URL."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request
+from litestar.datastructures import Cookie
+
+from convive.gateway.guest import language
+from convive.gateway.pos import views as pos_views
+from convive.gateway.pos.device import (
+    PosDevice,
+    device_call,
+    path_segment,
+)
+from convive.gateway.pos.i18n import PosTranslator
+from convive.gateway.pos.views import FormError
+from convive.gateway.staff import (
+    StaffProfile,
+)
+from convive.gateway.upstream import Services, UpstreamError
+
+log = logging.getLogger(__name__)
+
+log = logging.getLogger(__name__)
+
+
+VIEWS = ("orders", "tickets", "tables")
+# The venue feed's event types the console reacts to (the notifier names each SSE message so).
+LIVE_EVENT_TYPES = (
+    "OrderPlaced",
+    "RoundAdded",
+    "OrderValidated",
+    "OrderAmended",
+    "OrderRejected",
+    "SentToProduction",
+    "PaymentSettled",
+    "OrderClosed",
+    "SessionOpened",
+    "GuestJoined",
+    "PinRotated",
+    "SessionClosed",
+    "SpotReleased",
+    "DeviceRevoked",
+)
+
+
+def pos_language(request: Request[Any, Any, Any]) -> tuple[PosTranslator, list[Cookie]]:
+    t, cookies = language(request)
+    return PosTranslator(t.lang), cookies
+
+
+@dataclass(frozen=True)
+class ConsoleState:
+    """What the console shows, from its query string (so every state has a URL)."""
+
+    view: str = "orders"
+    order: str = ""
+    show_all: bool = False
+    station: str = ""
+    split: int | None = None
+    paid_shares: int = 0  # of the split: shares already paid, the others are still listed
+
+    @classmethod
+    def of(cls, request: Request[Any, Any, Any]) -> ConsoleState:
+        query = request.query_params
+        view = query.get("view") or "orders"
+        split = query.get("split")
+        try:
+            parts = pos_views.parse_parts(split) if split else None
+        except FormError:
+            parts = None
+        paid = query.get("paid") or "0"
+        paid_shares = int(paid) if paid.isdigit() and parts and int(paid) < parts else 0
+        return cls(
+            view=view if view in VIEWS else "orders",
+            order=(query.get("order") or "")[:200],
+            show_all=query.get("show") == "all",
+            station=(query.get("station") or "")[:50],
+            split=parts,
+            paid_shares=paid_shares,
+        )
+
+    def url(self, **changes: Any) -> str:
+        state = {**asdict(self), **changes}
+        query = {
+            "view": state["view"] if state["view"] != "orders" else None,
+            "order": state["order"] or None,
+            "show": "all" if state["show_all"] else None,
+            "station": state["station"] or None,
+            "split": state["split"],
+            "paid": state["paid_shares"] if state["split"] else None,
+        }
+        kept = {k: v for k, v in query.items() if v}
+        return "/pos" + (f"?{urlencode(kept)}" if kept else "")
+
+
+async def _or_none(call: Awaitable[Any]) -> Any:
+    """A service's answer, or None when it does not have it (404) or is unreachable: a part of
+    the console that can wait."""
+    try:
+        return await call
+    except UpstreamError as exc:
+        if exc.status not in (404, 503):
+            log.info("console part unavailable", extra={"status": exc.status})
+        return None
+
+
+async def spot_names(services: Services, venue_id: str) -> tuple[dict[str, str], list[Any]]:
+    spots = await _or_none(
+        services.call("GET", f"{services.table_session}/venues/{path_segment(venue_id)}/spots")
+    )
+    listed = spots[1] if spots else []
+    return {str(s.get("spot_id")): str(s.get("name") or "") for s in listed or []}, listed or []
+
+
+async def session_pin(services: Services, session_id: str) -> str | None:
+    session = await _or_none(services.session(session_id)) if session_id else None
+    if not session or session.get("status", "open") != "open":
+        return None
+    return str(session.get("pin") or "") or None
+
+
+async def orders_context(
+    services: Services, device: PosDevice, t: PosTranslator, state: ConsoleState
+) -> dict[str, Any]:
+    raw, (names, _) = await asyncio.gather(
+        device_call(
+            services,
+            device,
+            "GET",
+            f"/venues/{path_segment(device.venue_id)}/orders",
+            params={"status": "all"},
+        ),
+        spot_names(services, device.venue_id),
+    )
+    orders = pos_views.order_list(raw or [], t, names, open_only=not state.show_all)
+    return {"orders": orders, "order_ids": " ".join(o.order_id for o in orders)}
+
+
+async def order_context(
+    services: Services,
+    device: PosDevice,
+    t: PosTranslator,
+    state: ConsoleState,
+    staff: StaffProfile,
+) -> dict[str, Any]:
+    nothing = {"order": None, "order_gone": False, "menu_choices": [], "shares": [], "split": None}
+    if not state.order:
+        return nothing
+    try:
+        raw = await device_call(services, device, "GET", f"/orders/{path_segment(state.order)}")
+    except UpstreamError as exc:
+        if exc.status in (403, 404):
+            return {**nothing, "order_gone": True}
+        raise
+    (names, _), pin = await asyncio.gather(
+        spot_names(services, device.venue_id), session_pin(services, str(raw.get("session_id")))
+    )
+    order = pos_views.pos_order(raw, t, names, pin)
+    menu = None
+    if any(r.pending for r in order.rounds):
+        menu = await _or_none(services.menu(device.venue_id))
+    shares: list[pos_views.Share] = []
+    if state.split and order.can_settle:
+        # The shares not paid yet, of what is due now: paying one leaves the others as they were.
+        answer = await _or_none(
+            device_call(
+                services,
+                device,
+                "GET",
+                f"/orders/{path_segment(order.order_id)}/split",
+                params={"parts": str(state.split - state.paid_shares)},
+            )
+        )
+        shares = pos_views.split_shares(answer, t, first=state.paid_shares + 1)
+    return {
+        "order": order,
+        "order_gone": False,
+        "menu_choices": pos_views.menu_choices(menu, t),
+        "shares": shares,
+        "split": state.split,
+    }
+
+
+async def tickets_context(
+    services: Services, venue_id: str, t: PosTranslator, state: ConsoleState
+) -> dict[str, Any]:
+    params = {"station": state.station} if state.station else None
+    answer, menu = await asyncio.gather(
+        _or_none(
+            services.call(
+                "GET", f"{services.ordering}/venues/{path_segment(venue_id)}/tickets", params=params
+            )
+        ),
+        _or_none(services.menu(venue_id)),
+    )
+    tickets = pos_views.tickets_view(answer[1] if answer else [], t)
+    return {
+        "tickets": tickets,
+        "stations": [(s, t.station(s)) for s in pos_views.stations(menu, tickets)],
+        "station": state.station,
+    }
+
+
+async def tables_context(services: Services, venue_id: str) -> dict[str, Any]:
+    _, spots = await spot_names(services, venue_id)
+    ids = [str(s["session_id"]) for s in spots if s.get("session_id")]
+    found = await asyncio.gather(*(_or_none(services.session(i)) for i in ids))
+    return {"tables": pos_views.open_tables(spots, dict(zip(ids, found, strict=True)))}
