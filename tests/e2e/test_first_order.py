@@ -282,12 +282,18 @@ async def play_first_order(
         await eventually(sent_to_production, within=30)
         await step("validated")
 
+        # More than is due is refused (less would be a part payment), and nothing is recorded.
         wrong = await http.post(
             f"{venue.pos}/orders/{order_id}/payments",
-            json={"amount": {"amount_minor": 3000, "currency": "EUR"}, "method": "card"},
+            json={
+                "amount": {"amount_minor": 3300, "currency": "EUR"},
+                "method": "card",
+                "payment_card_token": "tok_visa_4242",
+            },
             headers=venue.auth,
         )
-        assert wrong.status_code == 422, wrong.text
+        assert wrong.status_code in (400, 422), wrong.text
+        assert "amount" in wrong.json()["field"]
         ok(
             await http.post(
                 f"{venue.pos}/orders/{order_id}/payments",

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from convive.gateway.cookies import GuestCookies
-from convive.gateway.pos import ConsoleState, PosDevice, PosDevices
-from convive.gateway.pos_i18n import POS_CATALOGUE, PosTranslator
-from convive.gateway.pos_views import (
+from convive.gateway.pos import PosDevice, PosDevices
+from convive.gateway.pos.i18n import POS_CATALOGUE, PosTranslator
+from convive.gateway.pos.parts import ConsoleState
+from convive.gateway.pos.views import (
     FormError,
     amended_round,
     open_tables,

@@ -5,7 +5,6 @@ script, and redirects a plain form back to the order with a one-shot message."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,16 +28,8 @@ from convive.gateway.pos.device import (
 from convive.gateway.pos.i18n import PosTranslator
 from convive.gateway.pos.parts import ConsoleState, pos_language
 from convive.gateway.pos.views import FormError
-from convive.gateway.staff import (
-    StaffProfile,
-    require_staff,
-    wants_json,
-)
+from convive.gateway.staff import StaffProfile, require_staff, wants_json
 from convive.gateway.upstream import Services, UpstreamError
-
-log = logging.getLogger(__name__)
-
-log = logging.getLogger(__name__)
 
 
 async def _device_name(

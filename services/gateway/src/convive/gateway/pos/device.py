@@ -4,7 +4,6 @@ device was revoked), and the refusals every console route shares."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import quote
@@ -13,16 +12,8 @@ from litestar import Request, Response
 from litestar.datastructures import Cookie
 
 from convive.gateway.cookies import GuestCookies, Signer, cookie, delete_cookie
-from convive.gateway.staff import (
-    StaffProfile,
-    StaffRefused,
-)
+from convive.gateway.staff import StaffProfile, StaffRefused
 from convive.gateway.upstream import Services, UpstreamError
-
-log = logging.getLogger(__name__)
-
-log = logging.getLogger(__name__)
-
 
 DEVICE_COOKIE = "convive_pos_device"
 DEVICE_MAX_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie: re-paired when it goes

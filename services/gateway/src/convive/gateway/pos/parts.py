@@ -17,16 +17,10 @@ from litestar.datastructures import Cookie
 
 from convive.gateway.guest import language
 from convive.gateway.pos import views as pos_views
-from convive.gateway.pos.device import (
-    PosDevice,
-    device_call,
-    path_segment,
-)
+from convive.gateway.pos.device import PosDevice, device_call, path_segment
 from convive.gateway.pos.i18n import PosTranslator
 from convive.gateway.pos.views import FormError
-from convive.gateway.staff import (
-    StaffProfile,
-)
+from convive.gateway.staff import StaffProfile
 from convive.gateway.upstream import Services, UpstreamError
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,49 @@
+"""What the guest page shows of a round the staff amended or refused (ordering's order view)."""
+
+from __future__ import annotations
+
+from convive.gateway.i18n import Translator
+from convive.gateway.views import live_view
+
+
+def test_an_amended_round_and_a_refused_one_say_so_with_the_staffs_words() -> None:
+    line = {
+        "line_id": "l1",
+        "name": {"fr": "Croque", "en": "Croque"},
+        "quantity": 2,
+        "unit_price": {"amount_minor": 1250, "currency": "EUR"},
+        "guest_id": "g1",
+    }
+    order = {
+        "status": "open",
+        "rounds": [
+            {
+                "round_number": 1,
+                "status": "pending",
+                "lines": [line],
+                "amended": True,
+                "amendment_note": "Two croques, as asked",
+                "sent_to_production": False,
+            },
+            {
+                "round_number": 2,
+                "status": "rejected",
+                "lines": [line],
+                "rejected_reason": "No more croques tonight",
+                "sent_to_production": False,
+            },
+            {"round_number": 3, "status": "validated", "lines": [line]},
+        ],
+        "order_total": {"amount_minor": 5000, "currency": "EUR"},
+    }
+    live = live_view(None, order, {"g1": "you"}, "g1", Translator("en"))
+    amended, rejected, validated = live.rounds
+    assert (amended.status, amended.amended, amended.amendment_note) == (
+        "sent",
+        True,
+        "Two croques, as asked",
+    )
+    assert (rejected.status, rejected.status_text) == ("rejected", "Refused by the staff")
+    assert rejected.rejected_reason == "No more croques tonight"
+    assert validated.status == "validated"
+    assert live.order_total == "€50.00"
