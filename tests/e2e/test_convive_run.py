@@ -72,6 +72,28 @@ def test_convive_run_starts_every_service_and_ctrl_c_stops_them(
                 continue
             with urllib.request.urlopen(f"http://127.0.0.1:{service.port}/health/ready") as answer:
                 assert answer.status == 200
+        assert "demo-hotel" in banner, banner[-3000:]
+        assert "owner@" in banner, banner[-3000:]
+        # Seeding the demo again (a second `make run`) completes it and changes nothing.
+        again = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "convive.cli.main",
+                "demo",
+                "seed",
+                "--first-port",
+                str(first),
+                "--gateway-port",
+                str(gateway),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+        assert "demo-hotel" in again.stdout
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -148,15 +148,19 @@ def seed_hotel(
 
 
 def seed_staff(http: httpx.Client, pos: str) -> None:
-    """The demo accounts; an account already there is left as it is."""
+    """The demo accounts; an account already there (its login works) is left as it is. The
+    owner comes first: on a fresh platform it is the first account, which needs no header."""
     owner_id: str | None = None
     for email, name, role, venues, password in STAFF:
-        body = {"email": email, "name": name, "role": role, "venue_ids": venues}
-        headers = {"X-Convive-Staff": owner_id} if owner_id else {}
-        opened = http.post(f"{pos}/staff", json={**body, "password": password}, headers=headers)
-        if opened.status_code == 409:  # there already: log in to learn its id
-            opened = http.post(f"{pos}/staff/login", json={"email": email, "password": password})
-        account = _ok(opened)
+        login = http.post(f"{pos}/staff/login", json={"email": email, "password": password})
+        if login.status_code == 200:
+            account = login.json()
+        else:
+            body = {"email": email, "name": name, "role": role, "venue_ids": venues}
+            headers = {"X-Convive-Staff": owner_id} if owner_id else {}
+            account = _ok(
+                http.post(f"{pos}/staff", json={**body, "password": password}, headers=headers)
+            )
         if role == "owner":
             owner_id = account["staff_id"]
 
