@@ -262,6 +262,95 @@ def venue_named(shared_platform: Platform) -> Callable[[str], GuestVenue]:
     return lambda venue_id: GuestVenue(shared_platform, venue_id)
 
 
+# --- concierge offers: a hotel's room and offers, its guests ordering from their room ----------
+
+ROOM_OFFERS = (
+    ("spa", "Accès au spa", "Spa access", 4500, False),
+    ("breakfast", "Petit-déjeuner en chambre", "Breakfast in bed", 2500, True),
+)
+"""A hotel's offers (id, French and English names, price in cents, auto-confirm): the spa for
+staff to confirm, breakfast that confirms itself."""
+
+
+class ConciergeHotel:
+    """A hotel set up over the services' HTTP APIs for concierge offers (its settings, a room,
+    the ROOM_OFFERS), and its guests scanning the room's QR code and ordering offers."""
+
+    def __init__(self, http: httpx.AsyncClient, platform: Platform, venue_id: str) -> None:
+        self.http = http
+        self.venue_id = venue_id
+        # Profit centre and offer ids are unique across venues (a platform may be shared).
+        self.rooms = f"rooms-{venue_id}"
+        self.offers = {offer[0]: f"{offer[0]}-{venue_id}" for offer in ROOM_OFFERS}
+        self.sessions = platform.url("table-session")
+        self.ordering = platform.url("ordering")
+
+    async def set_up(self, settings: dict[str, Any], room_name: str) -> dict[str, Any]:
+        """The venue's settings, a room and the offers; answers the room."""
+        venue = f"{self.sessions}/venues/{self.venue_id}"
+        answer = await self.http.put(f"{venue}/settings", json=settings)
+        assert answer.status_code in (200, 201), answer.text
+        answer = await self.http.post(
+            f"{venue}/profit-centres",
+            json={"profit_centre_id": self.rooms, "name": "Rooms", "mode": "order"},
+        )
+        assert answer.status_code in (200, 201), answer.text
+        answer = await self.http.post(
+            f"{venue}/spots",
+            json={"profit_centre_id": self.rooms, "name": room_name, "kind": "room"},
+        )
+        assert answer.status_code == 201, answer.text
+        room = dict(answer.json())
+        for offer_id, fr, en, cents, auto in ROOM_OFFERS:
+            answer = await self.http.put(
+                f"{self.ordering}/venues/{self.venue_id}/offers/{self.offers[offer_id]}",
+                json={
+                    "name": {"fr": fr, "en": en},
+                    "offer_type": "offer",
+                    "price": {"amount_minor": cents, "currency": "EUR"},
+                    "auto_confirm": auto,
+                    "available": True,
+                },
+            )
+            assert answer.status_code in (200, 201), answer.text
+        return room
+
+    async def scan(self, token: str) -> dict[str, Any]:
+        body = {"token": token, "device_id": f"phone-{uuid.uuid4().hex[:6]}"}
+        answer = await self.http.post(f"{self.sessions}/scan", json=body)
+        assert answer.status_code in (200, 201), answer.text
+        return dict(answer.json())
+
+    async def order(self, seated: dict[str, Any], offer_id: str, **guest: str) -> dict[str, Any]:
+        """The guest orders an offer (`guest`: name, e-mail address, language, note), once
+        ordering knows their session (from events)."""
+        url = f"{self.ordering}/sessions/{seated['session_id']}/offer-orders"
+        body = {"guest_id": seated["guest_id"], "offer_id": self.offers[offer_id], **guest}
+
+        async def attempt() -> dict[str, Any] | None:
+            answer = await self.http.post(url, json=body)
+            if answer.status_code in (403, 404, 409):  # the session not known there yet
+                return None
+            assert answer.status_code == 201, answer.text
+            return dict(answer.json())
+
+        ordered: dict[str, Any] = await eventually(attempt, within=30)
+        return ordered
+
+    async def confirm(self, offer_order_id: str) -> None:
+        answer = await self.http.post(
+            f"{self.ordering}/offer-orders/{offer_order_id}/confirm", json={"staff": "Ana"}
+        )
+        assert answer.status_code == 200, answer.text
+
+
+@pytest.fixture
+def concierge_hotel() -> Callable[[httpx.AsyncClient, Platform, str], ConciergeHotel]:
+    """Hotels for concierge offers, of a client, a platform and a venue id (test modules cannot
+    import this file's classes)."""
+    return ConciergeHotel
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -68,95 +68,45 @@ class Mailbox:
 
 
 class Hotel:
-    """A hotel set up through the services' HTTP APIs, and its guests' offer orders."""
+    """A French hotel with a notification address, set up through the services' HTTP APIs
+    (`concierge`: the conftest's ConciergeHotel), and its guests' offer orders."""
 
-    def __init__(self, http: httpx.AsyncClient, platform: Platform) -> None:
-        self.http = http
-        self.venue_id = f"e2e-hotel-{uuid.uuid4().hex[:6]}"
+    def __init__(self, concierge: Any, platform: Platform) -> None:
+        self.concierge = concierge
+        self.http = concierge.http
+        self.venue_id = concierge.venue_id
         self.desk = f"desk-{uuid.uuid4().hex[:6]}@hotel-lumiere.example.com"
-        self.sessions = platform.url("table-session")
-        self.ordering = platform.url("ordering")
         self.notifier = platform.url("notifier")
 
     async def set_up(self) -> dict[str, Any]:
         """Settings (French staff, a notification address), a room, two offers; the room."""
-        venue = f"{self.sessions}/venues/{self.venue_id}"
-        ok(
-            await self.http.put(
-                f"{venue}/settings",
-                json={
-                    "name": "Hôtel Lumière",
-                    "language": "fr",
-                    "notification_email": self.desk,
-                    "pms_integration": "none",
-                },
-            )
-        )
-        ok(
-            await self.http.post(
-                f"{venue}/profit-centres",
-                json={"profit_centre_id": "rooms", "name": "Chambres", "mode": "order"},
-            )
-        )
-        room = ok(
-            await self.http.post(
-                f"{venue}/spots",
-                json={"profit_centre_id": "rooms", "name": "Chambre 112", "kind": "room"},
-            ),
-            201,
-        )
-        for offer_id, fr, en, cents, auto in (
-            ("breakfast", "Petit-déjeuner en chambre", "Breakfast in bed", 2500, True),
-            ("spa", "Accès au spa", "Spa access", 4500, False),
-        ):
-            ok(
-                await self.http.put(
-                    f"{self.ordering}/venues/{self.venue_id}/offers/{offer_id}",
-                    json={
-                        "name": {"fr": fr, "en": en},
-                        "offer_type": "offer",
-                        "price": {"amount_minor": cents, "currency": "EUR"},
-                        "auto_confirm": auto,
-                        "available": True,
-                    },
-                )
-            )
-        return dict(room)
+        settings = {
+            "name": "Hôtel Lumière",
+            "language": "fr",
+            "notification_email": self.desk,
+            "pms_integration": "none",
+        }
+        return dict(await self.concierge.set_up(settings, "Chambre 112"))
 
     async def scan(self, token: str) -> dict[str, Any]:
-        body = {"token": token, "device_id": f"phone-{uuid.uuid4().hex[:6]}"}
-        return dict(ok(await self.http.post(f"{self.sessions}/scan", json=body)))
+        return dict(await self.concierge.scan(token))
 
     async def order(
         self, seated: dict[str, Any], offer_id: str, email_address: str, language: str
     ) -> dict[str, Any]:
-        """The guest orders an offer, once ordering knows their session (from events)."""
-        url = f"{self.ordering}/sessions/{seated['session_id']}/offer-orders"
-        body = {
-            "guest_id": seated["guest_id"],
-            "offer_id": offer_id,
-            "guest_name": "Zoé Martin",
-            "guest_email": email_address,
-            "language": language,
-            "note": "Vers 8 h, merci",
-        }
-
-        async def attempt() -> Any:
-            answer = await self.http.post(url, json=body)
-            if answer.status_code in (403, 404, 409):  # the session not known there yet
-                return None
-            return ok(answer, 201)
-
-        ordered: dict[str, Any] = await eventually(attempt, within=30)
-        return ordered
+        return dict(
+            await self.concierge.order(
+                seated,
+                offer_id,
+                guest_name="Zoé Martin",
+                guest_email=email_address,
+                language=language,
+                note="Vers 8 h, merci",
+            )
+        )
 
     async def confirm(self, offer_order_id: str) -> None:
-        ok(
-            await self.http.post(
-                f"{self.ordering}/offer-orders/{offer_order_id}/confirm", json={"staff": "Ana"}
-            ),
-            200,
-        )
+        await self.concierge.confirm(offer_order_id)
 
     async def notifications(self) -> list[dict[str, Any]]:
         listed = ok(await self.http.get(f"{self.notifier}/venues/{self.venue_id}/notifications"))
@@ -165,10 +115,11 @@ class Hotel:
 
 @pytest.mark.timeout(600)
 async def test_offer_emails_reach_guest_and_property_once_even_across_an_smtp_outage(
-    platform: Platform,
+    platform: Platform, concierge_hotel: Any
 ) -> None:
     async with httpx.AsyncClient(timeout=30) as http:
-        hotel = Hotel(http, platform)
+        venue_id = f"e2e-hotel-{uuid.uuid4().hex[:6]}"
+        hotel = Hotel(concierge_hotel(http, platform, venue_id), platform)
         room = await hotel.set_up()
         seated = await hotel.scan(room["token"])
         guest = f"zoe-{uuid.uuid4().hex[:6]}@example.org"

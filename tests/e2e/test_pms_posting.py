@@ -33,105 +33,47 @@ def ok(response: httpx.Response, *codes: int) -> Any:
 
 
 class Hotel:
-    """A hotel set up through the services' HTTP APIs, its guests' offer orders, and the back
-    office's view of their posting to the PMS."""
+    """A hotel set up through the services' HTTP APIs (`concierge`: the conftest's
+    ConciergeHotel), its guests' offer orders, and the back office's view of their posting to
+    the PMS."""
 
     def __init__(
-        self,
-        http: httpx.AsyncClient,
-        platform: Platform,
-        pms_integration: str,
-        owner: dict[str, str],
+        self, concierge: Any, platform: Platform, pms_integration: str, owner: dict[str, str]
     ) -> None:
-        self.http = http
+        self.concierge = concierge
+        self.http = concierge.http
         self.pms_integration = pms_integration
-        self.venue_id = VENUES[pms_integration]
+        self.venue_id = concierge.venue_id
         self.owner = owner
-        # Profit centre and offer ids are unique across venues.
-        self.rooms = f"rooms-{self.venue_id}"
-        self.offers = {name: f"{name}-{self.venue_id}" for name in ("spa", "breakfast")}
-        self.sessions = platform.url("table-session")
-        self.ordering = platform.url("ordering")
         self.pos = platform.url("pos-gateway")
         self.pms = platform.url(PMS_SANDBOX)
 
     async def set_up(self) -> dict[str, Any]:
         """Settings with the PMS integration, a room, an offer staff confirm and one that
         confirms itself; answers the room."""
-        venue = f"{self.sessions}/venues/{self.venue_id}"
-        ok(
-            await self.http.put(
-                f"{venue}/settings",
-                json={
-                    "name": "Hôtel du Port",
-                    "language": "en",
-                    "notification_email": None,
-                    "pms_integration": self.pms_integration,
-                },
-            )
-        )
-        ok(
-            await self.http.post(
-                f"{venue}/profit-centres",
-                json={"profit_centre_id": self.rooms, "name": "Rooms", "mode": "order"},
-            )
-        )
-        room = ok(
-            await self.http.post(
-                f"{venue}/spots",
-                json={"profit_centre_id": self.rooms, "name": "Room 112", "kind": "room"},
-            ),
-            201,
-        )
-        for offer_id, fr, en, cents, auto in (
-            ("spa", "Accès au spa", "Spa access", 4500, False),
-            ("breakfast", "Petit-déjeuner en chambre", "Breakfast in bed", 2500, True),
-        ):
-            ok(
-                await self.http.put(
-                    f"{self.ordering}/venues/{self.venue_id}/offers/{self.offers[offer_id]}",
-                    json={
-                        "name": {"fr": fr, "en": en},
-                        "offer_type": "offer",
-                        "price": {"amount_minor": cents, "currency": "EUR"},
-                        "auto_confirm": auto,
-                        "available": True,
-                    },
-                )
-            )
-        return dict(room)
+        settings = {
+            "name": "Hôtel du Port",
+            "language": "en",
+            "notification_email": None,
+            "pms_integration": self.pms_integration,
+        }
+        return dict(await self.concierge.set_up(settings, "Room 112"))
 
     async def scan(self, token: str) -> dict[str, Any]:
-        body = {"token": token, "device_id": f"phone-{uuid.uuid4().hex[:6]}"}
-        return dict(ok(await self.http.post(f"{self.sessions}/scan", json=body)))
+        return dict(await self.concierge.scan(token))
 
     async def order(self, seated: dict[str, Any], offer_id: str) -> str:
-        """The guest orders an offer, once ordering knows their session (from events)."""
-        url = f"{self.ordering}/sessions/{seated['session_id']}/offer-orders"
-        body = {
-            "guest_id": seated["guest_id"],
-            "offer_id": self.offers[offer_id],
-            "guest_name": "Ada Lovelace",
-            "guest_email": f"ada-{uuid.uuid4().hex[:6]}@example.org",
-            "language": "en",
-        }
-
-        async def attempt() -> Any:
-            answer = await self.http.post(url, json=body)
-            if answer.status_code in (403, 404, 409):  # the session not known there yet
-                return None
-            return ok(answer, 201)
-
-        ordered = await eventually(attempt, within=30)
+        ordered = await self.concierge.order(
+            seated,
+            offer_id,
+            guest_name="Ada Lovelace",
+            guest_email=f"ada-{uuid.uuid4().hex[:6]}@example.org",
+            language="en",
+        )
         return str(ordered["offer_order_id"])
 
     async def confirm(self, offer_order_id: str) -> None:
-        ok(
-            await self.http.post(
-                f"{self.ordering}/offer-orders/{offer_order_id}/confirm", json={"staff": "Ana"}
-            ),
-            200,
-        )
+        await self.concierge.confirm(offer_order_id)
 
     async def posting(self, offer_order_id: str, **expected: Any) -> dict[str, Any]:
         """The order's posting as the back office lists it, once it shows `expected`."""
@@ -181,10 +123,11 @@ def owner(shared_platform: Platform) -> dict[str, str]:
 
 @pytest.mark.timeout(600)
 async def test_a_two_way_hotel_posts_confirmed_orders_once_even_while_its_pms_fails(
-    shared_platform: Platform, owner: dict[str, str]
+    shared_platform: Platform, owner: dict[str, str], concierge_hotel: Any
 ) -> None:
     async with httpx.AsyncClient(timeout=30) as http:
-        hotel = Hotel(http, shared_platform, "two_way", owner)
+        concierge = concierge_hotel(http, shared_platform, VENUES["two_way"])
+        hotel = Hotel(concierge, shared_platform, "two_way", owner)
         room = await hotel.set_up()
         seated = await hotel.scan(room["token"])
 
@@ -246,10 +189,11 @@ async def test_a_two_way_hotel_posts_confirmed_orders_once_even_while_its_pms_fa
 
 @pytest.mark.timeout(600)
 async def test_a_one_way_hotel_posts_by_hand_and_says_so(
-    shared_platform: Platform, owner: dict[str, str]
+    shared_platform: Platform, owner: dict[str, str], concierge_hotel: Any
 ) -> None:
     async with httpx.AsyncClient(timeout=30) as http:
-        hotel = Hotel(http, shared_platform, "one_way", owner)
+        concierge = concierge_hotel(http, shared_platform, VENUES["one_way"])
+        hotel = Hotel(concierge, shared_platform, "one_way", owner)
         room = await hotel.set_up()
         seated = await hotel.scan(room["token"])
 

@@ -39,6 +39,7 @@ from convive.notifier.domain import (
     MAIL_DUE,
     BadRequest,
     FeedKind,
+    FeedTarget,
     Unauthorized,
     bearer_credential,
     credential_digest,
@@ -104,6 +105,11 @@ REVIEWED = {
 }
 
 
+def targets_of(event: Any) -> list[FeedTarget]:
+    """The feeds an event reaches, read as the relay reads it (its JSON)."""
+    return feeds_of(event.event_type, event.model_dump(mode="json"))
+
+
 def test_the_relayed_event_types_are_the_reviewed_ones() -> None:
     relayed: dict[str, set[str]] = {}
     for cls in relayed_event_classes(registry.contract_events()):
@@ -133,7 +139,7 @@ def test_the_relayed_event_types_are_the_reviewed_ones() -> None:
 )
 def test_staff_accounts_venue_settings_and_notifications_reach_no_feed(event: Any) -> None:
     assert type(event) not in relayed_event_classes(registry.contract_events())
-    assert feeds_of(event.event_type, event.model_dump(mode="json")) == []
+    assert targets_of(event) == []
 
 
 def offer_ordered() -> OfferOrdered:
@@ -157,7 +163,7 @@ def offer_ordered() -> OfferOrdered:
 
 
 def test_an_offer_order_goes_to_the_venue_only_with_nothing_personal() -> None:
-    (target,) = feeds_of("OfferOrdered", offer_ordered().model_dump(mode="json"))
+    (target,) = targets_of(offer_ordered())
     assert (target.kind, target.feed_id) == (FeedKind.VENUE, "v1")
     assert target.data == {
         "venue_id": "v1",
@@ -229,18 +235,18 @@ def test_an_amended_or_rejected_round_goes_to_its_session_and_venue() -> None:
         rejected_by="Ana",
     )
     for event in (amended, rejected):
-        targets = feeds_of(event.event_type, event.model_dump(mode="json"))
+        targets = targets_of(event)
         assert [(t.kind, t.feed_id) for t in targets] == [
             (FeedKind.SESSION, "s1"),
             (FeedKind.VENUE, "v1"),
         ]
-    session_view = feeds_of("OrderRejected", rejected.model_dump(mode="json"))[0].data
+    session_view = targets_of(rejected)[0].data
     assert session_view["reason"] == "cuisine fermée"
 
 
 def test_a_revoked_device_is_told_to_the_venue_feed() -> None:
     revoked = DeviceRevoked(venue_id="v1", device_id="till-1", revoked_by="Ana")
-    targets = feeds_of("DeviceRevoked", revoked.model_dump(mode="json"))
+    targets = targets_of(revoked)
     assert [(t.kind, t.feed_id, t.data["device_id"]) for t in targets] == [
         (FeedKind.VENUE, "v1", "till-1")
     ]
@@ -259,7 +265,7 @@ def test_device_pairing_reaches_no_feed() -> None:
         venue_id="v1", device_id="d1", name="till", credential_sha256=credential_digest("s3cret")
     )
     assert DevicePaired not in relayed_event_classes(registry.contract_events())
-    assert feeds_of("DevicePaired", paired.model_dump(mode="json")) == []
+    assert targets_of(paired) == []
 
 
 def test_a_session_event_goes_to_its_session_and_its_venue_with_the_pin() -> None:
@@ -271,7 +277,7 @@ def test_a_session_event_goes_to_its_session_and_its_venue_with_the_pin() -> Non
         host_guest_id="g1",
         pin="123456",
     )
-    targets = feeds_of("SessionOpened", opened.model_dump(mode="json"))
+    targets = targets_of(opened)
     assert [(t.kind, t.feed_id) for t in targets] == [
         (FeedKind.SESSION, "s1"),
         (FeedKind.VENUE, "v1"),
@@ -281,13 +287,13 @@ def test_a_session_event_goes_to_its_session_and_its_venue_with_the_pin() -> Non
 
 def test_an_event_with_only_a_venue_goes_to_the_venue_feed() -> None:
     spot = SpotCreated(venue_id="v1", profit_centre_id="pc", spot_id="t4", name="T4", kind="table")
-    targets = feeds_of("SpotCreated", spot.model_dump(mode="json"))
+    targets = targets_of(spot)
     assert [(t.kind, t.feed_id) for t in targets] == [(FeedKind.VENUE, "v1")]
 
 
 def test_the_phone_id_of_a_guest_is_hidden_from_the_other_guests_not_from_the_pos() -> None:
     joined = GuestJoined(venue_id="v1", spot_id="t4", session_id="s1", guest_id="g2", device_id="p")
-    by_kind = {t.kind: t.data for t in feeds_of("GuestJoined", joined.model_dump(mode="json"))}
+    by_kind = {t.kind: t.data for t in targets_of(joined)}
     assert "device_id" not in by_kind[FeedKind.SESSION]
     assert by_kind[FeedKind.SESSION]["guest_id"] == "g2"
     assert by_kind[FeedKind.VENUE]["device_id"] == "p"
@@ -302,13 +308,13 @@ def test_tokens_and_secrets_are_dropped_from_every_feed() -> None:
         method=PaymentMethod.CARD,
         payment_card_token="tok_123",  # noqa: S106 - a test value
     )
-    targets = feeds_of("PaymentSettled", settled.model_dump(mode="json"))
+    targets = targets_of(settled)
     assert len(targets) == 2
     for t in targets:
         assert "payment_card_token" not in t.data
         assert t.data["amount"] == {"amount_minor": 100, "currency": "EUR"}
     issued = QrTokenIssued(venue_id="v1", spot_id="t4", token="unguessable")  # noqa: S106
-    (venue,) = feeds_of("QrTokenIssued", issued.model_dump(mode="json"))
+    (venue,) = targets_of(issued)
     assert venue.data == {"venue_id": "v1", "spot_id": "t4"}
     nested = {"a": [{"api_secret": 1, "keep": 2}], "Password": "x"}
     assert without_secrets(nested) == {"a": [{"keep": 2}]}

@@ -27,7 +27,7 @@ from convive.contracts.table_session import VenueConfigured
 from convive.notifier import emails
 from convive.notifier.domain import MAIL_DUE
 from convive.notifier.emails import MailStatus, OfferOrderForMail, PlannedMail
-from convive.notifier.projections import feed_channel, metadata
+from convive.notifier.projections import feed_channel, metadata, put_row
 from convive.runtime import db
 from convive.runtime.projections import Projection
 
@@ -101,21 +101,14 @@ async def _announce(conn: AsyncConnection) -> None:
 async def on_venue_configured(
     conn: AsyncConnection, event: VenueConfigured, _: EventEnvelope
 ) -> None:
-    stmt = insert(venues).values(
+    await put_row(
+        conn,
+        venues,
+        "venue_id",
         venue_id=event.venue_id,
         name=event.name,
         language=event.language,
         notification_email=event.notification_email,
-    )
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["venue_id"],
-            set_={
-                "name": stmt.excluded.name,
-                "language": stmt.excluded.language,
-                "notification_email": stmt.excluded.notification_email,
-            },
-        )
     )
     if event.notification_email:
         waiting = await conn.execute(

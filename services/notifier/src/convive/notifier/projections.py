@@ -26,6 +26,18 @@ from convive.runtime.projections import Projection
 
 metadata = new_metadata()
 
+
+async def put_row(conn: AsyncConnection, table: sa.Table, key: str, **values: object) -> None:
+    """Insert the row, or replace the other columns of the row that has this key."""
+    stmt = insert(table).values(**values)
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[key],
+            set_={name: stmt.excluded[name] for name in values if name != key},
+        )
+    )
+
+
 # --- access: sessions and their guests, POS devices and their venue ----------------------
 
 sessions = sa.Table(
@@ -133,19 +145,13 @@ async def on_session_closed(conn: AsyncConnection, event: SessionClosed, _: Even
 @access.on(DevicePaired)
 async def on_device_paired(conn: AsyncConnection, event: DevicePaired, _: EventEnvelope) -> None:
     # Pairing the same device again replaces its credential.
-    stmt = insert(devices).values(
+    await put_row(
+        conn,
+        devices,
+        "device_id",
         device_id=event.device_id,
         venue_id=event.venue_id,
         credential_sha256=event.credential_sha256,
-    )
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["device_id"],
-            set_={
-                "venue_id": stmt.excluded.venue_id,
-                "credential_sha256": stmt.excluded.credential_sha256,
-            },
-        )
     )
 
 

@@ -106,6 +106,17 @@ async def publish_offer(
 # --- offer orders ----------------------------------------------------------------------------
 
 
+async def _decide_offer_order(
+    store: EventStore, offer_order_id: str, command: offer_orders.Command
+) -> Outcome:
+    return await _decide(
+        store,
+        offer_orders.offer_order_stream(offer_order_id),
+        lambda history: offer_orders.decide(offer_orders.replay(history), command),
+        lambda conn: queries.offer_order(conn, offer_order_id),
+    )
+
+
 async def order_offer(
     store: EventStore,
     *,
@@ -136,22 +147,12 @@ async def order_offer(
         language=language,
         note=note,
     )
-    return await _decide(
-        store,
-        offer_orders.offer_order_stream(offer_order_id),
-        lambda history: offer_orders.decide(offer_orders.replay(history), command),
-        lambda conn: queries.offer_order(conn, offer_order_id),
-    )
+    return await _decide_offer_order(store, offer_order_id, command)
 
 
 async def confirm_offer_order(store: EventStore, *, offer_order_id: str, staff: str) -> Outcome:
     command = offer_orders.ConfirmOfferOrder(offer_order_id=offer_order_id, staff=staff)
-    return await _decide(
-        store,
-        offer_orders.offer_order_stream(offer_order_id),
-        lambda history: offer_orders.decide(offer_orders.replay(history), command),
-        lambda conn: queries.offer_order(conn, offer_order_id),
-    )
+    return await _decide_offer_order(store, offer_order_id, command)
 
 
 async def cancel_offer_order(
@@ -160,9 +161,4 @@ async def cancel_offer_order(
     command = offer_orders.CancelOfferOrder(
         offer_order_id=offer_order_id, staff=staff, reason=reason
     )
-    return await _decide(
-        store,
-        offer_orders.offer_order_stream(offer_order_id),
-        lambda history: offer_orders.decide(offer_orders.replay(history), command),
-        lambda conn: queries.offer_order(conn, offer_order_id),
-    )
+    return await _decide_offer_order(store, offer_order_id, command)

@@ -212,6 +212,30 @@ async def spot_created(
     )
 
 
+async def _upsert_pos_round(
+    conn: AsyncConnection,
+    order_id: str,
+    round_number: int,
+    session_id: str,
+    venue_id: str,
+    **values: object,
+) -> None:
+    """Insert the round's row or change the given columns of it."""
+    stmt = insert(pos_rounds).values(
+        order_id=order_id,
+        round_number=round_number,
+        session_id=session_id,
+        venue_id=venue_id,
+        **values,
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["order_id", "round_number"],
+            set_={**values, "updated_at": sa.func.now()},
+        )
+    )
+
+
 async def round_amended(
     conn: AsyncConnection,
     *,
@@ -232,19 +256,7 @@ async def round_amended(
         "amendment_note": note,
         "amended_by": amended_by,
     }
-    stmt = insert(pos_rounds).values(
-        order_id=order_id,
-        round_number=round_number,
-        session_id=session_id,
-        venue_id=venue_id,
-        **values,
-    )
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["order_id", "round_number"],
-            set_={**values, "updated_at": sa.func.now()},
-        )
-    )
+    await _upsert_pos_round(conn, order_id, round_number, session_id, venue_id, **values)
 
 
 async def round_rejected(
@@ -257,19 +269,14 @@ async def round_rejected(
     reason: str,
     rejected_by: str,
 ) -> None:
-    values = {"rejected_reason": reason, "rejected_by": rejected_by}
-    stmt = insert(pos_rounds).values(
-        order_id=order_id,
-        round_number=round_number,
-        session_id=session_id,
-        venue_id=venue_id,
-        **values,
-    )
-    await conn.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["order_id", "round_number"],
-            set_={**values, "updated_at": sa.func.now()},
-        )
+    await _upsert_pos_round(
+        conn,
+        order_id,
+        round_number,
+        session_id,
+        venue_id,
+        rejected_reason=reason,
+        rejected_by=rejected_by,
     )
 
 

@@ -54,6 +54,11 @@ def _when(value: str | None, field: str, *, end_of_day: bool = False) -> datetim
     return at + timedelta(microseconds=1) if end_of_day else at
 
 
+def _answer(outcome: offer_commands.Outcome) -> dict[str, Any]:
+    """A command's answer: the row as it now stands and the events appended."""
+    return {**outcome.view, "event_ids": outcome.event_ids}
+
+
 class VenueOffersController(Controller):
     path = "/venues/{venue_id:str}"
     tags = ["concierge offers"]
@@ -82,7 +87,7 @@ class VenueOffersController(Controller):
             auto_confirm=data.auto_confirm,
             available=data.available,
         )
-        return {**outcome.view, "event_ids": outcome.event_ids}
+        return _answer(outcome)
 
     @get("/offers", summary="The venue's offers (only those on sale with available=true)")
     async def list_offers(
@@ -147,7 +152,7 @@ class SessionOfferOrdersController(Controller):
             language=data.language,
             note=data.note,
         )
-        return {**outcome.view, "event_ids": outcome.event_ids}
+        return _answer(outcome)
 
     @get("/", summary="One guest's offer orders in this session, newest first")
     async def list_for_guest(
@@ -184,7 +189,7 @@ class OfferOrderController(Controller):
         outcome = await offer_commands.confirm_offer_order(
             store, offer_order_id=offer_order_id, staff=data.staff
         )
-        return {**outcome.view, "event_ids": outcome.event_ids}
+        return _answer(outcome)
 
     @post("/cancel", status_code=200, summary="Staff cancel an offer order (even confirmed)")
     async def cancel(
@@ -196,4 +201,4 @@ class OfferOrderController(Controller):
         outcome = await offer_commands.cancel_offer_order(
             store, offer_order_id=offer_order_id, staff=data.staff, reason=data.reason
         )
-        return {**outcome.view, "event_ids": outcome.event_ids}
+        return _answer(outcome)

@@ -79,6 +79,18 @@ def cart_view(
     }
 
 
+def cart_line_answer(
+    session_id: str, line_id: str, outcome: commands.Outcome, default_currency: str
+) -> dict[str, Any]:
+    """The answer to a command on a cart line: the line's id, the cart as it now stands and the
+    events appended."""
+    return {
+        "line_id": line_id,
+        "cart": cart_view(session_id, outcome.state, default_currency, outcome.session),
+        "event_ids": outcome.event_ids,
+    }
+
+
 def order_view(
     session_id: str, state: TableOrder, session: SessionFacts | None, pos_rounds: PosRounds
 ) -> dict[str, Any]:
@@ -186,13 +198,7 @@ class CartController(Controller):
             note=data.note,
             options=[OptionPick(group_id=o.group_id, choice_id=o.choice_id) for o in data.options],
         )
-        return {
-            "line_id": line_id,
-            "cart": cart_view(
-                session_id, outcome.state, settings.default_currency, outcome.session
-            ),
-            "event_ids": outcome.event_ids,
-        }
+        return cart_line_answer(session_id, line_id, outcome, settings.default_currency)
 
     @patch("/cart/items/{line_id:str}", summary="Change the quantity of a cart line")
     async def change_item(
@@ -210,13 +216,7 @@ class CartController(Controller):
             line_id=line_id,
             quantity=data.quantity,
         )
-        return {
-            "line_id": line_id,
-            "cart": cart_view(
-                session_id, outcome.state, settings.default_currency, outcome.session
-            ),
-            "event_ids": outcome.event_ids,
-        }
+        return cart_line_answer(session_id, line_id, outcome, settings.default_currency)
 
     @delete("/cart/items/{line_id:str}", status_code=200, summary="Remove a cart line")
     async def remove_item(
@@ -230,13 +230,7 @@ class CartController(Controller):
         outcome = await commands.remove_cart_item(
             store, session_id=session_id, guest_id=guest_id, line_id=line_id
         )
-        return {
-            "line_id": line_id,
-            "cart": cart_view(
-                session_id, outcome.state, settings.default_currency, outcome.session
-            ),
-            "event_ids": outcome.event_ids,
-        }
+        return cart_line_answer(session_id, line_id, outcome, settings.default_currency)
 
     @get("/cart", summary="The session's shared cart")
     async def show_cart(

@@ -1,13 +1,13 @@
 """What ordering learnt from other services' events and hands to its decisions: the table
-sessions and their guests, the spots (tables and rooms) they are at, and the refusal of a caller
-who is known but may not act."""
+sessions and their guests, the spots (tables and rooms) they are at, the refusal of a caller
+who is known but may not act, and the rule that only a seated guest acts on a session."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from convive.contracts.table_session import JourneyMode, SpotKind
-from convive.runtime.errors import DomainError
+from convive.runtime.errors import Conflict, DomainError, NotFound
 
 
 class Forbidden(DomainError):
@@ -45,3 +45,20 @@ class SpotFacts:
     venue_id: str
     name: str
     kind: SpotKind
+
+
+def seated_guest(session: SessionFacts | None, session_id: str, guest_id: str) -> SessionFacts:
+    """The session, if ordering knows it, it is open and this guest is one of its guests;
+    otherwise the refusal."""
+    if session is None:
+        raise NotFound(
+            f"session {session_id} not known yet: if it was just opened, try again in a moment",
+            field="session_id",
+        )
+    if guest_id not in session.guests:
+        raise Forbidden(
+            f"guest {guest_id} is not a guest of session {session_id}", field="guest_id"
+        )
+    if not session.open:
+        raise Conflict(f"session {session_id} is closed", field="session_id")
+    return session

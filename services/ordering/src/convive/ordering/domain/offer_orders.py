@@ -15,7 +15,7 @@ from enum import StrEnum
 from convive.contracts import Event, EventEnvelope
 from convive.contracts.ordering import OfferCancelled, OfferConfirmed, OfferOrdered
 from convive.contracts.table_session import SpotKind
-from convive.ordering.domain.facts import Forbidden, SessionFacts, SpotFacts
+from convive.ordering.domain.facts import SessionFacts, SpotFacts, seated_guest
 from convive.ordering.domain.offers import Offer
 from convive.runtime.errors import Conflict, DomainError, NotFound
 
@@ -117,20 +117,7 @@ def _existing(state: OfferOrder | None, offer_order_id: str) -> OfferOrder:
 
 def _room_of_seated_guest(command: OrderOffer) -> tuple[SessionFacts, SpotFacts]:
     """The session and its room, if this guest may order from it now; otherwise the refusal."""
-    session = command.session
-    if session is None:
-        raise NotFound(
-            f"session {command.session_id} not known yet: if it was just opened, "
-            "try again in a moment",
-            field="session_id",
-        )
-    if command.guest_id not in session.guests:
-        raise Forbidden(
-            f"guest {command.guest_id} is not a guest of session {command.session_id}",
-            field="guest_id",
-        )
-    if not session.open:
-        raise Conflict(f"session {command.session_id} is closed", field="session_id")
+    session = seated_guest(command.session, command.session_id, command.guest_id)
     spot = command.spot
     if spot is None:
         raise NotFound(

@@ -16,7 +16,7 @@ from convive.contracts.ordering import (
     MenuProduct,
 )
 from convive.contracts.table_session import JourneyMode
-from convive.ordering.domain.facts import Forbidden, SessionFacts
+from convive.ordering.domain.facts import SessionFacts, seated_guest
 from convive.ordering.domain.table_order.state import CartLine, TableOrder
 from convive.runtime.errors import Conflict, DomainError, NotFound
 
@@ -81,20 +81,7 @@ class GuestAsks(Protocol):
 
 def session_of_guest(state: TableOrder, command: GuestAsks) -> SessionFacts:
     """The session, if this guest may change its cart now; otherwise the refusal."""
-    session = command.session
-    if session is None:
-        raise NotFound(
-            f"session {command.session_id} not known yet: if it was just opened, "
-            "try again in a moment",
-            field="session_id",
-        )
-    if command.guest_id not in session.guests:
-        raise Forbidden(
-            f"guest {command.guest_id} is not a guest of session {command.session_id}",
-            field="guest_id",
-        )
-    if not session.open:
-        raise Conflict(f"session {command.session_id} is closed", field="session_id")
+    session = seated_guest(command.session, command.session_id, command.guest_id)
     if state.closed:
         raise Conflict(
             f"the order {state.order_id} of session {command.session_id} is closed (settled)",
