@@ -351,9 +351,11 @@ class Gateway:
     async def form(self, path: str, data: dict[str, Any] | None = None, page: str = "") -> Any:
         """Post a form the way a browser does, with the CSRF token of a page it shows."""
         shown = await self.client.get(page or path.rsplit("/", 1)[0])
-        return await self.client.post(
-            path, data={**(data or {}), "csrf_token": csrf_of(shown.text)}
-        )
+        return await self.post_from(shown.text, path, data)
+
+    async def post_from(self, shown: str, path: str, data: dict[str, Any] | None = None) -> Any:
+        """Post a form of a page already shown (`shown`, its HTML), with that page's CSRF token."""
+        return await self.client.post(path, data={"csrf_token": csrf_of(shown), **(data or {})})
 
 
 def csrf_of(html: str) -> str:

@@ -54,9 +54,9 @@ async def test_a_cashier_sees_orders_but_not_settings_and_cannot_act(gateway: An
     assert 'data-testid="offer-order"' in venue.text
     assert 'data-testid="confirm"' not in venue.text
     assert 'data-testid="nav-settings"' not in venue.text
-    refused = await gateway.client.post(
+    refused = await gateway.post_from(
+        venue.text,
         f"{orders_of(gateway)}/oo-1/confirm",
-        data={"csrf_token": gateway.csrf_of(venue.text)},
     )
     assert refused.status_code == 403
     assert gateway.services.sent("POST", r"/offer-orders/.*") == []
@@ -84,10 +84,10 @@ async def test_only_the_owner_manages_staff_accounts(gateway: Any) -> None:
     page = await gateway.client.get(f"/admin/venues/{gateway.venue}/staff")
     assert page.status_code == 200
     assert "cashier@hotel.test" in page.text
-    answer = await gateway.client.post(
+    answer = await gateway.post_from(
+        page.text,
         f"/admin/venues/{gateway.venue}/staff",
-        data={
-            "csrf_token": gateway.csrf_of(page.text),
+        {
             "name": "Nina",
             "email": "nina@hotel.test",
             "role": "cashier",
@@ -101,10 +101,10 @@ async def test_only_the_owner_manages_staff_accounts(gateway: Any) -> None:
     assert opened.staff == gateway.services.accounts["owner@hotel.test"]["staff_id"]
     assert opened.body["venue_ids"] == [gateway.venue]
     # A venue the owner does not have is never asked for.
-    refused = await gateway.client.post(
+    refused = await gateway.post_from(
+        answer.text,
         f"/admin/venues/{gateway.venue}/staff",
-        data={
-            "csrf_token": gateway.csrf_of(answer.text),
+        {
             "name": "Eve",
             "email": "eve@hotel.test",
             "role": "owner",
@@ -135,10 +135,10 @@ async def test_settings_are_saved_and_a_bad_address_is_shown_at_its_field(gatewa
     path = f"/admin/venues/{gateway.venue}/settings"
     page = await gateway.client.get(path)
     assert 'value="desk@hotel.test"' in page.text
-    bad = await gateway.client.post(
+    bad = await gateway.post_from(
+        page.text,
         path,
-        data={
-            "csrf_token": gateway.csrf_of(page.text),
+        {
             "name": "Hôtel du Port",
             "language": "en",
             "notification_email": "not an address",
@@ -149,10 +149,10 @@ async def test_settings_are_saved_and_a_bad_address_is_shown_at_its_field(gatewa
     assert 'data-field="notification_email"' in bad.text
     assert 'value="not an address"' in bad.text  # what was typed is kept
     assert gateway.services.sent("PUT", r"/venues/.*/settings") == []
-    good = await gateway.client.post(
+    good = await gateway.post_from(
+        page.text,
         path,
-        data={
-            "csrf_token": gateway.csrf_of(page.text),
+        {
             "name": "Hôtel du Port & Spa",
             "language": "en",
             "notification_email": "",
@@ -173,10 +173,10 @@ async def test_settings_are_saved_and_a_bad_address_is_shown_at_its_field(gatewa
 async def test_offers_are_created_and_edited(gateway: Any) -> None:
     await gateway.sign_in("manager@hotel.test")
     new = await gateway.client.get(f"/admin/venues/{gateway.venue}/offers/new")
-    created = await gateway.client.post(
+    created = await gateway.post_from(
+        new.text,
         f"/admin/venues/{gateway.venue}/offers",
-        data={
-            "csrf_token": gateway.csrf_of(new.text),
+        {
             "name_fr": "Petit-déjeuner en chambre",
             "name_en": "Breakfast in the room",
             "offer_type": "offer",
@@ -202,10 +202,10 @@ async def test_offers_are_created_and_edited(gateway: Any) -> None:
     offer_id = put.path.rsplit("/", 1)[1]
     edit = await gateway.client.get(f"/admin/venues/{gateway.venue}/offers/{offer_id}")
     assert 'value="24.50"' in edit.text
-    saved = await gateway.client.post(
+    saved = await gateway.post_from(
+        edit.text,
         f"/admin/venues/{gateway.venue}/offers/{offer_id}",
-        data={
-            "csrf_token": gateway.csrf_of(edit.text),
+        {
             "name_fr": "Petit-déjeuner en chambre",
             "name_en": "Breakfast in the room",
             "offer_type": "upgrade",
@@ -256,10 +256,10 @@ async def test_the_menu_is_edited_and_published_whole(gateway: Any) -> None:
     }
     await gateway.sign_in("manager@hotel.test")
     page = await gateway.client.get(f"/admin/venues/{gateway.venue}/menu")
-    saved = await gateway.client.post(
+    saved = await gateway.post_from(
+        page.text,
         f"/admin/venues/{gateway.venue}/menu",
-        data={
-            "csrf_token": gateway.csrf_of(page.text),
+        {
             "name_fr:steak": "Entrecôte",
             "name_en:steak": "Rib steak",
             "price:steak": "22",
@@ -291,10 +291,10 @@ async def test_a_first_product_makes_the_menu(gateway: Any) -> None:
     await gateway.sign_in("manager@hotel.test")
     page = await gateway.client.get(f"/admin/venues/{gateway.venue}/menu")
     assert "no menu yet" in page.text
-    added = await gateway.client.post(
+    added = await gateway.post_from(
+        page.text,
         f"/admin/venues/{gateway.venue}/menu/products",
-        data={
-            "csrf_token": gateway.csrf_of(page.text),
+        {
             "name_fr": "Club sandwich",
             "name_en": "Club sandwich",
             "price": "18,50",
@@ -330,9 +330,9 @@ async def test_a_pairing_code_is_shown_big_and_devices_are_revoked(gateway: Any)
     ]
     await gateway.sign_in("manager@hotel.test")
     page = await gateway.client.get(f"/admin/venues/{gateway.venue}/devices")
-    code = await gateway.client.post(
+    code = await gateway.post_from(
+        page.text,
         f"/admin/venues/{gateway.venue}/pairing-codes",
-        data={"csrf_token": gateway.csrf_of(page.text)},
     )
     assert code.status_code == 201
     assert 'data-testid="pairing-code"' in code.text
@@ -341,16 +341,16 @@ async def test_a_pairing_code_is_shown_big_and_devices_are_revoked(gateway: Any)
     assert gateway.services.sent("POST", f"/venues/{gateway.venue}/pairing-codes")[0].staff == (
         manager_id
     )
-    revoked = await gateway.client.post(
+    revoked = await gateway.post_from(
+        page.text,
         f"/admin/venues/{gateway.venue}/devices/d1/revoke",
-        data={"csrf_token": gateway.csrf_of(page.text)},
     )
     assert "Bar till revoked." in revoked.text
     assert gateway.services.sent("POST", "/devices/d1/revoke")[0].staff == manager_id
     # Another venue's device is not revoked through this venue's page.
-    other = await gateway.client.post(
+    other = await gateway.post_from(
+        page.text,
         f"/admin/venues/{gateway.venue}/devices/d9/revoke",
-        data={"csrf_token": gateway.csrf_of(page.text)},
     )
     assert other.status_code == 404
     assert gateway.services.sent("POST", "/devices/d9/revoke") == []
@@ -378,10 +378,10 @@ async def test_orders_are_listed_newest_first_with_the_pms_column(gateway: Any) 
     assert text.index("New Guest") < text.index("Mid Guest") < text.index("Old Guest")
     assert "Post to PMS by hand" in text
     assert "PMS answered 502" in text
-    mark = await gateway.client.post(
+    mark = await gateway.post_from(
+        text,
         f"{orders_of(gateway)}/oo-old/mark-posted",
-        data={
-            "csrf_token": gateway.csrf_of(text),
+        {
             "back": orders_of(gateway) + "?status=confirmed",
         },
     )
@@ -389,9 +389,7 @@ async def test_orders_are_listed_newest_first_with_the_pms_column(gateway: Any) 
     [posted] = gateway.services.sent("POST", "/folio-postings/oo-old/mark-posted")
     assert posted.body == {"staff": "Marc"}
     assert posted.staff == gateway.services.accounts["manager@hotel.test"]["staff_id"]
-    await gateway.client.post(
-        f"{orders_of(gateway)}/oo-mid/retry", data={"csrf_token": gateway.csrf_of(text)}
-    )
+    await gateway.post_from(text, f"{orders_of(gateway)}/oo-mid/retry")
     assert gateway.services.sent("POST", "/folio-postings/oo-mid/retry")
 
 
@@ -399,18 +397,15 @@ async def test_staff_confirm_and_cancel_with_their_name(gateway: Any) -> None:
     an_order(gateway, "oo-1", "pending", "2026-11-21T10:00:00+00:00")
     await gateway.sign_in("manager@hotel.test")
     page = await gateway.client.get(orders_of(gateway))
-    confirmed = await gateway.client.post(
-        f"{orders_of(gateway)}/oo-1/confirm", data={"csrf_token": gateway.csrf_of(page.text)}
-    )
+    confirmed = await gateway.post_from(page.text, f"{orders_of(gateway)}/oo-1/confirm")
     assert "Order of Ada Lovelace confirmed." in confirmed.text
     assert gateway.services.sent("POST", "/offer-orders/oo-1/confirm")[0].body == {"staff": "Marc"}
-    again = await gateway.client.post(
-        f"{orders_of(gateway)}/oo-1/confirm", data={"csrf_token": gateway.csrf_of(page.text)}
-    )
+    again = await gateway.post_from(page.text, f"{orders_of(gateway)}/oo-1/confirm")
     assert "Refused: this offer order is not pending" in again.text  # ordering's 409, said
-    await gateway.client.post(
+    await gateway.post_from(
+        page.text,
         f"{orders_of(gateway)}/oo-1/cancel",
-        data={"csrf_token": gateway.csrf_of(page.text), "reason": "spa closed"},
+        {"reason": "spa closed"},
     )
     assert gateway.services.sent("POST", "/offer-orders/oo-1/cancel")[0].body == {
         "staff": "Marc",
@@ -422,9 +417,7 @@ async def test_an_offer_order_of_another_venue_is_never_acted_on(gateway: Any) -
     an_order(gateway, "oo-theirs", "pending", "2026-11-21T10:00:00+00:00", venue_id="bistro-2")
     await gateway.sign_in("manager@hotel.test")
     page = await gateway.client.get(orders_of(gateway))
-    answer = await gateway.client.post(
-        f"{orders_of(gateway)}/oo-theirs/confirm", data={"csrf_token": gateway.csrf_of(page.text)}
-    )
+    answer = await gateway.post_from(page.text, f"{orders_of(gateway)}/oo-theirs/confirm")
     assert answer.status_code == 404
     assert gateway.services.sent("POST", r"/offer-orders/.*") == []
 

@@ -68,13 +68,10 @@ async def test_after_five_failures_the_page_says_how_long_to_wait(gateway: Any) 
     assert locked.status_code == 429
     assert locked.headers["retry-after"] == "840"
     assert "Too many tries: wait 14 minutes before trying again." in locked.text
-    fr = await gateway.client.post(
+    fr = await gateway.form(
         "/admin/login?lang=fr",
-        data={
-            "email": "cashier@hotel.test",
-            "password": gateway.password,
-            "csrf_token": gateway.csrf_of((await gateway.client.get("/admin/login")).text),
-        },
+        {"email": "cashier@hotel.test", "password": gateway.password},
+        page="/admin/login",
     )
     assert "Trop d'essais : attendez 14 minutes avant de réessayer." in html.unescape(fr.text)
 

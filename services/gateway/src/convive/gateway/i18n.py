@@ -320,14 +320,19 @@ SCRIPT_KEYS = (
 
 
 class Translator:
-    """`t("key", name=...)` in one language."""
+    """`t("key", name=...)` in one language, over the guest strings. The staff pages and the POS
+    console subclass it with their own `catalogue` and `script_keys`: one lookup, three sets of
+    strings."""
+
+    catalogue: Mapping[str, Mapping[str, str]] = CATALOGUE
+    script_keys: tuple[str, ...] = SCRIPT_KEYS
 
     def __init__(self, lang: str) -> None:
         self.lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
-        self.strings = CATALOGUE[self.lang]
+        self.strings = self.catalogue[self.lang]
 
     def __call__(self, key: str, **values: Any) -> str:
-        text = self.strings.get(key) or CATALOGUE[DEFAULT_LANGUAGE][key]
+        text = self.strings.get(key) or self.catalogue[DEFAULT_LANGUAGE][key]
         return text.format(**values) if values else text
 
     def text(self, localized: Mapping[str, str] | str | None) -> str:
@@ -361,7 +366,7 @@ class Translator:
         return moment.strftime("%d/%m/%Y %H:%M" if self.lang == "fr" else "%Y-%m-%d %H:%M")
 
     def script_strings(self) -> dict[str, str]:
-        return {key: self.strings[key] for key in SCRIPT_KEYS}
+        return {key: self.strings[key] for key in self.script_keys}
 
 
 def instant(value: Any) -> datetime | None:

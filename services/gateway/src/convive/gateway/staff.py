@@ -177,6 +177,35 @@ def new_csrf_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def csrf_token(
+    request: Request[Any, Any, Any], staff_cookies: StaffCookies, set_cookies: list[Cookie]
+) -> str:
+    """The browser's CSRF token for a form; a new one (its cookie added to `set_cookies`) when
+    it has none yet."""
+    token = staff_cookies.csrf(request.cookies.get(CSRF_COOKIE))
+    if token is None:
+        token = new_csrf_token()
+        set_cookies.append(staff_cookies.csrf_cookie(token))
+    return token
+
+
+def staff_page(
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+    cookies: list[Cookie] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Template:
+    """A staff or console page, never cached nor framed (`STAFF_PAGE_HEADERS`)."""
+    return Template(
+        template_name=template,
+        context=context,
+        status_code=status,
+        cookies=cookies,
+        headers={**STAFF_PAGE_HEADERS, **(headers or {})},
+    )
+
+
 # --- refusals ----------------------------------------------------------------------------------
 
 
@@ -240,25 +269,21 @@ def on_staff_refused(request: Request[Any, Any, Any], exc: StaffRefused) -> Resp
             next_path = f"/{app_of(path)}"  # a post cannot be replayed after login
         return Redirect(login_url(path, next_path), status_code=303)
     t, _ = staff_language(request)
-    return Template(
-        template_name="staff/forbidden.html",
-        context={
-            "t": t,
-            "lang": t.lang,
-            "status": exc.status,
-            "title": t("notfound_title") if exc.status == 404 else t("forbidden_title"),
-            "message": (
-                t("forbidden_csrf")
-                if exc.field == CSRF_FIELD
-                else t("notfound_body")
-                if exc.status == 404
-                else t("forbidden_body")
-            ),
-            "home": f"/{app_of(path)}",
-        },
-        status_code=exc.status,
-        headers=STAFF_PAGE_HEADERS,
-    )
+    context = {
+        "t": t,
+        "lang": t.lang,
+        "status": exc.status,
+        "title": t("notfound_title") if exc.status == 404 else t("forbidden_title"),
+        "message": (
+            t("forbidden_csrf")
+            if exc.field == CSRF_FIELD
+            else t("notfound_body")
+            if exc.status == 404
+            else t("forbidden_body")
+        ),
+        "home": f"/{app_of(path)}",
+    }
+    return staff_page("staff/forbidden.html", context, exc.status)
 
 
 EXCEPTION_HANDLERS = {StaffRefused: on_staff_refused}
@@ -383,27 +408,18 @@ def _login_page(
     headers: dict[str, str] | None = None,
 ) -> Template:
     t, set_cookies = staff_language(request)
-    token = staff_cookies.csrf(request.cookies.get(CSRF_COOKIE))
-    if token is None:
-        token = new_csrf_token()
-        set_cookies.append(staff_cookies.csrf_cookie(token))
-    return Template(
-        template_name="staff/login.html",
-        context={
-            "t": t,
-            "lang": t.lang,
-            "other_lang": "en" if t.lang == "fr" else "fr",
-            "app": app,
-            "action": f"/{app}/login",
-            "next": next_path,
-            "email": email,
-            "error": error,
-            "csrf_token": token,
-        },
-        status_code=status,
-        cookies=set_cookies,
-        headers={**STAFF_PAGE_HEADERS, **(headers or {})},
-    )
+    context = {
+        "t": t,
+        "lang": t.lang,
+        "other_lang": "en" if t.lang == "fr" else "fr",
+        "app": app,
+        "action": f"/{app}/login",
+        "next": next_path,
+        "email": email,
+        "error": error,
+        "csrf_token": csrf_token(request, staff_cookies, set_cookies),
+    }
+    return staff_page("staff/login.html", context, status, set_cookies, headers)
 
 
 @get(["/admin/login", "/pos/login"], summary="The staff login page (back office and POS)")

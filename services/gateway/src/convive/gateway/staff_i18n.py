@@ -3,9 +3,7 @@ chosen as for guests (`?lang=`, the `convive_lang` cookie, `Accept-Language`).""
 
 from __future__ import annotations
 
-from typing import Any
-
-from convive.gateway.i18n import DEFAULT_LANGUAGE, Translator
+from convive.gateway.i18n import Translator
 
 STAFF_CATALOGUE: dict[str, dict[str, str]] = {
     "en": {
@@ -441,10 +439,5 @@ STAFF_CATALOGUE: dict[str, dict[str, str]] = {
 class StaffTranslator(Translator):
     """`t("key", n=...)` over the staff strings, with the guest translator's money and texts."""
 
-    def __init__(self, lang: str) -> None:
-        super().__init__(lang)
-        self.strings = STAFF_CATALOGUE[self.lang]
-
-    def __call__(self, key: str, **values: Any) -> str:
-        text = self.strings.get(key) or STAFF_CATALOGUE[DEFAULT_LANGUAGE][key]
-        return text.format(**values) if values else text
+    catalogue = STAFF_CATALOGUE
+    script_keys = ()  # the staff pages have no live script to word

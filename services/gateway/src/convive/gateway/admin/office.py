@@ -18,7 +18,7 @@ from litestar.response import Redirect, Template
 
 from convive.gateway.admin.forms import FormError
 from convive.gateway.cookies import cookie, delete_cookie
-from convive.gateway.staff import STAFF_PAGE_HEADERS, StaffCookies, StaffProfile, staff_language
+from convive.gateway.staff import StaffCookies, StaffProfile, staff_language, staff_page
 from convive.gateway.upstream import Services, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -179,25 +179,20 @@ class Office:
             venue_name = await self.api.venue_name(venue_id)
         query = {k: v for k, v in self.request.query_params.items() if k != "lang"}
         lang_url = f"{self.request.url.path}?{urlencode({**query, 'lang': self.t('switch_lang')})}"
-        return Template(
-            template_name=template,
-            context={
-                "t": self.t,
-                "lang": self.t.lang,
-                "staff": self.staff,
-                "csrf_token": self.staff.csrf,
-                "venue_id": venue_id,
-                "venue_name": venue_name or "",
-                "section": section,
-                "flash": flash,
-                "lang_url": lang_url,
-                "error": None,
-                **context,
-            },
-            status_code=status,
-            cookies=set_cookies,
-            headers=STAFF_PAGE_HEADERS,
-        )
+        context = {
+            "t": self.t,
+            "lang": self.t.lang,
+            "staff": self.staff,
+            "csrf_token": self.staff.csrf,
+            "venue_id": venue_id,
+            "venue_name": venue_name or "",
+            "section": section,
+            "flash": flash,
+            "lang_url": lang_url,
+            "error": None,
+            **context,
+        }
+        return staff_page(template, context, status, set_cookies)
 
     def back(self, url: str, key: str, kind: str = "ok", **values: Any) -> Redirect:
         """Back to a page (Post/Redirect/Get) with a one-shot message."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect
 
@@ -119,88 +120,72 @@ def _staff_body(staff: StaffProfile) -> dict[str, str]:
 ROUND = "/pos/orders/{order_id:str}/rounds/{round_number:int}"
 
 
-@post(f"{ROUND}/validate", summary="Validate a round", dependencies={"staff": require_staff()})
-async def validate(
-    order_id: FromPath[str],
-    round_number: FromPath[int],
-    request: Request[Any, Any, Any],
-    staff: NamedDependency[StaffProfile],
-    services: NamedDependency[Services],
-    guest_cookies: NamedDependency[GuestCookies],
-) -> Response[Any]:
-    async def run(device: PosDevice, t: PosTranslator) -> str:
-        await device_call(
-            services,
-            device,
-            "POST",
-            f"/orders/{path_segment(order_id)}/rounds/{round_number}/validate",
-            json_body=_staff_body(staff),
-        )
-        return t("validated", n=round_number)
-
-    return await act(request, services, guest_cookies, staff, order_id, run)
+async def _validation(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    return {}
 
 
-@post(
-    f"{ROUND}/amend",
-    summary="Amend a round before it is validated",
-    dependencies={"staff": require_staff()},
+async def _amendment(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    form = await request.form()
+    line_ids = [str(v) for v in form.getall("line_id", []) if v]
+    amendment = pos_views.amended_round(form, line_ids)
+    body: dict[str, Any] = {"lines": amendment.lines}
+    if amendment.note:
+        body["note"] = amendment.note
+    return body
+
+
+async def _rejection(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    form = await request.form()
+    reason = " ".join(str(form.get("reason") or "").split())[:500]
+    if not reason:
+        raise FormError("reject_missing", "reason")
+    return {"reason": reason}
+
+
+def round_action(
+    action: str,
+    summary: str,
+    read_form: Callable[[Request[Any, Any, Any]], Awaitable[dict[str, Any]]],
+    done: str,
+) -> HTTPRouteHandler:
+    """The route of one thing done to a round (`POST .../rounds/<n>/<action>`): what the form
+    adds to the staff member's name is `read_form`'s, the message on success is `done`."""
+
+    async def handler(
+        order_id: FromPath[str],
+        round_number: FromPath[int],
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[StaffProfile],
+        services: NamedDependency[Services],
+        guest_cookies: NamedDependency[GuestCookies],
+    ) -> Response[Any]:
+        async def run(device: PosDevice, t: PosTranslator) -> str:
+            body = {**_staff_body(staff), **await read_form(request)}
+            await device_call(
+                services,
+                device,
+                "POST",
+                f"/orders/{path_segment(order_id)}/rounds/{round_number}/{action}",
+                json_body=body,
+            )
+            return t(done, n=round_number)
+
+        return await act(request, services, guest_cookies, staff, order_id, run)
+
+    handler.__name__ = handler.__qualname__ = action
+    return post(f"{ROUND}/{action}", summary=summary, dependencies={"staff": require_staff()})(
+        handler
+    )
+
+
+validate = round_action("validate", "Validate a round", _validation, "validated")
+amend = round_action("amend", "Amend a round before it is validated", _amendment, "amended_ok")
+reject = round_action(
+    "reject",
+    "Reject a round (before validation) with a reason for the guests",
+    _rejection,
+    "rejected_ok",
 )
-async def amend(
-    order_id: FromPath[str],
-    round_number: FromPath[int],
-    request: Request[Any, Any, Any],
-    staff: NamedDependency[StaffProfile],
-    services: NamedDependency[Services],
-    guest_cookies: NamedDependency[GuestCookies],
-) -> Response[Any]:
-    async def run(device: PosDevice, t: PosTranslator) -> str:
-        form = await request.form()
-        line_ids = [str(v) for v in form.getall("line_id", []) if v]
-        amendment = pos_views.amended_round(form, line_ids)
-        body: dict[str, Any] = {**_staff_body(staff), "lines": amendment.lines}
-        if amendment.note:
-            body["note"] = amendment.note
-        await device_call(
-            services,
-            device,
-            "POST",
-            f"/orders/{path_segment(order_id)}/rounds/{round_number}/amend",
-            json_body=body,
-        )
-        return t("amended_ok", n=round_number)
-
-    return await act(request, services, guest_cookies, staff, order_id, run)
-
-
-@post(
-    f"{ROUND}/reject",
-    summary="Reject a round (before validation) with a reason for the guests",
-    dependencies={"staff": require_staff()},
-)
-async def reject(
-    order_id: FromPath[str],
-    round_number: FromPath[int],
-    request: Request[Any, Any, Any],
-    staff: NamedDependency[StaffProfile],
-    services: NamedDependency[Services],
-    guest_cookies: NamedDependency[GuestCookies],
-) -> Response[Any]:
-    async def run(device: PosDevice, t: PosTranslator) -> str:
-        form = await request.form()
-        reason = " ".join(str(form.get("reason") or "").split())[:500]
-        if not reason:
-            raise FormError("reject_missing", "reason")
-        await device_call(
-            services,
-            device,
-            "POST",
-            f"/orders/{path_segment(order_id)}/rounds/{round_number}/reject",
-            json_body={**_staff_body(staff), "reason": reason},
-        )
-        return t("rejected_ok", n=round_number)
-
-    return await act(request, services, guest_cookies, staff, order_id, run)
 
 
 @post(

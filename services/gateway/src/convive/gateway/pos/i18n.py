@@ -3,9 +3,7 @@ guests and staff (`?lang=`, the `convive_lang` cookie, `Accept-Language`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from convive.gateway.i18n import DEFAULT_LANGUAGE, Translator
+from convive.gateway.i18n import Translator
 
 POS_CATALOGUE: dict[str, dict[str, str]] = {
     "en": {
@@ -358,16 +356,8 @@ SCRIPT_KEYS = (
 class PosTranslator(Translator):
     """`t("key", n=...)` over the POS strings, with the guest translator's money and texts."""
 
-    def __init__(self, lang: str) -> None:
-        super().__init__(lang)
-        self.strings = POS_CATALOGUE[self.lang]
-
-    def __call__(self, key: str, **values: Any) -> str:
-        text = self.strings.get(key) or POS_CATALOGUE[DEFAULT_LANGUAGE][key]
-        return text.format(**values) if values else text
-
-    def script_strings(self) -> dict[str, str]:
-        return {key: self.strings[key] for key in SCRIPT_KEYS}
+    catalogue = POS_CATALOGUE
+    script_keys = SCRIPT_KEYS
 
     def station(self, station: str) -> str:
         key = f"station_{station}"

@@ -43,46 +43,21 @@ from convive.gateway.pos.parts import (
     tickets_context,
 )
 from convive.gateway.staff import (
-    CSRF_COOKIE,
     STAFF_COOKIE,
-    STAFF_PAGE_HEADERS,
     StaffCookies,
     StaffProfile,
     StaffRefused,
     check_csrf,
-    new_csrf_token,
+    csrf_token,
     require_staff,
+    staff_page,
 )
 from convive.gateway.upstream import Services, UpstreamError
 
 log = logging.getLogger(__name__)
 
-log = logging.getLogger(__name__)
-
 
 # --- rendering -----------------------------------------------------------------------------------
-
-
-def page(
-    template: str, context: dict[str, Any], status: int = 200, cookies: list[Cookie] | None = None
-) -> Template:
-    return Template(
-        template_name=template,
-        context=context,
-        status_code=status,
-        cookies=cookies,
-        headers=STAFF_PAGE_HEADERS,
-    )
-
-
-def csrf_token(
-    request: Request[Any, Any, Any], staff_cookies: StaffCookies, set_cookies: list[Cookie]
-) -> str:
-    token = staff_cookies.csrf(request.cookies.get(CSRF_COOKIE))
-    if token is None:
-        token = new_csrf_token()
-        set_cookies.append(staff_cookies.csrf_cookie(token))
-    return token
 
 
 def pair_page(
@@ -106,7 +81,7 @@ def pair_page(
         "code": code,
         "name": name,
     }
-    return page("pos/pair.html", context, status, set_cookies)
+    return staff_page("pos/pair.html", context, status, set_cookies)
 
 
 def flash_of(request: Request[Any, Any, Any], cookies: GuestCookies) -> dict[str, str] | None:
@@ -152,7 +127,7 @@ async def console(
     staff = StaffProfile(**{**asdict(profile), "csrf": token})
     if not staff.has_venue(device.venue_id):
         context = {"t": t, "lang": t.lang, "device": device, "staff": staff, "csrf_token": token}
-        return page("pos/wrong_venue.html", context, 403, set_cookies)
+        return staff_page("pos/wrong_venue.html", context, 403, set_cookies)
     if request.cookies.get(FLASH_COOKIE):
         set_cookies.append(guest_cookies.delete(FLASH_COOKIE))
     state = ConsoleState.of(request)
@@ -171,7 +146,7 @@ async def console(
     except UpstreamError as exc:
         log.warning("console data unavailable", extra={"status": exc.status, "error": exc.message})
         context = {"t": t, "lang": t.lang, "message": t("unavailable")}
-        return page("pos/problem.html", context, 503, set_cookies)
+        return staff_page("pos/problem.html", context, 503, set_cookies)
     context = {
         **_fragment_context(t, device, staff, state),
         **orders,
@@ -187,7 +162,7 @@ async def console(
             "rendered": datetime.now(UTC).isoformat(),
         },
     }
-    return page("pos/console.html", context, 200, set_cookies)
+    return staff_page("pos/console.html", context, 200, set_cookies)
 
 
 async def _nothing() -> dict[str, Any]:
@@ -235,7 +210,7 @@ async def fragment(
         return json_refusal(401, t("revoked"), "device", reason="device_revoked")
     except UpstreamError as exc:
         return json_refusal(exc.status if exc.status < 500 else 503, t("unavailable"))
-    return page(FRAGMENTS[part], {**_fragment_context(t, device, staff, state), **data})
+    return staff_page(FRAGMENTS[part], {**_fragment_context(t, device, staff, state), **data})
 
 
 @get("/pos/device", summary="Whether this browser is a paired device and it still works (JSON)")

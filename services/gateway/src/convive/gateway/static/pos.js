@@ -2,6 +2,7 @@
 // adds this device's credential), re-reads the parts of the console an event touches, and sends
 // the console's forms without leaving the page. Without this script every link and form still
 // works, one page load at a time.
+import { format, liveMessage } from './live.js';
 
 const body = document.body;
 const venue = body.dataset.venue;
@@ -17,7 +18,6 @@ const LAST_EVENT_KEY = `convive.pos.last-event.${venue}.${myDevice}`;
 const notices = document.getElementById('notices');
 const liveState = document.getElementById('live-state');
 
-const format = (text, values) => (text || '').replace(/\{(\w+)\}/g, (_, key) => values[key] ?? '');
 
 // --- what the console shows: its state is its URL ------------------------------------------------
 
@@ -319,17 +319,8 @@ function onEvent(event) {
       // private mode: resuming within this page still works (EventSource keeps the id)
     }
   }
-  let message;
-  try {
-    message = JSON.parse(event.data);
-  } catch {
-    return;
-  }
-  // A rebuilt feed may send an event again: the event id tells.
-  if (message.id) {
-    if (seen.has(message.id)) return;
-    seen.add(message.id);
-  }
+  const message = liveMessage(event, seen);
+  if (message === null) return;
   const type = event.type;
   const data = message.data || {};
   if (type === 'DeviceRevoked') {

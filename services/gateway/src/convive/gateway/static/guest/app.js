@@ -2,6 +2,7 @@
 // gateway), re-fetches the cart/rounds fragment on each and announces what happened in the
 // polite live region; sends the cart forms without leaving the page.
 import './filter.js';
+import { format, liveMessage } from '../live.js';
 
 const body = document.body;
 const token = body.dataset.token;
@@ -25,7 +26,6 @@ const fragmentUrl = `/t/${encodeURIComponent(token)}/fragments/cart`;
 const notices = document.getElementById('notices');
 const errorBox = document.getElementById('action-error');
 
-const format = (text, values) => (text || '').replace(/\{(\w+)\}/g, (_, key) => values[key] ?? '');
 
 function guestNumbers() {
   try {
@@ -148,17 +148,8 @@ const LATE_VIEWS = new Set(['OrderAmended', 'OrderRejected', 'OrderValidated', '
 const seen = new Set();
 
 async function onEvent(event) {
-  let message;
-  try {
-    message = JSON.parse(event.data);
-  } catch {
-    return;
-  }
-  // A rebuilt feed may send an event again: the event id tells.
-  if (message.id) {
-    if (seen.has(message.id)) return;
-    seen.add(message.id);
-  }
+  const message = liveMessage(event, seen);
+  if (message === null) return;
   const time = Date.parse(message.time || '');
   if (time < renderedAt - REFRESH_GRACE_MS) return;
   await refresh();
