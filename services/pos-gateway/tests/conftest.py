@@ -82,23 +82,6 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
     await p.stop()
 
 
-@pytest.fixture
-def publish_ordering(
-    producer: AIOKafkaProducer, namespace: str
-) -> Callable[[EventEnvelope], Awaitable[None]]:
-    """Publish an envelope on ordering's topic of this test, as ordering's relay would."""
-
-    async def publish(envelope: EventEnvelope) -> None:
-        await producer.send_and_wait(
-            events_topic("ordering", namespace),
-            value=envelope.body(),
-            key=envelope.key(),
-            headers=envelope.headers(),
-        )
-
-    return publish
-
-
 def eur(cents: int) -> Money:
     return Money(amount_minor=cents, currency="EUR")
 

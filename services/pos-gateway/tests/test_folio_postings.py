@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from convive.contracts import Event, EventEnvelope, Money, events_topic
 from convive.contracts.base import LocalizedText
@@ -27,7 +26,6 @@ from convive.doubles.pms import PmsSandbox, PmsSettings
 from convive.doubles.pms import create_app as create_pms
 from convive.pos_gateway.app import create_app
 from convive.pos_gateway.settings import Settings
-from convive.runtime import db, kafka
 from convive.runtime.eventstore import EventStore
 from convive.runtime.testkit import eventually, read_topic, served
 
@@ -106,38 +104,8 @@ async def pos_service(folio_settings: Settings, hotel: Hotel) -> AsyncIterator[h
         yield client
 
 
-@pytest.fixture
-async def store(database_url: str, db_schema: str) -> AsyncIterator[EventStore]:
-    """The service's event store, read with an engine of the test's own."""
-    engine = db.create_engine(database_url, db_schema, pool_size=2)
-    yield EventStore(engine)
-    await engine.dispose()
-
-
-@pytest.fixture
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    p = kafka.make_producer(kafka_bootstrap, "pos-gateway-folio-tests")
-    await p.start()
-    yield p
-    await p.stop()
-
-
-Publish = Callable[[EventEnvelope], Awaitable[None]]
-
-
-@pytest.fixture
-def publish(producer: AIOKafkaProducer, namespace: str) -> Publish:
-    """The envelope on its owner's topic of this test, as the owner's relay would send it."""
-
-    async def send(envelope: EventEnvelope) -> None:
-        await producer.send_and_wait(
-            events_topic(envelope.source.rsplit("/", 1)[-1], namespace),
-            value=envelope.body(),
-            key=envelope.key(),
-            headers=envelope.headers(),
-        )
-
-    return send
+# `store`, `producer` and `publish` come from conftest.py.
+Publish = Callable[[EventEnvelope], Awaitable[object]]
 
 
 class Hotel:

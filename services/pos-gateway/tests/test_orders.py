@@ -21,7 +21,7 @@ pytestmark = pytest.mark.infra
 PROVIDER_CARD_REF = "tok_visa_4242"
 
 Pair = Callable[[str, str], Awaitable[dict[str, Any]]]
-Publish = Callable[[EventEnvelope], Awaitable[None]]
+Publish = Callable[[EventEnvelope], Awaitable[object]]
 
 
 async def _orders(pos: AsyncTestClient[Any], device: dict[str, Any], status: str) -> Any:
@@ -35,7 +35,7 @@ async def _orders(pos: AsyncTestClient[Any], device: dict[str, Any], status: str
 async def test_the_pos_lists_validates_and_settles_an_order_placed_by_guests(
     pos: AsyncTestClient[Any],
     pair: Pair,
-    publish_ordering: Publish,
+    publish: Publish,
     guest_order: Any,
     store: EventStore,
     event_count: Callable[[], Awaitable[int]],
@@ -46,11 +46,11 @@ async def test_the_pos_lists_validates_and_settles_an_order_placed_by_guests(
     elsewhere = await pair("venue-2", "Other till")
     order = guest_order("venue-1")
     first_round = order.next_round(1450, 350)
-    await publish_ordering(first_round)
-    await publish_ordering(order.next_round(900))
+    await publish(first_round)
+    await publish(order.next_round(900))
     older = guest_order("venue-1")
-    await publish_ordering(older.next_round(500))  # placed after, so newest
-    await publish_ordering(guest_order("venue-2").next_round(700))
+    await publish(older.next_round(500))  # placed after, so newest
+    await publish(guest_order("venue-2").next_round(700))
 
     async def both_rounds_pending() -> Any:
         listed = await _orders(pos, till, "pending")
@@ -262,12 +262,12 @@ async def test_the_pos_lists_validates_and_settles_an_order_placed_by_guests(
 async def test_a_round_added_after_validation_makes_the_order_pending_again(
     pos: AsyncTestClient[Any],
     pair: Pair,
-    publish_ordering: Publish,
+    publish: Publish,
     guest_order: Any,
 ) -> None:
     till = await pair("venue-1", "Till")
     order = guest_order("venue-1")
-    await publish_ordering(order.next_round(1000))
+    await publish(order.next_round(1000))
 
     async def listed(status: str, rounds: int) -> Any:
         found = [o for o in await _orders(pos, till, status) if o["order_id"] == order.order_id]
@@ -282,7 +282,7 @@ async def test_a_round_added_after_validation_makes_the_order_pending_again(
     assert ok.status_code == 200
     assert ok.json()["status"] == "validated"
 
-    await publish_ordering(order.next_round(250))
+    await publish(order.next_round(250))
     [view] = await eventually(lambda: listed("pending", 2))
     assert view["order_total"]["amount_minor"] == 1250
     refused = await pos.post(

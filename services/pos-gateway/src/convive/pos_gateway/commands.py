@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -129,16 +129,6 @@ async def _write_through(
             await record_rejection(conn, event, envelope.time)
 
 
-def _round_cause(round_number: int) -> Callable[[KnownOrder], tuple[str, str]]:
-    """A decision on a round continues the story of the round's event."""
-
-    def caused_by(known: KnownOrder) -> tuple[str, str]:
-        first = min(known.round_events)
-        return known.round_events.get(round_number, known.round_events[first])
-
-    return caused_by
-
-
 async def _one_event(
     engine: AsyncEngine,
     store: EventStore,
@@ -151,6 +141,44 @@ async def _one_event(
     assert result is not None, "this decision always yields an event"
     assert len(envelopes) == 1, "this decision yields one event"
     return result, envelopes[0].event()
+
+
+def _round_cause(round_number: int) -> Callable[[KnownOrder], tuple[str, str]]:
+    """A decision on a round continues the story of the round's event."""
+
+    def caused_by(known: KnownOrder) -> tuple[str, str]:
+        first = min(known.round_events)
+        return known.round_events.get(round_number, known.round_events[first])
+
+    return caused_by
+
+
+class _RoundCommand(Protocol):
+    @property
+    def order_id(self) -> str: ...
+    @property
+    def round_number(self) -> int: ...
+
+
+_RoundCommandT = TypeVar("_RoundCommandT", bound=_RoundCommand)
+
+
+async def _decide_on_round(
+    engine: AsyncEngine,
+    store: EventStore,
+    device: Device,
+    command: _RoundCommandT,
+    decide: Callable[[domain.PosOrder, _RoundCommandT], list[Event]],
+) -> tuple[AppendResult, Any]:
+    """A staff decision on one round of the order, yielding one event."""
+    return await _one_event(
+        engine,
+        store,
+        command.order_id,
+        device,
+        lambda state: decide(state, command),
+        _round_cause(command.round_number),
+    )
 
 
 async def validate_round(
@@ -170,14 +198,7 @@ async def validate_round(
         device_id=device.device_id,
         staff_id=staff_id,
     )
-    return await _one_event(
-        engine,
-        store,
-        order_id,
-        device,
-        lambda state: domain.decide_validate(state, command),
-        _round_cause(round_number),
-    )
+    return await _decide_on_round(engine, store, device, command, domain.decide_validate)
 
 
 async def amend_round(
@@ -209,14 +230,7 @@ async def amend_round(
         note=note,
         staff_id=staff_id,
     )
-    return await _one_event(
-        engine,
-        store,
-        order_id,
-        device,
-        lambda state: domain.decide_amend(state, command),
-        _round_cause(round_number),
-    )
+    return await _decide_on_round(engine, store, device, command, domain.decide_amend)
 
 
 async def reject_round(
@@ -238,14 +252,7 @@ async def reject_round(
         reason=reason,
         staff_id=staff_id,
     )
-    return await _one_event(
-        engine,
-        store,
-        order_id,
-        device,
-        lambda state: domain.decide_reject(state, command),
-        _round_cause(round_number),
-    )
+    return await _decide_on_round(engine, store, device, command, domain.decide_reject)
 
 
 async def settle_payment(
@@ -338,7 +345,7 @@ async def start_online_payment(
     command = domain.StartOnlinePayment(
         guest=guest, payment_id=checkout.payment_id, provider=provider.name, amount=due
     )
-    result, envelopes = await _decide_on_order(
+    result, event = await _one_event(
         engine,
         store,
         order_id,
@@ -346,9 +353,6 @@ async def start_online_payment(
         lambda s: domain.decide_start_online(s, command),
         _first_round,
     )
-    assert result is not None, "a started payment always yields an event"
-    event = envelopes[0].event()
-    assert isinstance(event, OnlinePaymentStarted)
     return StartedPayment(result, event, checkout.redirect_url)
 
 
@@ -376,7 +380,7 @@ async def charge_to_room(
 ) -> tuple[AppendResult, PaymentSettled]:
     _, guest = await _order_and_guest(engine, store, order_id, guest_id)
     command = domain.ChargeToRoom(guest=guest)
-    result, envelopes = await _decide_on_order(
+    return await _one_event(
         engine,
         store,
         order_id,
@@ -384,7 +388,3 @@ async def charge_to_room(
         lambda s: domain.decide_room_charge(s, command),
         _first_round,
     )
-    assert result is not None, "a room charge always yields an event"
-    event = envelopes[0].event()
-    assert isinstance(event, PaymentSettled)
-    return result, event

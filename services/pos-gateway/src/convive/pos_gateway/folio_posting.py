@@ -1,6 +1,6 @@
 """Posting confirmed concierge orders to the PMS: a try (by the worker when due, or by staff's
 retry), staff marking a charge posted by hand, the postings as the back office lists them, and
-the worker itself, a lifespan task like the outbox relay.
+the worker itself, a lifespan task and a `WakeableWorker` like the outbox relay.
 
 Exactly once: a try holds its posting's row lock (`SELECT … FOR UPDATE SKIP LOCKED`, so
 replicas never try the same posting at once) from reading the stream to committing its event,
@@ -15,8 +15,6 @@ sleeps until the earliest scheduled retry, and polls slowly as a safety net.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -24,7 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import sqlalchemy as sa
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -47,6 +44,7 @@ from convive.pos_gateway.settings import Settings
 from convive.runtime import db
 from convive.runtime.errors import Conflict, NotFound
 from convive.runtime.eventstore import EventStore
+from convive.runtime.wakeup import WakeableWorker
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +279,7 @@ async def _try(
     return await _append(conn, store, row, history, new_events)
 
 
-class FolioWorker:
+class FolioWorker(WakeableWorker):
     """Tries the postings that are due, one at a time per process; replicas share the work
     through row locks."""
 
@@ -299,12 +297,12 @@ class FolioWorker:
         self.pms = pms
         self.policy = policy
         self.poll_interval = poll_interval
-        self.channel = work_channel(db.schema_of(engine))
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        channel = work_channel(db.schema_of(engine))
+        super().__init__(name=f"folio-{channel}", channel=channel)
 
-    def wake(self) -> None:
-        self._wake.set()
+    async def work_round(self) -> float:
+        await self.work_due()
+        return await self.seconds_to_next()
 
     async def try_next_due(self) -> bool:
         """Claim one posting that is due and try it; False when none is (or all are taken)."""
@@ -374,63 +372,6 @@ class FolioWorker:
             outcome = await _append(conn, self.store, row, history, new_events)
         self.store.notify_committed(len(outcome.event_ids))
         return outcome
-
-    async def run(self, listen_dsn: str | None = None) -> None:
-        """Work until cancelled. With `listen_dsn`, also wake on NOTIFY (work arriving)."""
-        listener = asyncio.create_task(self._listen(listen_dsn)) if listen_dsn else None
-        backoff = 0.2
-        try:
-            while True:
-                self._wake.clear()
-                try:
-                    await self.work_due()
-                    wait = await self.seconds_to_next()
-                    backoff = 0.2
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("folio posting worker failed; trying again")
-                    wait = backoff
-                    backoff = min(backoff * 2, 10.0)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=wait)
-        finally:
-            if listener is not None:
-                listener.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listener
-
-    def start(self, listen_dsn: str | None = None) -> asyncio.Task[None]:
-        self._task = asyncio.create_task(self.run(listen_dsn), name=f"folio-{self.channel}")
-        return self._task
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _listen(self, dsn: str) -> None:
-        while True:
-            conn: asyncpg.Connection | None = None
-            try:
-                conn = await asyncpg.connect(dsn)
-                lost = asyncio.Event()
-                conn.add_termination_listener(lambda *_, lost=lost: lost.set())
-                await conn.add_listener(self.channel, lambda *_: self._wake.set())
-                self._wake.set()  # catch up on what arrived while not listening
-                await lost.wait()
-                raise ConnectionError("LISTEN connection closed")
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("folio LISTEN connection lost; reconnecting", exc_info=True)
-                await asyncio.sleep(1.0)
-            finally:
-                if conn is not None and not conn.is_closed():
-                    with contextlib.suppress(Exception):
-                        await conn.close(timeout=2)
 
 
 def backoff_policy(settings: Settings) -> folio.BackoffPolicy:

@@ -15,10 +15,12 @@ A confirmation and a venue setting notify the posting worker (`pg_notify` at com
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import JSONB, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convive.contracts import EventEnvelope
@@ -130,70 +132,93 @@ async def notify_worker(conn: AsyncConnection) -> None:
 # --- writers, shared by the handlers below and the commands' write-through -----------------
 
 
+async def _merge_posting(
+    conn: AsyncConnection,
+    offer_order_id: str,
+    venue_id: str,
+    values: dict[str, Any],
+    merge: Callable[[Insert], dict[str, Any]],
+) -> None:
+    """Insert the posting's row with `values`, or update the columns `merge` says for the
+    incoming row (`Insert.excluded`) when it exists."""
+    upsert = insert(folio_postings).values(
+        offer_order_id=offer_order_id, venue_id=venue_id, **values
+    )
+    await conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[folio_postings.c.offer_order_id], set_=merge(upsert)
+        )
+    )
+
+
+def _incoming_when(
+    condition: sa.ColumnElement[bool], upsert: Insert, *columns: str
+) -> dict[str, sa.Case[object]]:
+    """Each column takes the incoming value where `condition` holds and keeps its own else."""
+    t = folio_postings
+    return {c: sa.case((condition, upsert.excluded[c]), else_=t.c[c]) for c in columns}
+
+
+def _first_kept(upsert: Insert, *columns: str) -> dict[str, sa.ColumnElement[Any]]:
+    """Each column keeps its value once it has one."""
+    t = folio_postings
+    return {c: sa.func.coalesce(t.c[c], upsert.excluded[c]) for c in columns}
+
+
+def _most_attempts(upsert: Insert) -> dict[str, sa.ColumnElement[Any]]:
+    return {"attempts": sa.func.greatest(folio_postings.c.attempts, upsert.excluded.attempts)}
+
+
 async def record_failure(conn: AsyncConnection, event: FolioPostingFailed, at: datetime) -> None:
     """A failed try; the latest try's error and schedule win over an older one's."""
     t = folio_postings
-    upsert = insert(t).values(
-        offer_order_id=event.offer_order_id,
-        venue_id=event.venue_id,
-        attempts=event.attempt,
-        last_error=event.error,
-        last_failed_at=at,
-        next_attempt_at=event.next_attempt_at,
-    )
-    newer = upsert.excluded.attempts >= t.c.attempts
-
-    def latest(column: str) -> sa.Case[object]:
-        return sa.case((newer, upsert.excluded[column]), else_=t.c[column])
-
-    await conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[t.c.offer_order_id],
-            set_={
-                "attempts": sa.func.greatest(t.c.attempts, upsert.excluded.attempts),
-                "last_error": latest("last_error"),
-                "last_failed_at": latest("last_failed_at"),
-                "next_attempt_at": latest("next_attempt_at"),
-            },
-        )
+    await _merge_posting(
+        conn,
+        event.offer_order_id,
+        event.venue_id,
+        {
+            "attempts": event.attempt,
+            "last_error": event.error,
+            "last_failed_at": at,
+            "next_attempt_at": event.next_attempt_at,
+        },
+        lambda upsert: {
+            **_most_attempts(upsert),
+            **_incoming_when(
+                upsert.excluded.attempts >= t.c.attempts,
+                upsert,
+                "last_error",
+                "last_failed_at",
+                "next_attempt_at",
+            ),
+        },
     )
 
 
 async def record_posted(conn: AsyncConnection, event: FolioPosted, at: datetime) -> None:
-    t = folio_postings
     automatic = event.method is FolioPostingMethod.AUTOMATIC
-    upsert = insert(t).values(
-        offer_order_id=event.offer_order_id,
-        venue_id=event.venue_id,
-        amount_minor=event.amount.amount_minor,
-        currency=event.amount.currency,
-        attempts=event.attempts if automatic else 0,
-        posted_at=at,
-        pms_reference=event.pms_reference,
-        method=event.method.value,
-        posted_by=event.posted_by,
-        next_attempt_at=None,
-    )
     # A stream holds one FolioPosted: the first one recorded stays.
-    first = t.c.posted_at.is_(None)
-
-    def once(column: str) -> sa.Case[object]:
-        return sa.case((first, upsert.excluded[column]), else_=t.c[column])
-
-    await conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[t.c.offer_order_id],
-            set_={
-                "amount_minor": sa.func.coalesce(t.c.amount_minor, upsert.excluded.amount_minor),
-                "currency": sa.func.coalesce(t.c.currency, upsert.excluded.currency),
-                "attempts": sa.func.greatest(t.c.attempts, upsert.excluded.attempts),
-                "posted_at": once("posted_at"),
-                "pms_reference": once("pms_reference"),
-                "method": once("method"),
-                "posted_by": once("posted_by"),
-                "next_attempt_at": None,
-            },
-        )
+    first = folio_postings.c.posted_at.is_(None)
+    await _merge_posting(
+        conn,
+        event.offer_order_id,
+        event.venue_id,
+        {
+            "amount_minor": event.amount.amount_minor,
+            "currency": event.amount.currency,
+            "attempts": event.attempts if automatic else 0,
+            "posted_at": at,
+            "pms_reference": event.pms_reference,
+            "method": event.method.value,
+            "posted_by": event.posted_by,
+            "next_attempt_at": None,
+        },
+        lambda upsert: {
+            **_first_kept(upsert, "amount_minor", "currency"),
+            **_most_attempts(upsert),
+            **_incoming_when(first, upsert, "posted_at", "pms_reference", "method", "posted_by"),
+            "next_attempt_at": None,
+        },
     )
 
 
@@ -225,7 +250,6 @@ async def on_venue_configured(
 async def on_offer_ordered(
     conn: AsyncConnection, event: OfferOrdered, envelope: EventEnvelope
 ) -> None:
-    t = folio_postings
     facts = {
         "ordered_at": envelope.time,
         "amount_minor": event.price.amount_minor,
@@ -236,12 +260,12 @@ async def on_offer_ordered(
         "offer_name": event.offer_name.model_dump(),
         "offer_type": event.offer_type.value,
     }
-    upsert = insert(t).values(offer_order_id=event.offer_order_id, venue_id=event.venue_id, **facts)
-    await conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[t.c.offer_order_id],
-            set_={name: upsert.excluded[name] for name in facts},
-        )
+    await _merge_posting(
+        conn,
+        event.offer_order_id,
+        event.venue_id,
+        facts,
+        lambda upsert: {name: upsert.excluded[name] for name in facts},
     )
     # An order confirmed before its details arrived (another topic) is due from now on.
     await notify_worker(conn)
@@ -252,38 +276,33 @@ async def on_offer_confirmed(
     conn: AsyncConnection, event: OfferConfirmed, envelope: EventEnvelope
 ) -> None:
     t = folio_postings
-    upsert = insert(t).values(
-        offer_order_id=event.offer_order_id,
-        venue_id=event.venue_id,
-        confirmed_at=envelope.time,
-        confirmed_by=event.confirmed_by,
-        confirmed_event_id=envelope.id,
-        correlation_id=envelope.correlation_id,
-        next_attempt_at=envelope.time,  # due at once (when the venue posts automatically)
-    )
     first = t.c.confirmed_at.is_(None)
-
-    def once(column: str) -> sa.Case[object]:
-        return sa.case((first, upsert.excluded[column]), else_=t.c[column])
-
     untried = sa.and_(t.c.attempts == 0, t.c.posted_at.is_(None))
-    await conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[t.c.offer_order_id],
-            set_={
-                "confirmed_at": once("confirmed_at"),
-                "confirmed_by": once("confirmed_by"),
-                "confirmed_event_id": once("confirmed_event_id"),
-                "correlation_id": once("correlation_id"),
-                "next_attempt_at": sa.case(
-                    (
-                        untried,
-                        sa.func.coalesce(t.c.next_attempt_at, upsert.excluded.next_attempt_at),
-                    ),
-                    else_=t.c.next_attempt_at,
-                ),
-            },
-        )
+    await _merge_posting(
+        conn,
+        event.offer_order_id,
+        event.venue_id,
+        {
+            "confirmed_at": envelope.time,
+            "confirmed_by": event.confirmed_by,
+            "confirmed_event_id": envelope.id,
+            "correlation_id": envelope.correlation_id,
+            "next_attempt_at": envelope.time,  # due at once (when the venue posts automatically)
+        },
+        lambda upsert: {
+            **_incoming_when(
+                first,
+                upsert,
+                "confirmed_at",
+                "confirmed_by",
+                "confirmed_event_id",
+                "correlation_id",
+            ),
+            "next_attempt_at": sa.case(
+                (untried, sa.func.coalesce(t.c.next_attempt_at, upsert.excluded.next_attempt_at)),
+                else_=t.c.next_attempt_at,
+            ),
+        },
     )
     await notify_worker(conn)
 
@@ -292,21 +311,12 @@ async def on_offer_confirmed(
 async def on_offer_cancelled(
     conn: AsyncConnection, event: OfferCancelled, envelope: EventEnvelope
 ) -> None:
-    t = folio_postings
-    upsert = insert(t).values(
-        offer_order_id=event.offer_order_id,
-        venue_id=event.venue_id,
-        cancelled_at=envelope.time,
-        cancelled_by=event.cancelled_by,
-    )
-    await conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[t.c.offer_order_id],
-            set_={
-                "cancelled_at": sa.func.coalesce(t.c.cancelled_at, upsert.excluded.cancelled_at),
-                "cancelled_by": sa.func.coalesce(t.c.cancelled_by, upsert.excluded.cancelled_by),
-            },
-        )
+    await _merge_posting(
+        conn,
+        event.offer_order_id,
+        event.venue_id,
+        {"cancelled_at": envelope.time, "cancelled_by": event.cancelled_by},
+        lambda upsert: _first_kept(upsert, "cancelled_at", "cancelled_by"),
     )
 
 
