@@ -40,6 +40,9 @@ def _p(segment: str) -> str:
     return quote(segment, safe="")
 
 
+IDEMPOTENT_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class Services:
     """One pooled HTTP client for every service call of this process."""
 
@@ -47,7 +50,12 @@ class Services:
         self.settings = settings
         self.client = client or httpx.AsyncClient(
             timeout=httpx.Timeout(settings.upstream_timeout, connect=3.0),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            # Idle connections are dropped before the services' servers drop them (uvicorn
+            # closes a keep-alive connection after 5 s), so a request is rarely sent on a
+            # connection the server is closing at that moment.
+            limits=httpx.Limits(
+                max_connections=200, max_keepalive_connections=50, keepalive_expiry=2.0
+            ),
         )
         self.table_session = settings.table_session_url.rstrip("/")
         self.ordering = settings.ordering_url.rstrip("/")
@@ -68,9 +76,18 @@ class Services:
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         try:
-            answer = await self.client.request(
-                method, url, json=json, params=params, headers=headers
-            )
+            try:
+                answer = await self.client.request(
+                    method, url, json=json, params=params, headers=headers
+                )
+            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+                # A pooled connection the server closed as we used it. A read is safe to send
+                # again; a command is not (it may have been done), so only reads are retried.
+                if method.upper() not in IDEMPOTENT_READS:
+                    raise
+                answer = await self.client.request(
+                    method, url, json=json, params=params, headers=headers
+                )
         except httpx.HTTPError as exc:
             log.warning("service unreachable", extra={"url": url, "error": repr(exc)})
             raise UpstreamError(503, "a service is unreachable, retry in a moment") from exc
