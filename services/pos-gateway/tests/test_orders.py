@@ -81,6 +81,7 @@ async def test_the_pos_lists_validates_and_settles_an_order_placed_by_guests(
     assert (
         await pos.get(f"/orders/{order.order_id}", headers=elsewhere["headers"])
     ).status_code == 403
+
     async def other_venue_listed() -> Any:
         listed = await _orders(pos, elsewhere, "all")
         return listed or None
