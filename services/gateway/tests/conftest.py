@@ -127,6 +127,11 @@ def fake_app(state: FakeServices) -> Litestar:
                 state.failures[email] = state.failures.get(email, 0) + 1
                 return _refuse(401, "wrong e-mail or password", "password")
             return Response({k: v for k, v in account.items() if k != "password"}, status_code=200)
+        if is_(r"/staff/me", "GET"):
+            me = staff_of(request)
+            if me is None or me.get("closed"):
+                return _refuse(401, "no open staff account", "X-Convive-Staff")
+            return Response({k: v for k, v in me.items() if k not in ("password", "closed")})
         if is_(r"/staff", "GET"):
             me = staff_of(request)
             if me is None or me["role"] != "owner":

@@ -7,6 +7,7 @@ import html
 import time
 from typing import Any
 
+from convive.gateway import staff
 from convive.gateway.staff import (
     STAFF_COOKIE,
     StaffCookies,
@@ -157,3 +158,20 @@ def test_next_only_leads_to_staff_pages_of_this_origin() -> None:
         "",
     ):
         assert safe_next(bad, "admin") == "/admin", bad
+
+
+async def test_a_changed_or_closed_account_takes_effect_before_the_cookie_expires(
+    gateway: Any, fake: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(staff, "ACCOUNT_CHECK_SECONDS", 0.0)  # ask pos-gateway every time
+    await gateway.sign_in("manager@hotel.test")
+    settings = f"/admin/venues/{gateway.venue}/settings"
+    assert (await gateway.client.get(settings)).status_code == 200
+
+    fake.accounts["manager@hotel.test"]["role"] = "cashier"
+    assert (await gateway.client.get(settings, follow_redirects=False)).status_code == 403
+
+    fake.accounts["manager@hotel.test"]["closed"] = True
+    closed = await gateway.client.get("/admin", follow_redirects=False)
+    assert closed.status_code == 303
+    assert closed.headers["location"].startswith("/admin/login")

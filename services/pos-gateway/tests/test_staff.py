@@ -155,8 +155,13 @@ async def test_the_first_owner_opens_their_account_then_owners_open_their_venues
         (owner, "/staff/nobody", 404),
     ]:
         assert (await pos.delete(path, headers=as_staff(by))).status_code == status, path
+    me = await pos.get("/staff/me", headers=as_staff(cashier))
+    assert me.status_code == 200, me.text
+    assert (me.json()["staff_id"], me.json()["role"]) == (cashier["staff_id"], "cashier")
     closed = await pos.delete(f"/staff/{cashier['staff_id']}", headers=as_staff(owner))
     assert closed.status_code == 200, closed.text
+    assert (await pos.get("/staff/me", headers=as_staff(cashier))).status_code == 401
+    assert (await pos.get("/staff/me")).status_code == 401
     twice = await pos.delete(f"/staff/{cashier['staff_id']}", headers=as_staff(owner))
     assert twice.status_code == 409
     login = await pos.post(

@@ -36,6 +36,7 @@ class Gateway:
         self.staff_cookies = staff.StaffCookies(
             settings.cookie_secret.get_secret_value(), secure=settings.cookie_secure
         )
+        self.staff_accounts = staff.StaffAccounts()
         self._services: Services | None = None
 
     @property
@@ -77,6 +78,7 @@ def definition(gateway: Gateway) -> ServiceDefinition:
             "services": lambda: gateway.services,
             "guest_cookies": lambda: gateway.cookies,
             "staff_cookies": lambda: gateway.staff_cookies,
+            "staff_accounts": lambda: gateway.staff_accounts,
         },
         lifespans=[gateway.lifespan],
     )

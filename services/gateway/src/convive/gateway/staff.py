@@ -33,7 +33,7 @@ import logging
 import math
 import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -46,7 +46,7 @@ from litestar.response import Redirect, Template
 from convive.gateway.cookies import Signer, cookie, delete_cookie
 from convive.gateway.guest import language
 from convive.gateway.staff_i18n import StaffTranslator
-from convive.gateway.upstream import Services
+from convive.gateway.upstream import Services, UpstreamError
 
 log = logging.getLogger(__name__)
 
@@ -315,6 +315,46 @@ async def check_csrf(request: Request[Any, Any, Any], cookies: StaffCookies) -> 
     return expected
 
 
+ACCOUNT_CHECK_SECONDS = 30.0
+"""How long pos-gateway's word on a signed-in account is trusted: a closed account, or a changed
+role or venue, takes effect within this time rather than at the cookie's expiry."""
+
+
+class StaffAccounts:
+    """Keeps a signed-in browser in step with its account: pos-gateway's `GET /staff/me`,
+    asked at most every `ACCOUNT_CHECK_SECONDS` per account."""
+
+    def __init__(self) -> None:
+        self._checked: dict[str, tuple[float, dict[str, Any] | None]] = {}
+
+    async def current(self, services: Services, profile: StaffProfile) -> StaffProfile | None:
+        """The profile as the account now stands; None once the account is closed. When
+        pos-gateway cannot answer, the signed cookie's profile stands until it can."""
+        now = time.monotonic()
+        seen = self._checked.get(profile.staff_id)
+        if seen is None or now - seen[0] > ACCOUNT_CHECK_SECONDS:
+            try:
+                _, answer = await services.call(
+                    "GET", f"{services.pos}/staff/me", headers=profile.header
+                )
+            except UpstreamError as exc:
+                if exc.status not in (401, 403, 404):
+                    log.warning("staff account not checked", extra={"error": exc.message})
+                    return profile
+                answer = None
+            seen = (now, answer if isinstance(answer, dict) else None)
+            self._checked[profile.staff_id] = seen
+        account = seen[1]
+        if account is None:
+            return None
+        return replace(
+            profile,
+            name=str(account.get("name") or profile.name),
+            role=str(account.get("role") or profile.role),
+            venue_ids=tuple(str(v) for v in account.get("venue_ids") or ()),
+        )
+
+
 def require_staff(*roles: str, venue_param: str = "venue_id") -> Provide:
     """A dependency giving the signed-in `StaffProfile`; refuses (see the module docstring) when
     nobody is signed in, the role is not one of `roles` (any role when none given), the path's
@@ -324,11 +364,17 @@ def require_staff(*roles: str, venue_param: str = "venue_id") -> Provide:
         raise ValueError(f"unknown roles {sorted(unknown)}")
 
     async def staff(
-        request: Request[Any, Any, Any], staff_cookies: NamedDependency[StaffCookies]
+        request: Request[Any, Any, Any],
+        staff_cookies: NamedDependency[StaffCookies],
+        staff_accounts: NamedDependency[StaffAccounts],
+        services: NamedDependency[Services],
     ) -> StaffProfile:
         profile = staff_cookies.profile(request.cookies.get(STAFF_COOKIE))
         if profile is None:
             raise StaffRefused(401, "sign in first", "staff")
+        profile = await staff_accounts.current(services, profile)
+        if profile is None:
+            raise StaffRefused(401, "this account was closed: sign in again", "staff")
         venue_id = request.path_params.get(venue_param)
         if venue_id is not None and not profile.has_venue(str(venue_id)):
             raise StaffRefused(403, "this venue is not one of yours", venue_param)

@@ -75,6 +75,13 @@ async def login(data: JSONBody[Login], engine: NamedDependency[AsyncEngine]) -> 
     return member.profile()
 
 
+@get("/staff/me")
+async def current_account(staff_member: Staff) -> dict[str, Any]:
+    """The account the X-Convive-Staff header names, as it stands now (role, venues); 401 once
+    it is closed. The gateway asks this to keep a signed-in browser in step with the account."""
+    return staff.require_staff(staff_member).profile()
+
+
 @get("/staff")
 async def list_accounts(staff_member: Staff, engine: NamedDependency[AsyncEngine]) -> list[Any]:
     """The open accounts of the owner's venues."""
@@ -172,6 +179,7 @@ staff_router = Router(
     route_handlers=[
         open_account,
         login,
+        current_account,
         list_accounts,
         close_account,
         issue_pairing_code,
