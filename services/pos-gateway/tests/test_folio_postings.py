@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from convive.contracts import Event, EventEnvelope, Money, events_topic
 from convive.contracts.base import LocalizedText
@@ -25,6 +26,7 @@ from convive.contracts.table_session import PmsIntegration, VenueConfigured
 from convive.doubles.pms import PmsSandbox, PmsSettings
 from convive.doubles.pms import create_app as create_pms
 from convive.pos_gateway.app import create_app
+from convive.pos_gateway.folio_projections import folio_postings
 from convive.pos_gateway.settings import Settings
 from convive.runtime.eventstore import EventStore
 from convive.runtime.testkit import eventually, read_topic, served
@@ -596,3 +598,44 @@ async def test_replicas_share_the_postings_and_post_each_once(
         # never two calls at once for one order: each call is a try the POS recorded
         assert [r.status_code for r in pms.calls_for(offer_order_id)].count(201) == 1
     assert len(pms.sandbox.requests) == 12 + 6
+
+
+async def test_a_staff_retry_waits_briefly_for_a_posting_someone_else_holds(
+    pos_service: httpx.AsyncClient, pms: PmsDouble, hotel: Hotel, reader: Any
+) -> None:
+    """A posting held for a moment (a projection writing it) is waited for; one held longer
+    (a try at the PMS) is answered 409 saying so."""
+    await hotel.configure(PmsIntegration.TWO_WAY)
+    pms.sandbox.fail(422, message="room 112 has no guest in house")
+    offer_order_id = _id(await hotel.order_and_confirm())
+    await posting_when(
+        pos_service, hotel.venue_id, offer_order_id, lambda p: p["status"] == "failing"
+    )
+    pms.sandbox.recover()
+    hold = (
+        sa.select(folio_postings.c.offer_order_id)
+        .where(folio_postings.c.offer_order_id == offer_order_id)
+        .with_for_update()
+    )
+
+    async with reader.begin() as conn:  # held past the wait: refused, naming why
+        await conn.execute(hold)
+        busy = await pos_service.post(
+            f"/folio-postings/{offer_order_id}/retry", json={"staff": "Camille"}
+        )
+    assert busy.status_code == 409, busy.text
+    assert "right now" in busy.json()["error"]
+
+    async def hold_briefly() -> None:
+        async with reader.begin() as conn:
+            await conn.execute(hold)
+            await asyncio.sleep(0.3)
+
+    holder = asyncio.create_task(hold_briefly())
+    await asyncio.sleep(0.1)
+    retried = await pos_service.post(
+        f"/folio-postings/{offer_order_id}/retry", json={"staff": "Camille"}
+    )
+    await holder
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["status"] == "posted"

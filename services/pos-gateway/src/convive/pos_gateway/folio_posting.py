@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from litestar import Litestar
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from convive.contracts import Event, EventEnvelope, Money
@@ -107,6 +108,10 @@ def _scheduled() -> list[sa.ColumnElement[bool]]:
     ]
 
 
+STAFF_LOCK_WAIT_MS = 2000
+"""How long a staff action waits for a posting another transaction holds before answering 409."""
+
+
 async def _lock(conn: AsyncConnection, offer_order_id: str) -> sa.Row[Any]:
     """The posting, locked for this transaction; 409 while a try holds it."""
     row: sa.Row[Any] | None = (
@@ -122,6 +127,22 @@ async def _lock(conn: AsyncConnection, offer_order_id: str) -> sa.Row[Any]:
         sa.select(sa.literal(True)).where(folio_postings.c.offer_order_id == offer_order_id)
     )
     if exists:
+        # Held by someone: a projection writing an event of it holds it for milliseconds, a
+        # try at the PMS for as long as the PMS takes. Wait a little for the first.
+        await conn.execute(sa.text(f"SET LOCAL lock_timeout = '{STAFF_LOCK_WAIT_MS}ms'"))
+        try:
+            async with conn.begin_nested():
+                row = (
+                    await conn.execute(
+                        _posting_query()
+                        .where(folio_postings.c.offer_order_id == offer_order_id)
+                        .with_for_update(of=folio_postings)
+                    )
+                ).first()
+        except DBAPIError:
+            row = None
+        if row is not None:
+            return row
         raise Conflict(
             f"offer order {offer_order_id} is being posted to the PMS right now; "
             "look again in a moment",
