@@ -5,6 +5,7 @@ the guests' payments (`guest_api.py`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -110,6 +111,25 @@ async def show_order(
 RoundNumber = Annotated[int, PathParameter(ge=1)]
 
 
+async def _round_answer(
+    engine: AsyncEngine,
+    order_id: str,
+    round_number: int,
+    event_ids: Sequence[str],
+    **decided: Any,
+) -> dict[str, Any]:
+    """What a decision on a round answers: what was decided, and the order as it now stands."""
+    view = await order_view(engine, order_id)
+    return {
+        "order_id": order_id,
+        "round_number": round_number,
+        **decided,
+        "status": view["status"],
+        "order": view,
+        "event_ids": list(event_ids),
+    }
+
+
 @post("/orders/{order_id:str}/rounds/{round_number:int}/validate", status_code=HTTP_200_OK)
 async def validate_round(
     order_id: FromPath[str],
@@ -131,16 +151,14 @@ async def validate_round(
         staff_id=data.staff_id,
         device=device,
     )
-    view = await order_view(engine, order_id)
-    return {
-        "order_id": order_id,
-        "round_number": event.round_number,
-        "validated_by": event.validated_by,
-        "device_id": event.device_id,
-        "status": view["status"],
-        "order": view,
-        "event_ids": list(result.event_ids),
-    }
+    return await _round_answer(
+        engine,
+        order_id,
+        event.round_number,
+        result.event_ids,
+        validated_by=event.validated_by,
+        device_id=event.device_id,
+    )
 
 
 @post("/orders/{order_id:str}/rounds/{round_number:int}/amend", status_code=HTTP_200_OK)
@@ -173,15 +191,13 @@ async def amend_round(
         staff_id=data.staff_id,
         device=device,
     )
-    view = await order_view(engine, order_id)
-    return {
-        "order_id": order_id,
-        "round_number": event.round_number,
-        "round_total": event.round_total.model_dump(),
-        "status": view["status"],
-        "order": view,
-        "event_ids": list(result.event_ids),
-    }
+    return await _round_answer(
+        engine,
+        order_id,
+        event.round_number,
+        result.event_ids,
+        round_total=event.round_total.model_dump(),
+    )
 
 
 @post("/orders/{order_id:str}/rounds/{round_number:int}/reject", status_code=HTTP_200_OK)
@@ -205,16 +221,14 @@ async def reject_round(
         staff_id=data.staff_id,
         device=device,
     )
-    view = await order_view(engine, order_id)
-    return {
-        "order_id": order_id,
-        "round_number": event.round_number,
-        "rejected_by": event.rejected_by,
-        "reason": event.reason,
-        "status": view["status"],
-        "order": view,
-        "event_ids": list(result.event_ids),
-    }
+    return await _round_answer(
+        engine,
+        order_id,
+        event.round_number,
+        result.event_ids,
+        rejected_by=event.rejected_by,
+        reason=event.reason,
+    )
 
 
 @post("/orders/{order_id:str}/payments", status_code=HTTP_201_CREATED)
