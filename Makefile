@@ -10,6 +10,8 @@ export UV_PYTHON_PREFERENCE := only-system
 # uv may have been installed by deps a moment ago, as a module of the machine's Python.
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PYTEST_ARGS ?=
+# The members mypy checks strictly (all of them, once each is typed).
+TYPED = contracts/src libs/runtime/src libs/localinfra/src
 
 .PHONY: help deps sync run test check lint format typecheck imports deptry schemas bench clean
 
@@ -25,7 +27,7 @@ run: deps  ## start Kafka, PostgreSQL and every service on this machine (Ctrl-C 
 
 test: deps check  ## the checks, then every test against real Kafka, PostgreSQL and Chromium
 	@bash deploy/local/install-deps.sh --browser
-	$(UV) run pytest $(PYTEST_ARGS)
+	CI=$${CI:-true} $(UV) run pytest $(PYTEST_ARGS)
 
 check: lint typecheck imports deptry schemas  ## the guard rails, without the tests
 
@@ -37,15 +39,15 @@ format:  ## apply ruff's fixes and formatting
 	$(UV) run ruff check --fix .
 	$(UV) run ruff format .
 
-typecheck:  ## mypy (strict) on the contracts and the runtime
-	$(UV) run mypy contracts/src libs/runtime/src
+typecheck:  ## mypy (strict) on every workspace member
+	$(UV) run mypy $(TYPED)
 
 imports:  ## no service imports another service (import-linter)
 	$(UV) run lint-imports
 
 deptry:  ## every workspace member declares what it imports
-	@for member in contracts libs/runtime libs/doubles cli services/*; do \
-		(cd $$member && $(UV) run --project $(CURDIR) deptry src --known-first-party convive --per-rule-ignores DEP002=convive-contracts\|convive-runtime) || exit 1; \
+	@for member in contracts libs/runtime libs/localinfra libs/doubles cli services/*; do \
+		(cd $$member && $(UV) run --project $(CURDIR) deptry src --known-first-party convive --per-rule-ignores DEP002=convive-contracts\|convive-runtime\|convive-localinfra) || exit 1; \
 	done
 
 schemas:  ## committed event schemas equal the code, and no released schema was broken

@@ -15,7 +15,7 @@ from typing import Any
 
 from bench import appends, infra, pipeline, platform_load, raw_kafka, report, streams
 from bench.config import Settings, parse
-from convive.runtime import localinfra
+from convive import localinfra
 
 Section = Callable[[infra.Infra, Settings], Awaitable[dict[str, Any]]]
 SECTIONS: dict[str, Section] = {

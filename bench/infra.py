@@ -19,7 +19,7 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy.engine import make_url
 
-from convive.runtime import localinfra
+from convive import localinfra
 
 log = logging.getLogger(__name__)
 

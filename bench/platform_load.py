@@ -36,9 +36,9 @@ from bench.config import Settings
 from bench.infra import Infra
 from bench.sse import SseStream, open_with_retry
 from bench.stats import latency_summary, rate
+from convive import localinfra
 from convive.cli.platform import Platform, ServiceStartError, free_plan
 from convive.contracts import SERVICES, dlq_topic, events_topic
-from convive.runtime import localinfra
 
 VENUE = "bench-venue"
 CURRENCY = "EUR"

@@ -55,7 +55,7 @@ install_kafka_jars() {
   command -v mvn >/dev/null 2>&1 || { log "Maven (mvn) is missing"; exit 1; }
   mkdir -p "$cache"
   (
-    # The same lock file as convive.runtime.localinfra.ensure_kafka_jars().
+    # The same lock file as convive.localinfra.ensure_kafka_jars().
     flock 9
     if [ -f "$marker" ] && [ "$(cat "$marker")" = "$want" ]; then exit 0; fi
     log "fetching the Kafka jars with Maven into $libs"

@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from convive.contracts import EventEnvelope, dlq_topic, events_topic
 from convive.contracts.table_session import TableScanned
-from convive.runtime import db, kafka
+from convive.runtime import db
 from convive.runtime.eventstore import EventStore, runtime_metadata
 from convive.runtime.projections import Projection
 
@@ -41,14 +40,6 @@ async def topics(namespace: str, create_topics: Any) -> dict[str, str]:
     }
     await create_topics(list(names.values()))
     return names
-
-
-@pytest.fixture
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    p = kafka.make_producer(kafka_bootstrap, "runtime-tests")
-    await p.start()
-    yield p
-    await p.stop()
 
 
 def _scanned(spot: str = "spot-1", device: str = "phone-1") -> EventEnvelope:

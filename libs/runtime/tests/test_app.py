@@ -19,7 +19,7 @@ from convive.contracts import EventEnvelope
 from convive.contracts.table_session import TableScanned
 from convive.runtime import db
 from convive.runtime.app import ServiceDefinition, create_service_app
-from convive.runtime.errors import DomainError
+from convive.runtime.domain import DomainError
 from convive.runtime.eventstore import EventStore, decide_and_append
 from convive.runtime.settings import ServiceSettings
 from convive.runtime.testkit import check_service_boots, eventually

@@ -15,10 +15,9 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from convive.contracts import Event, EventEnvelope, events_topic
+from convive.contracts import Event, EventEnvelope
 from convive.contracts.base import LocalizedText, Money
 from convive.contracts.ordering import CartItemAdded, OrderLine, OrderPlaced
 from convive.contracts.pos_gateway import DevicePaired
@@ -28,7 +27,7 @@ from convive.notifier.app import create_app
 from convive.notifier.domain import credential_digest
 from convive.notifier.projections import feed_entries
 from convive.notifier.settings import Settings
-from convive.runtime import db, kafka
+from convive.runtime import db
 from convive.runtime.testkit import eventually, served
 
 
@@ -79,38 +78,7 @@ async def engine(database_url: str, db_schema: str) -> AsyncIterator[AsyncEngine
     await eng.dispose()
 
 
-@pytest.fixture
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    p = kafka.make_producer(kafka_bootstrap, "notifier-tests")
-    await p.start()
-    yield p
-    await p.stop()
-
-
 Publish = Callable[..., Any]
-
-
-@pytest.fixture
-def publish(producer: AIOKafkaProducer, namespace: str) -> Publish:
-    """`await publish(event, subject=stream_id)` sends the event to its owner's topic, as that
-    service's relay would; `await publish(envelope)` sends an envelope as it is."""
-
-    async def send(event: Event | EventEnvelope, subject: str = "") -> EventEnvelope:
-        envelope = (
-            event
-            if isinstance(event, EventEnvelope)
-            else EventEnvelope.wrap(event, subject=subject)
-        )
-        service = envelope.source.rsplit("/", 1)[-1]
-        await producer.send_and_wait(
-            events_topic(service, namespace),
-            value=envelope.body(),
-            key=envelope.key(),
-            headers=envelope.headers(),
-        )
-        return envelope
-
-    return send
 
 
 @pytest.fixture

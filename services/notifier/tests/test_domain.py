@@ -37,10 +37,8 @@ from convive.contracts.table_session import (
 )
 from convive.notifier.domain import (
     MAIL_DUE,
-    BadRequest,
     FeedKind,
     FeedTarget,
-    Unauthorized,
     bearer_credential,
     credential_digest,
     feeds_of,
@@ -52,6 +50,7 @@ from convive.notifier.domain import (
     revocation,
     without_secrets,
 )
+from convive.runtime.domain import Invalid, Unauthenticated
 
 # Every event type the notifier relays, reviewed for what it may show guests and POS devices.
 # A new contract event makes this test fail: decide whether it may be relayed (and what to
@@ -339,19 +338,19 @@ def test_the_resume_position_comes_from_the_header_first_then_the_query() -> Non
 def test_a_resume_position_that_is_not_a_number_is_refused_naming_it(
     header: str | None, query: str | None, field: str
 ) -> None:
-    with pytest.raises(BadRequest) as refused:
+    with pytest.raises(Invalid) as refused:
         resume_position(header, query)
     assert refused.value.field == field
-    assert refused.value.status == 400
+    assert isinstance(refused.value, Invalid)
 
 
 def test_a_bearer_credential_is_read_and_anything_else_refused() -> None:
     assert bearer_credential("Bearer abc") == "abc"
     assert bearer_credential("bearer  abc ") == "abc"
     for bad in (None, "", "Bearer", "Basic abc", "abc"):
-        with pytest.raises(Unauthorized) as refused:
+        with pytest.raises(Unauthenticated) as refused:
             bearer_credential(bad)
-        assert refused.value.status == 401
+        assert isinstance(refused.value, Unauthenticated)
         assert refused.value.field == "Authorization"
 
 

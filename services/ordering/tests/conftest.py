@@ -8,12 +8,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from convive.contracts import Event, EventEnvelope, events_topic
+from convive.contracts import EventEnvelope
 from convive.contracts.table_session import (
     GuestJoined,
     JourneyMode,
@@ -25,8 +23,6 @@ from convive.contracts.table_session import (
 from convive.ordering import projections
 from convive.ordering.app import create_app
 from convive.ordering.settings import Settings
-from convive.runtime import db, kafka
-from convive.runtime.eventstore import EventStore, events
 from convive.runtime.testkit import eventually
 
 VENUE = "venue-bistro"
@@ -82,59 +78,7 @@ async def client(service_settings: dict[str, Any]) -> AsyncIterator[AsyncTestCli
         yield test_client
 
 
-@pytest.fixture
-async def reader(database_url: str, db_schema: str) -> AsyncIterator[AsyncEngine]:
-    """An engine of the test's own on the service's schema, to look at what it wrote."""
-    engine = db.create_engine(database_url, db_schema, pool_size=2)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def stream_of(reader: AsyncEngine) -> Callable[[str], Awaitable[list[EventEnvelope]]]:
-    """The events the service appended to one stream."""
-    store = EventStore(reader)
-    return store.read_stream
-
-
-@pytest.fixture
-def event_count(reader: AsyncEngine) -> Callable[[], Awaitable[int]]:
-    """How many events the service's store holds, all streams together."""
-
-    async def count() -> int:
-        async with reader.connect() as conn:
-            return int(await conn.scalar(sa.select(sa.func.count()).select_from(events)) or 0)
-
-    return count
-
-
-@pytest.fixture
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    p = kafka.make_producer(kafka_bootstrap, "ordering-tests")
-    await p.start()
-    yield p
-    await p.stop()
-
-
 Publish = Callable[..., Awaitable[EventEnvelope]]
-
-
-@pytest.fixture
-def publish(producer: AIOKafkaProducer, namespace: str) -> Publish:
-    """`await publish(event, subject=stream_id)`: put another service's event on its topic in
-    this test's namespace, exactly as that service's relay would; returns the envelope."""
-
-    async def send(event: Event, *, subject: str, **envelope: Any) -> EventEnvelope:
-        env = EventEnvelope.wrap(event, subject=subject, **envelope)
-        await producer.send_and_wait(
-            events_topic(event.service, namespace),
-            value=env.body(),
-            key=env.key(),
-            headers=env.headers(),
-        )
-        return env
-
-    return send
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ from convive.ordering.domain.table_order import (
     SendToProduction,
     SessionFacts,
 )
-from convive.runtime.errors import Conflict, DomainError, NotFound
+from convive.runtime.domain import Conflict, DomainError, NotFound
 
 SESSION = "ses-1"
 VENUE = "venue-1"

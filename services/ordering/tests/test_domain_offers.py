@@ -28,7 +28,7 @@ from convive.ordering.domain.offer_orders import (
     OfferOrderStatus,
     OrderOffer,
 )
-from convive.runtime.errors import Conflict, DomainError, NotFound
+from convive.runtime.domain import Conflict, DomainError, NotFound
 
 VENUE = "hotel-1"
 GUEST = "guest-ada"

@@ -14,11 +14,10 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from convive.contracts import Event, EventEnvelope, Money, events_topic
+from convive.contracts import Event, EventEnvelope, Money
 from convive.contracts.base import LocalizedText
 from convive.contracts.ordering import OrderLine, OrderPlaced, RoundAdded
 from convive.contracts.table_session import (
@@ -34,8 +33,6 @@ from convive.doubles.payment_provider import create_app as create_sandbox
 from convive.pos_gateway.app import create_app
 from convive.pos_gateway.projections import orders, profit_centres, session_guests, spots
 from convive.pos_gateway.settings import Settings
-from convive.runtime import db, kafka
-from convive.runtime.eventstore import EventStore, events
 from convive.runtime.testkit import eventually, served
 
 SANDBOX_API_KEY = "sk_test_pos_gateway"
@@ -48,38 +45,6 @@ async def pos(service_settings: dict[str, Any]) -> AsyncIterator[AsyncTestClient
     app = create_app(Settings(**service_settings))
     async with AsyncTestClient(app=app) as client:
         yield client
-
-
-@pytest.fixture
-async def reader(database_url: str, db_schema: str) -> AsyncIterator[AsyncEngine]:
-    """An engine of the test's own on the service's schema (the app runs in another loop)."""
-    engine = db.create_engine(database_url, db_schema, pool_size=2)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def store(reader: AsyncEngine) -> EventStore:
-    return EventStore(reader)
-
-
-@pytest.fixture
-def event_count(reader: AsyncEngine) -> Callable[[], Awaitable[int]]:
-    """How many events the service's event store holds, all streams together."""
-
-    async def count() -> int:
-        async with reader.connect() as conn:
-            return int(await conn.scalar(sa.select(sa.func.count()).select_from(events)) or 0)
-
-    return count
-
-
-@pytest.fixture
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    p = kafka.make_producer(kafka_bootstrap, "pos-gateway-tests")
-    await p.start()
-    yield p
-    await p.stop()
 
 
 def eur(cents: int) -> Money:
@@ -187,27 +152,6 @@ async def pos_http(
         httpx.AsyncClient(base_url=url, timeout=30) as client,
     ):
         yield client
-
-
-@pytest.fixture
-def publish(producer: AIOKafkaProducer, namespace: str) -> Callable[..., Awaitable[EventEnvelope]]:
-    """`await publish(event, subject)`: the event on its owner's topic, as its relay would."""
-
-    async def send(event: Event | EventEnvelope, subject: str = "") -> EventEnvelope:
-        envelope = (
-            event
-            if isinstance(event, EventEnvelope)
-            else EventEnvelope.wrap(event, subject=subject)
-        )
-        await producer.send_and_wait(
-            events_topic(envelope.source.rsplit("/", 1)[-1], namespace),
-            value=envelope.body(),
-            key=envelope.key(),
-            headers=envelope.headers(),
-        )
-        return envelope
-
-    return send
 
 
 @dataclass

@@ -27,7 +27,7 @@ from convive.pos_gateway.projections import orders_at_pos
 from convive.pos_gateway.queries import order_views
 from convive.pos_gateway.round_changes import round_changes
 from convive.runtime import migrations
-from convive.runtime.errors import Conflict
+from convive.runtime.domain import Conflict
 from convive.runtime.eventstore import EventStore
 
 pytestmark = pytest.mark.infra

@@ -17,7 +17,7 @@ from convive.contracts.pos_gateway import (
 from convive.pos_gateway.domain import (
     AmendLine,
     AmendRound,
-    BadRequest,
+    Invalid,
     MenuItem,
     PosOrder,
     RejectRound,
@@ -27,7 +27,7 @@ from convive.pos_gateway.domain import (
     decide_validate,
     fold,
 )
-from convive.runtime.errors import Conflict, DomainError, NotFound
+from convive.runtime.domain import Conflict, DomainError, NotFound
 
 
 def eur(cents: int) -> Money:
@@ -251,22 +251,22 @@ def test_the_amended_round_is_what_the_order_owes_and_what_is_amended_next() -> 
 @pytest.mark.parametrize(
     ("lines", "error", "field", "text"),
     [
-        ((AmendLine(quantity=1, line_id="l9"),), BadRequest, "lines[0].line_id", "not a line"),
+        ((AmendLine(quantity=1, line_id="l9"),), Invalid, "lines[0].line_id", "not a line"),
         (
             (AmendLine(quantity=1, line_id="l1"), AmendLine(quantity=2, line_id="l1")),
-            BadRequest,
+            Invalid,
             "lines[1].line_id",
             "twice",
         ),
         (
             (AmendLine(quantity=1, line_id="l1", product_id="wine"),),
-            BadRequest,
+            Invalid,
             "lines[0].product_id",
             "remove the line",
         ),
         (
             (AmendLine(quantity=1, product_id="caviar"),),
-            BadRequest,
+            Invalid,
             "lines[0].product_id",
             "caviar",
         ),
@@ -277,10 +277,10 @@ def test_the_amended_round_is_what_the_order_owes_and_what_is_amended_next() -> 
             "Oysters (oysters) is not available",
         ),
         ((AmendLine(quantity=1, product_id="dollar"),), Conflict, "lines[0].product_id", "USD"),
-        ((AmendLine(quantity=1),), BadRequest, "lines[0]", "line_id"),
-        ((AmendLine(quantity=-1, line_id="l1"),), BadRequest, "lines[0].quantity", "negative"),
-        ((AmendLine(quantity=0, line_id="l1"),), BadRequest, "lines", "reject it instead"),
-        ((), BadRequest, "lines", "at least one line"),
+        ((AmendLine(quantity=1),), Invalid, "lines[0]", "line_id"),
+        ((AmendLine(quantity=-1, line_id="l1"),), Invalid, "lines[0].quantity", "negative"),
+        ((AmendLine(quantity=0, line_id="l1"),), Invalid, "lines", "reject it instead"),
+        ((), Invalid, "lines", "at least one line"),
         (
             (AmendLine(quantity=1, line_id="l1"), AmendLine(quantity=2, line_id="l2")),
             DomainError,
@@ -347,7 +347,7 @@ def test_rejecting_a_pending_round_says_why_and_it_is_no_longer_due() -> None:
 
 
 def test_a_rejection_needs_a_reason_and_a_known_round() -> None:
-    with pytest.raises(BadRequest) as refused:
+    with pytest.raises(Invalid) as refused:
         decide_reject(given(placed()), reject(1, "   "))
     assert refused.value.field == "reason"
     with pytest.raises(NotFound) as unknown:

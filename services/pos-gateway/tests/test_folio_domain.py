@@ -27,7 +27,7 @@ from convive.pos_gateway.folio import (
     status_of,
 )
 from convive.pos_gateway.pms import SandboxPms
-from convive.runtime.errors import Conflict
+from convive.runtime.domain import Conflict
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 POLICY = BackoffPolicy(base=30, cap=600, max_attempts=4)

@@ -38,7 +38,7 @@ from convive.pos_gateway.payments.provider import (
     ProviderUnavailable,
     SandboxProvider,
 )
-from convive.runtime.errors import Conflict, DomainError, NotFound
+from convive.runtime.domain import Conflict, DomainError, NotFound
 
 SECRET = "whsec_unit"  # noqa: S105 (the tests' own)
 

@@ -17,7 +17,7 @@ from convive.pos_gateway.domain.staff import (
     normalize_code,
     show_code,
 )
-from convive.runtime.errors import Conflict, DomainError
+from convive.runtime.domain import Conflict, DomainError
 
 OWNER = StaffMember("s-owner", "o@venue.test", "Odile", StaffRole.OWNER, ("v1", "v2"))
 MANAGER = StaffMember("s-manager", "m@venue.test", "Max", StaffRole.MANAGER, ("v1",))

@@ -9,17 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
 from litestar.testing import AsyncTestClient
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from convive.contracts import Event, EventEnvelope, Money, events_topic
+from convive.contracts import Event, EventEnvelope, Money
 from convive.contracts.base import LocalizedText
 from convive.contracts.ordering import OrderLine, OrderPlaced
 from convive.contracts.pos_gateway import PaymentMethod, PaymentSettled
-from convive.runtime import db, kafka
-from convive.runtime.eventstore import EventStore, events
+from convive.runtime.eventstore import EventStore
 from convive.runtime.testkit import eventually, served
 from convive.table_session.app import create_app
 from convive.table_session.settings import Settings
@@ -48,40 +44,11 @@ async def live_client(service_settings: dict[str, Any]) -> AsyncIterator[httpx.A
 
 
 @pytest.fixture
-async def reader(database_url: str, db_schema: str) -> AsyncIterator[AsyncEngine]:
-    """An engine of the test's own on the service's schema, to look at what it wrote."""
-    engine = db.create_engine(database_url, db_schema, pool_size=2)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def store(reader: AsyncEngine) -> EventStore:
-    return EventStore(reader)
-
-
-@pytest.fixture
-def event_count(reader: AsyncEngine) -> Callable[[], Awaitable[int]]:
-    """How many events the service's event store holds, all streams together."""
-
-    async def count() -> int:
-        async with reader.connect() as conn:
-            return int(await conn.scalar(sa.select(sa.func.count()).select_from(events)) or 0)
-
-    return count
-
-
-@pytest.fixture
 def stream_types(store: EventStore) -> Callable[[str], Awaitable[list[str]]]:
     async def types(stream_id: str) -> list[str]:
         return [e.type for e in await store.read_stream(stream_id)]
 
     return types
-
-
-@pytest.fixture
-def stream_of(store: EventStore) -> Callable[[str], Awaitable[list[EventEnvelope]]]:
-    return store.read_stream
 
 
 async def _setup_venue(
@@ -113,32 +80,6 @@ def setup_venue() -> VenueSetup:
     """`await setup_venue(http, "venue-1", "Table 1", "Table 2", mode="order")`: a profit centre
     and its spots, created over HTTP; returns their answers."""
     return _setup_venue
-
-
-@pytest.fixture
-async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
-    p = kafka.make_producer(kafka_bootstrap, "table-session-tests")
-    await p.start()
-    yield p
-    await p.stop()
-
-
-@pytest.fixture
-def publish(producer: AIOKafkaProducer, namespace: str) -> Publish:
-    """`await publish(event, subject)`: another service's event on its topic in the test's
-    namespace, as that service's relay would send it."""
-
-    async def send(event: Event, subject: str) -> EventEnvelope:
-        envelope = EventEnvelope.wrap(event, subject=subject)
-        await producer.send_and_wait(
-            events_topic(event.service, namespace),
-            value=envelope.body(),
-            key=envelope.key(),
-            headers=envelope.headers(),
-        )
-        return envelope
-
-    return send
 
 
 @pytest.fixture

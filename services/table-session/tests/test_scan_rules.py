@@ -26,7 +26,7 @@ from convive.contracts.table_session import (
     SpotReleased,
     TableScanned,
 )
-from convive.runtime.errors import Conflict, NotFound
+from convive.runtime.domain import Conflict, NotFound
 from convive.table_session import domain
 from convive.table_session.domain import Seat, ViewerReason
 

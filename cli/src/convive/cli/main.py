@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from convive import localinfra
 from convive.cli import demo
 from convive.cli.platform import (
     FIRST_SERVICE_PORT,
@@ -29,7 +30,6 @@ from convive.cli.platform import (
     ServiceStartError,
     plan,
 )
-from convive.runtime import localinfra
 from convive.runtime.telemetry import configure_logging
 
 

@@ -18,7 +18,7 @@ from secrets import token_hex
 from typing import IO
 
 from convive.contracts import SERVICES
-from convive.runtime.localinfra import port_is_free
+from convive.localinfra import port_is_free
 
 GATEWAY_PORT = 8000
 FIRST_SERVICE_PORT = 8101

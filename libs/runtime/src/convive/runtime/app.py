@@ -30,8 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from convive.contracts import dlq_topic, events_topic
 from convive.runtime import db, kafka, migrations, telemetry
 from convive.runtime.consumers import subscribe_projection
-from convive.runtime.errors import EXCEPTION_HANDLERS
 from convive.runtime.eventstore import EventStore
+from convive.runtime.http_errors import EXCEPTION_HANDLERS
 from convive.runtime.outbox import OutboxRelay
 from convive.runtime.projections import Projection
 from convive.runtime.settings import ServiceSettings
@@ -46,6 +46,11 @@ class ServiceDefinition:
     name: str
     route_handlers: Sequence[Any] = ()
     projections: Sequence[Projection] = ()
+    """Every projection the service subscribes to (its `subscriptions.PROJECTIONS`)."""
+    own_read_models: Projection | None = None
+    """The projection of the service's own events (`projections/own.py`): the event store
+    writes it in every append's transaction, and it is subscribed to the service's own topic
+    like any other projection, so that its tables can be rebuilt from Kafka alone."""
     migrations: Path | None = None
     description: str = ""
     dependencies: dict[str, Callable[..., Any]] = field(default_factory=dict)
@@ -66,17 +71,26 @@ class ServiceRuntime:
         self.engine: AsyncEngine = db.create_engine(
             settings.database_url, settings.db_schema, pool_size=settings.db_pool_size
         )
-        self.store = EventStore(self.engine)
+        own = definition.own_read_models
+        self.store = EventStore(self.engine, own_read_models=own.apply if own else None)
         self.topic = events_topic(definition.name, settings.topic_namespace)
         # Kafka clients bind to the running event loop: they are made in start().
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
         self.broker: KafkaBroker | None = None
 
+    def projections(self) -> list[Projection]:
+        """What the service subscribes to, its own read models included (once)."""
+        listed = list(self.definition.projections)
+        own = self.definition.own_read_models
+        if own is not None and own not in listed:
+            listed.append(own)
+        return listed
+
     def topics(self) -> list[str]:
         ns = self.settings.topic_namespace
         own = [self.topic, dlq_topic(self.definition.name, ns)]
-        subscribed = [t for p in self.definition.projections for t in p.topics(ns)]
+        subscribed = [t for p in self.projections() for t in p.topics(ns)]
         return list(dict.fromkeys(own + subscribed))
 
     async def start(self) -> None:
@@ -102,7 +116,7 @@ class ServiceRuntime:
             enable_idempotence=True,
             logger=logging.getLogger(f"convive.{definition.name}.broker"),
         )
-        for projection in definition.projections:
+        for projection in self.projections():
             subscribe_projection(
                 self.broker,
                 self.engine,

@@ -4,6 +4,11 @@ concurrency per stream, and the transactional outbox written in the same transac
 A stream's versions start at 1. `expected_version` says what the caller decided on: `NO_STREAM`
 (0) for a new stream, the last version it read, or `ANY_VERSION` to skip the check. A conflicting
 append raises `ConcurrencyError` and writes nothing; the caller re-decides on fresh state.
+
+A store made with `own_read_models` (the service's projection of its own events) applies the
+appended events to them in the append's transaction, so that a command's answer and the very
+next query already show what it decided; the same projection, subscribed to the service's own
+topic, rebuilds those tables from Kafka alone.
 """
 
 from __future__ import annotations
@@ -97,6 +102,13 @@ class AppendResult:
     version: int
     event_ids: tuple[str, ...]
     global_positions: tuple[int, ...]
+    appended: tuple[EventEnvelope, ...] = ()
+    """The appended events, each carrying its stream version."""
+
+
+OwnReadModels = Callable[[AsyncConnection, Sequence[EventEnvelope]], Awaitable[None]]
+"""Applies freshly appended events (carrying their stream versions) to a service's own read
+models, in the append's transaction (`Projection.apply`)."""
 
 
 def outbox_channel(schema: str) -> str:
@@ -123,8 +135,11 @@ def row_to_envelope(row: sa.Row[Any]) -> EventEnvelope:
 class EventStore:
     """Appends and reads the events of one service schema."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, own_read_models: OwnReadModels | None = None
+    ) -> None:
         self.engine = engine
+        self.own_read_models = own_read_models
         self.schema = db.schema_of(engine)
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", self.schema):
             raise ValueError(f"schema {self.schema!r} is not a plain identifier")
@@ -210,11 +225,15 @@ class EventStore:
         current, positions = int(row.current), row.positions
         if positions is None:
             raise ConcurrencyError(stream_id, expected_version, current)
+        appended = tuple(e.with_stream_version(current + i) for i, e in enumerate(new_events, 1))
+        if self.own_read_models is not None:
+            await self.own_read_models(conn, appended)
         return AppendResult(
             stream_id=stream_id,
             version=current + len(new_events),
             event_ids=tuple(e.id for e in new_events),
             global_positions=tuple(positions),
+            appended=appended,
         )
 
     @property
@@ -316,8 +335,9 @@ async def decide_and_append(
     `decide` gets the stream's history and returns the new events (or raises a domain error);
     it returns nothing to decide nothing (and `decide_and_append` returns None). `then(conn,
     new_events, result)` runs in the append's transaction, for read models that must be up to
-    date when the command answers. With `conn` (an event handler's transaction) each try runs
-    in a savepoint of it, and the caller commits.
+    date when the command answers beyond the store's own read models (which the append itself
+    writes); `new_events` then carry their stream versions. With `conn` (an event handler's
+    transaction) each try runs in a savepoint of it, and the caller commits.
     """
     for attempt in range(attempts):
         try:
@@ -350,7 +370,7 @@ async def _decide_once(
         return None
     result = await store.append(stream_id, new_events, expected_version=len(history), conn=conn)
     if then is not None:
-        await then(conn, new_events, result)
+        await then(conn, result.appended, result)
     return result
 
 

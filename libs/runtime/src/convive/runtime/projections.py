@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -78,6 +78,73 @@ class Projection:
 
     def topics(self, namespace: str = "") -> list[str]:
         return sorted(events_topic(s, namespace) for s in self.services)
+
+    async def apply(self, conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+        """Apply events in the caller's transaction, without the consumer's bookkeeping: how a
+        service writes its own read models in the transaction of the append that decided the
+        events (the event store calls it; see `EventStore(own_read_models=...)`)."""
+        for envelope in envelopes:
+            handler = self.handlers.get(envelope.type)
+            if handler is not None:
+                await handler(conn, envelope.event(), envelope)
+
+
+# --- writing read models that a replay cannot undo -------------------------------------------
+
+
+def stream_version(envelope: EventEnvelope) -> int:
+    """The event's version in its stream: what a read model row remembers, so that a replayed
+    or late event never overwrites a later one."""
+    if envelope.stream_version is None:
+        raise ValueError(f"event {envelope.id} ({envelope.type}) has no stream version")
+    return envelope.stream_version
+
+
+async def upsert_if_newer(
+    conn: AsyncConnection,
+    table: sa.Table,
+    key: Mapping[str, object],
+    values: Mapping[str, object],
+    *,
+    version: int,
+    on_insert: Mapping[str, object] | None = None,
+    version_column: str = "version",
+) -> bool:
+    """Insert the row named by `key` with `values`, or update it with them when `version` is
+    newer than the row's; `on_insert` are columns set only when the row is new (when it was
+    created). True when the row was written, False when it already stood at a later version."""
+    row = {**key, **(on_insert or {}), **values, version_column: version}
+    stmt = insert(table).values(**row)
+    written = await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=list(key),
+            set_={**values, version_column: version},
+            where=table.c[version_column] < stmt.excluded[version_column],
+        )
+    )
+    return bool(written.rowcount)
+
+
+async def advance_if_newer(
+    conn: AsyncConnection,
+    table: sa.Table,
+    key: Mapping[str, object],
+    *,
+    version: int,
+    values: Mapping[str, object] | None = None,
+    version_column: str = "version",
+) -> bool:
+    """Move an existing row to `version` (and set `values`) when `version` is newer than the
+    row's. False when there is no such row or it stands at this version or a later one: the
+    event was applied already, and the caller's other writes for it must be skipped too."""
+    condition = sa.and_(
+        *(table.c[name] == value for name, value in key.items()),
+        table.c[version_column] < version,
+    )
+    moved = await conn.execute(
+        table.update().where(condition).values({**(values or {}), version_column: version})
+    )
+    return bool(moved.rowcount)
 
 
 DeadLetter = Callable[[Record, str], Awaitable[None]]

@@ -21,11 +21,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.notifier.domain import (
-    BadRequest,
     FeedEntry,
     FeedKind,
-    Forbidden,
-    Unauthorized,
     bearer_credential,
     credential_digest,
     message_data,
@@ -34,7 +31,7 @@ from convive.notifier.domain import (
 from convive.notifier.live import FeedHub
 from convive.notifier.projections import devices, feed_entries, feeds, session_guests, sessions
 from convive.notifier.settings import Settings
-from convive.runtime.errors import NotFound
+from convive.runtime.domain import Forbidden, Invalid, NotFound, Unauthenticated
 
 T = TypeVar("T")
 
@@ -205,7 +202,7 @@ class EventStreams(Controller):
         last_event_id: LastEventIdQuery = None,
     ) -> ServerSentEvent:
         if not guest:
-            raise BadRequest("guest is required: ?guest=<your guest id>", field="guest")
+            raise Invalid("guest is required: ?guest=<your guest id>", field="guest")
         after = resume_position(last_event_id_header, last_event_id)
 
         async def lookup() -> tuple[bool, bool]:
@@ -272,7 +269,7 @@ class EventStreams(Controller):
 
         device = await _within_grace(lookup, lambda d: d is not None, settings.access_grace)
         if device is None:
-            raise Unauthorized(
+            raise Unauthenticated(
                 "unknown or revoked device credential (a device paired a moment ago is known "
                 "within seconds)",
                 field="Authorization",

@@ -15,9 +15,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from convive.notifier.domain import BadRequest
 from convive.notifier.emails import MailStatus
 from convive.notifier.outgoing import outgoing_mails
+from convive.runtime.domain import Invalid
 
 
 def _when(value: Any) -> str | None:
@@ -49,7 +49,7 @@ class VenueNotifications(Controller):
         query = sa.select(outgoing_mails).where(outgoing_mails.c.venue_id == venue_id)
         if status is not None:
             if status not in MailStatus._value2member_map_:
-                raise BadRequest(
+                raise Invalid(
                     f"status must be one of {', '.join(s.value for s in MailStatus)}",
                     field="status",
                 )

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from convive.contracts import Event
-from convive.runtime.errors import DomainError
+from convive.runtime.domain import Invalid, Unauthenticated
 
 RELAYED_SERVICES = frozenset({"table-session", "ordering", "pos-gateway"})
 
@@ -88,18 +88,6 @@ class FeedKind(StrEnum):
     VENUE = "venue"
 
 
-class BadRequest(DomainError):
-    status = 400
-
-
-class Unauthorized(DomainError):
-    status = 401
-
-
-class Forbidden(DomainError):
-    status = 403
-
-
 @dataclass(frozen=True)
 class FeedTarget:
     """One feed an event is written to, with the data that feed may show."""
@@ -158,7 +146,7 @@ def resume_position(header: str | None, query: str | None) -> int:
         return 0
     text = raw.strip()
     if not text.isdigit() or len(text) > 18:
-        raise BadRequest(
+        raise Invalid(
             f"{field} must be a feed sequence number (a non-negative integer), not {raw!r}",
             field=field,
         )
@@ -169,7 +157,7 @@ def bearer_credential(authorization: str | None) -> str:
     """The credential of an `Authorization: Bearer <credential>` header."""
     scheme, _, credential = (authorization or "").strip().partition(" ")
     if scheme.lower() != "bearer" or not credential.strip():
-        raise Unauthorized(
+        raise Unauthenticated(
             "a device credential is required: Authorization: Bearer <credential>",
             field="Authorization",
         )

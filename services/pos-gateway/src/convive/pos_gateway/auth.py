@@ -12,30 +12,23 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from litestar import Request, Response
 from litestar.di import NamedDependency
+from litestar.status_codes import HTTP_401_UNAUTHORIZED
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.pos_gateway.projections import devices
-from convive.pos_gateway.throttle import TooManyAttempts
-from convive.runtime.errors import DomainError
+from convive.runtime import domain as domain_errors
+from convive.runtime.domain import Forbidden
 
 REALM = "convive-pos"
 
 
-class Unauthenticated(DomainError):
+class Unauthenticated(domain_errors.Unauthenticated):
     """No credential, or one that no paired device holds."""
-
-    status = 401
 
     def __init__(self, message: str, *, invalid_token: bool = False) -> None:
         super().__init__(message)
         self.invalid_token = invalid_token
-
-
-class Forbidden(DomainError):
-    """A known device asking for something of another venue."""
-
-    status = 403
 
 
 @dataclass(frozen=True)
@@ -99,20 +92,12 @@ def on_unauthenticated(_: Request, exc: Unauthenticated) -> Response[dict[str, o
     if exc.invalid_token:
         challenge += ', error="invalid_token"'
     return Response(
-        {"status": exc.status, "error": exc.message},
-        status_code=exc.status,
+        {"status": HTTP_401_UNAUTHORIZED, "error": exc.message},
+        status_code=HTTP_401_UNAUTHORIZED,
         headers={"WWW-Authenticate": challenge},
     )
 
 
-def on_too_many_attempts(_: Request, exc: TooManyAttempts) -> Response[dict[str, object]]:  # type: ignore[type-arg]
-    body: dict[str, object] = {"status": exc.status, "error": exc.message}
-    if exc.field:
-        body["field"] = exc.field
-    return Response(body, status_code=exc.status, headers={"Retry-After": str(exc.retry_after)})
-
-
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     Unauthenticated: on_unauthenticated,
-    TooManyAttempts: on_too_many_attempts,
 }

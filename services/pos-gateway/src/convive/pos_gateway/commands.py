@@ -30,7 +30,7 @@ from convive.pos_gateway.payments.provider import PaymentProvider, WebhookNotice
 from convive.pos_gateway.projections import record_payment, record_validation
 from convive.pos_gateway.queries import KnownOrder, guest_facts, known_order
 from convive.pos_gateway.round_changes import record_amendment, record_rejection
-from convive.runtime.errors import NotFound
+from convive.runtime.domain import NotFound
 from convive.runtime.eventstore import (
     AppendResult,
     ConcurrencyError,

@@ -19,7 +19,7 @@ from convive.contracts import EventEnvelope
 from convive.contracts.pos_gateway import DevicePaired, DeviceRevoked, StaffRole
 from convive.pos_gateway import throttle
 from convive.pos_gateway.auth import new_credential
-from convive.pos_gateway.domain import BadRequest, device_stream
+from convive.pos_gateway.domain import device_stream
 from convive.pos_gateway.domain.staff import (
     PAIRING_ALPHABET,
     PAIRING_CODE_LENGTH,
@@ -30,7 +30,7 @@ from convive.pos_gateway.domain.staff import (
 )
 from convive.pos_gateway.projections import devices, record_device, record_revocation
 from convive.pos_gateway.records import pairing_codes
-from convive.runtime.errors import Conflict, NotFound
+from convive.runtime.domain import Conflict, Invalid, NotFound
 from convive.runtime.eventstore import NO_STREAM, AppendResult, EventStore
 
 
@@ -111,7 +111,7 @@ async def pair_with_code(
     client are limited like passwords are."""
     key = f"pair:{client}"
     attempt = await throttle.claim_attempt(engine, key, throttle.PAIRING, "pairing codes")
-    refused = BadRequest(
+    refused = Invalid(
         "unknown, used or expired pairing code; ask a manager for a new one", field="code"
     )
     issued = normalize_code(code)

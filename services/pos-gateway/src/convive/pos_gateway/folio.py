@@ -20,7 +20,7 @@ from enum import StrEnum
 from convive.contracts import Event, EventEnvelope, Money
 from convive.contracts.pos_gateway import FolioPosted, FolioPostingFailed, FolioPostingMethod
 from convive.contracts.table_session import PmsIntegration
-from convive.runtime.errors import Conflict
+from convive.runtime.domain import Conflict
 
 
 def folio_stream(offer_order_id: str) -> str:

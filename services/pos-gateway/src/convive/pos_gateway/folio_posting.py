@@ -43,7 +43,7 @@ from convive.pos_gateway.folio_projections import (
 from convive.pos_gateway.pms import Pms, SandboxPms
 from convive.pos_gateway.settings import Settings
 from convive.runtime import db
-from convive.runtime.errors import Conflict, NotFound
+from convive.runtime.domain import Conflict, NotFound
 from convive.runtime.eventstore import EventStore
 from convive.runtime.wakeup import WakeableWorker
 

@@ -19,7 +19,7 @@ from convive.pos_gateway.bodies import Body
 from convive.pos_gateway.payments.provider import PaymentProvider
 from convive.pos_gateway.queries import order_view
 from convive.pos_gateway.settings import Settings
-from convive.runtime.errors import NotFound
+from convive.runtime.domain import NotFound
 from convive.runtime.eventstore import EventStore
 
 

@@ -27,7 +27,7 @@ from convive.pos_gateway.projections import (
     validations,
 )
 from convive.pos_gateway.round_changes import round_amendments, round_rejections
-from convive.runtime.errors import NotFound
+from convive.runtime.domain import NotFound
 
 
 class OrderStatus(StrEnum):

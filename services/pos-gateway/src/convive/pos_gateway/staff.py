@@ -35,7 +35,7 @@ from convive.pos_gateway.domain.staff import (
 )
 from convive.pos_gateway.records import staff_accounts as accounts
 from convive.runtime import db
-from convive.runtime.errors import Conflict, DomainError, NotFound
+from convive.runtime.domain import Conflict, DomainError, NotFound
 from convive.runtime.eventstore import NO_STREAM, AppendResult, EventStore
 
 WRONG_CREDENTIALS = "wrong e-mail or password"

@@ -17,17 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.pos_gateway.records import attempt_throttles as t
-from convive.runtime.errors import DomainError
-
-
-class TooManyAttempts(DomainError):
-    """Answered 429 with a Retry-After header."""
-
-    status = 429
-
-    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
-        super().__init__(message, field=field)
-        self.retry_after = max(1, retry_after)
+from convive.runtime.domain import TooManyAttempts
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts.table_session import JourneyMode, PmsIntegration, SpotKind
-from convive.runtime.errors import NotFound
+from convive.runtime.domain import NotFound
 from convive.runtime.eventstore import EventStore
 from convive.table_session import commands, domain, queries, venues
 from convive.table_session import qr_sheet as qr_sheet_pdf

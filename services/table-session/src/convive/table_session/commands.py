@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from convive.contracts import Event, EventEnvelope
 from convive.contracts.table_session import JourneyMode, SpotKind
-from convive.runtime.errors import NotFound
+from convive.runtime.domain import Gone, NotFound
 from convive.runtime.eventstore import (
     AppendResult,
     EventStore,
@@ -190,7 +190,7 @@ async def _spot_of_token(conn: AsyncConnection, token: str) -> str:
     if await conn.scalar(
         sa.select(retired_tokens.c.spot_id).where(retired_tokens.c.token == token)
     ):
-        raise domain.Gone(domain.RETIRED_TOKEN, field="token")
+        raise Gone(domain.RETIRED_TOKEN, field="token")
     raise NotFound(domain.UNKNOWN_TOKEN, field="token")
 
 

@@ -28,7 +28,7 @@ from convive.contracts.table_session import (
     SpotReleased,
     TableScanned,
 )
-from convive.runtime.errors import Conflict, DomainError, NotFound
+from convive.runtime.domain import Conflict, Gone, NotFound
 
 UNKNOWN_TOKEN = "unknown or expired QR code"  # noqa: S105 (a message, not a secret)
 RETIRED_TOKEN = "this code is no longer valid"  # noqa: S105 (a message, not a secret)
@@ -196,12 +196,6 @@ class RotatePin:
     session_id: str
     new_pin: str
     reason: str = "staff"
-
-
-class Gone(DomainError):
-    """What was asked for existed and was withdrawn (a replaced QR token)."""
-
-    status = 410
 
 
 # --- evolve ----------------------------------------------------------------------------------

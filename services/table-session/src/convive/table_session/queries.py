@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from convive.runtime.errors import NotFound
+from convive.runtime.domain import NotFound
 from convive.table_session.projections import (
     confirmed_orders,
     profit_centres,

@@ -22,14 +22,10 @@ from convive.ordering.api.bodies import (
     OfferOrderIn,
 )
 from convive.ordering.domain.offer_orders import OfferOrderStatus
-from convive.runtime.errors import DomainError, NotFound
+from convive.runtime.domain import Invalid, NotFound
 from convive.runtime.eventstore import EventStore
 
 OFFER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
-
-
-class BadRequest(DomainError):
-    status = 400
 
 
 def _when(value: str | None, field: str, *, end_of_day: bool = False) -> datetime | None:
@@ -44,7 +40,7 @@ def _when(value: str | None, field: str, *, end_of_day: bool = False) -> datetim
             return at + timedelta(days=1) if end_of_day else at
         at = datetime.fromisoformat(value)
     except ValueError:
-        raise BadRequest(
+        raise Invalid(
             f"{field} must be an ISO date (2025-06-30) or date-time (2025-06-30T18:00:00Z), "
             f"not {value!r}",
             field=field,
@@ -72,7 +68,7 @@ class VenueOffersController(Controller):
         store: NamedDependency[EventStore],
     ) -> dict[str, Any]:
         if not OFFER_ID.match(offer_id):
-            raise BadRequest(
+            raise Invalid(
                 "offer_id must be 1 to 100 letters, digits, '_', '.', ':' or '-'",
                 field="offer_id",
             )

@@ -25,7 +25,7 @@ from convive.ordering.domain.table_order import (
     rounds_as_they_stand,
 )
 from convive.ordering.settings import Settings
-from convive.runtime.errors import NotFound
+from convive.runtime.domain import NotFound
 from convive.runtime.eventstore import EventStore
 
 # --- views -----------------------------------------------------------------------------------

@@ -7,13 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from convive.contracts.table_session import JourneyMode, SpotKind
-from convive.runtime.errors import Conflict, DomainError, NotFound
-
-
-class Forbidden(DomainError):
-    """The caller is known but may not act on this session."""
-
-    status = 403
+from convive.runtime.domain import Conflict, Forbidden, NotFound
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from convive.contracts import Event, EventEnvelope
 from convive.contracts.ordering import MenuCategory, MenuProduct, MenuPublished, OptionGroup
-from convive.runtime.errors import DomainError
+from convive.runtime.domain import DomainError
 
 Menu = MenuPublished
 """The state of a menu stream: the menu as guests now see it."""

@@ -17,7 +17,7 @@ from convive.contracts.ordering import OfferCancelled, OfferConfirmed, OfferOrde
 from convive.contracts.table_session import SpotKind
 from convive.ordering.domain.facts import SessionFacts, SpotFacts, seated_guest
 from convive.ordering.domain.offers import Offer
-from convive.runtime.errors import Conflict, DomainError, NotFound
+from convive.runtime.domain import Conflict, DomainError, NotFound
 
 
 def offer_order_stream(offer_order_id: str) -> str:

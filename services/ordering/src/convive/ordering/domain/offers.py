@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from convive.contracts import Event, EventEnvelope, Money
 from convive.contracts.base import LocalizedText
 from convive.contracts.ordering import OfferPublished, OfferType
-from convive.runtime.errors import Conflict, DomainError
+from convive.runtime.domain import Conflict, DomainError
 
 Offer = OfferPublished
 """The state of an offer stream: the offer as guests now see it."""

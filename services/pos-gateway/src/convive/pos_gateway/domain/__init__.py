@@ -18,7 +18,6 @@ from convive.pos_gateway.domain.guest_payments import (
     decide_start_online,
 )
 from convive.pos_gateway.domain.order import (
-    BadRequest,
     OnlinePayment,
     PosOrder,
     Rejection,
@@ -48,6 +47,7 @@ from convive.pos_gateway.domain.till import (
     looks_like_card_number,
     split_equally,
 )
+from convive.runtime.domain import Invalid
 
 __all__ = [
     "ONLINE_PAYMENT_MODES",
@@ -55,9 +55,9 @@ __all__ = [
     "TILL_METHODS",
     "AmendLine",
     "AmendRound",
-    "BadRequest",
     "ChargeToRoom",
     "GuestFacts",
+    "Invalid",
     "MenuItem",
     "NotAGuest",
     "OnlinePayment",

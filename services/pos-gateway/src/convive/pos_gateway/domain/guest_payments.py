@@ -15,17 +15,15 @@ from convive.contracts.pos_gateway import (
 )
 from convive.contracts.table_session import JourneyMode, SpotKind
 from convive.pos_gateway.domain.order import PosOrder
-from convive.runtime.errors import Conflict, DomainError, NotFound
+from convive.runtime.domain import Conflict, Forbidden, NotFound
 
 # The modes whose guests pay from the phone (SPEC §1); in `order`, the bill is paid to staff.
 ONLINE_PAYMENT_MODES = frozenset({JourneyMode.ORDER_AND_PAY, JourneyMode.PAY})
 PROVIDER_PAID = "paid"
 
 
-class NotAGuest(DomainError):
+class NotAGuest(Forbidden):
     """Someone who is not a guest of the order's session asked to pay it."""
-
-    status = 403
 
 
 @dataclass(frozen=True)

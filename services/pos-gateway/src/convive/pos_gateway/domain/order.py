@@ -17,13 +17,7 @@ from convive.contracts.pos_gateway import (
     OrderValidated,
     PaymentSettled,
 )
-from convive.runtime.errors import DomainError, NotFound
-
-
-class BadRequest(DomainError):
-    """A command that cannot mean anything (a line of another round, a duplicate id…)."""
-
-    status = 400
+from convive.runtime.domain import NotFound
 
 
 def order_stream(order_id: str) -> str:

@@ -11,8 +11,8 @@ from convive.contracts import Event, Money
 from convive.contracts.base import LocalizedText
 from convive.contracts.ordering import OrderLine
 from convive.contracts.pos_gateway import OrderAmended, OrderRejected, OrderValidated
-from convive.pos_gateway.domain.order import BadRequest, PosOrder, Round, line_total
-from convive.runtime.errors import Conflict, DomainError, NotFound
+from convive.pos_gateway.domain.order import PosOrder, Round, line_total
+from convive.runtime.domain import Conflict, DomainError, Invalid, NotFound
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def decide_amend(state: PosOrder, command: AmendRound) -> list[Event]:
     pending = _pending_round(state, number, "amended")
     _require_not_paid_for(state, number, "amended")
     if not command.lines:
-        raise BadRequest("an amended round needs at least one line", field="lines")
+        raise Invalid("an amended round needs at least one line", field="lines")
     current = {line.line_id: line for line in pending.lines}
     fresh = iter(command.new_line_ids)
     kept: set[str] = set()
@@ -138,7 +138,7 @@ def decide_amend(state: PosOrder, command: AmendRound) -> list[Event]:
     for i, wanted in enumerate(command.lines):
         where = f"lines[{i}]"
         if wanted.quantity < 0:
-            raise BadRequest("a quantity cannot be negative", field=f"{where}.quantity")
+            raise Invalid("a quantity cannot be negative", field=f"{where}.quantity")
         if wanted.line_id is not None:
             line = _kept_line(state, number, current, kept, wanted, where)
             kept.add(wanted.line_id)
@@ -160,15 +160,13 @@ def decide_amend(state: PosOrder, command: AmendRound) -> list[Event]:
                 )
             )
         else:
-            raise BadRequest(
+            raise Invalid(
                 "each line needs a line_id (a line of the round) or a product_id (a product "
                 "of the menu to add)",
                 field=where,
             )
     if not lines:
-        raise BadRequest(
-            f"round {number} would have no line left; reject it instead", field="lines"
-        )
+        raise Invalid(f"round {number} would have no line left; reject it instead", field="lines")
 
     def shape(of: tuple[OrderLine, ...] | list[OrderLine]) -> list[tuple[str, int, str | None]]:
         return sorted((line.line_id, line.quantity, line.note) for line in of)
@@ -205,14 +203,14 @@ def _kept_line(
     line_id = wanted.line_id or ""
     line = current.get(line_id)
     if line is None:
-        raise BadRequest(
+        raise Invalid(
             f"line {line_id} is not a line of round {number} of order {state.order_id}",
             field=f"{where}.line_id",
         )
     if line_id in kept:
-        raise BadRequest(f"line {line_id} is given twice", field=f"{where}.line_id")
+        raise Invalid(f"line {line_id} is given twice", field=f"{where}.line_id")
     if wanted.product_id is not None and wanted.product_id != line.product_id:
-        raise BadRequest(
+        raise Invalid(
             f"line {line_id} is {line.product_id}, not {wanted.product_id}: to change the "
             "product, remove the line and add the other product",
             field=f"{where}.product_id",
@@ -228,7 +226,7 @@ def _menu_item(
 ) -> MenuItem:
     item = menu.get(product_id)
     if item is None:
-        raise BadRequest(
+        raise Invalid(
             f"product {product_id} is not on the menu of venue {state.venue_id}",
             field=f"{where}.product_id",
         )
@@ -251,7 +249,7 @@ def decide_reject(state: PosOrder, command: RejectRound) -> list[Event]:
     _require_not_paid_for(state, number, "rejected")
     reason = command.reason.strip()
     if not reason:
-        raise BadRequest("say why the round is rejected: the guests see it", field="reason")
+        raise Invalid("say why the round is rejected: the guests see it", field="reason")
     return [
         OrderRejected(
             venue_id=state.venue_id,

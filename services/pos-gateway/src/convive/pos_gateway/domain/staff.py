@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from convive.contracts.pos_gateway import StaffAccountClosed, StaffAccountOpened, StaffRole
-from convive.runtime.errors import Conflict, DomainError
+from convive.runtime.domain import Conflict, DomainError, Forbidden, Unauthenticated
 
 STAFF_HEADER = "X-Convive-Staff"
 
@@ -19,16 +19,8 @@ STAFF_HEADER = "X-Convive-Staff"
 _RANK = {StaffRole.CASHIER: 1, StaffRole.MANAGER: 2, StaffRole.OWNER: 3}
 
 
-class UnknownStaff(DomainError):
+class UnknownStaff(Unauthenticated):
     """No staff header, or one naming no open account."""
-
-    status = 401
-
-
-class Forbidden(DomainError):
-    """A known caller asking for what its role or venues do not allow."""
-
-    status = 403
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from convive.contracts import Event, Money
 from convive.contracts.pos_gateway import PaymentMethod, PaymentSettled
-from convive.pos_gateway.domain.order import BadRequest, PosOrder, line_total
-from convive.runtime.errors import Conflict, DomainError
+from convive.pos_gateway.domain.order import PosOrder, line_total
+from convive.runtime.domain import Conflict, DomainError, Invalid
 
 TILL_METHODS = frozenset({PaymentMethod.CASH, PaymentMethod.CARD, PaymentMethod.ROOM_CHARGE})
 
@@ -53,7 +53,7 @@ def decide_settle(state: PosOrder, command: SettlePayment) -> list[Event]:
             f"not validated: round {rounds}"
         )
     if command.method not in TILL_METHODS:
-        raise BadRequest(
+        raise Invalid(
             f"{command.method.value} payments are made by guests from the phone, not at the till",
             field="method",
         )
@@ -111,9 +111,9 @@ def decide_settle(state: PosOrder, command: SettlePayment) -> list[Event]:
 
 def _lines_total(state: PosOrder, line_ids: tuple[str, ...]) -> int:
     if not line_ids:
-        raise BadRequest("line_ids, when given, names at least one line", field="line_ids")
+        raise Invalid("line_ids, when given, names at least one line", field="line_ids")
     if len(set(line_ids)) != len(line_ids):
-        raise BadRequest("a line is named twice in line_ids", field="line_ids")
+        raise Invalid("a line is named twice in line_ids", field="line_ids")
     total = 0
     for line_id in line_ids:
         line = state.line(line_id)
@@ -135,7 +135,7 @@ def split_equally(state: PosOrder, parts: int) -> list[Money]:
     if due <= 0:
         raise Conflict(f"nothing is due on order {state.order_id}")
     if parts < 1:
-        raise BadRequest("parts must be at least 1", field="parts")
+        raise Invalid("parts must be at least 1", field="parts")
     if parts > due:
         raise DomainError(f"{due} {state.currency} cannot be split in {parts} parts", field="parts")
     share, extra = divmod(due, parts)

@@ -18,7 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 import httpx
 
 from convive.contracts import Money
-from convive.runtime.errors import DomainError
+from convive.runtime.domain import DomainError, ThirdPartyUnavailable, Unauthenticated
 
 
 @dataclass(frozen=True)
@@ -41,16 +41,12 @@ class WebhookNotice:
     amount: Money
 
 
-class InvalidSignature(DomainError):
+class InvalidSignature(Unauthenticated):
     """The webhook's signature is missing, wrong, or too old to be trusted."""
 
-    status = 401
 
-
-class ProviderUnavailable(DomainError):
+class ProviderUnavailable(ThirdPartyUnavailable):
     """The provider could not be reached or refused the request: nothing was started."""
-
-    status = 502
 
 
 @runtime_checkable

@@ -13,7 +13,7 @@ confirmation, the rounds as they stand after the POS's decisions, production and
 from __future__ import annotations
 
 from convive.contracts import Event
-from convive.ordering.domain.facts import Forbidden, SessionFacts
+from convive.ordering.domain.facts import SessionFacts
 from convive.ordering.domain.table_order import cart, rounds
 from convive.ordering.domain.table_order.cart import (
     MAX_CART_LINES,
@@ -43,6 +43,7 @@ from convive.ordering.domain.table_order.state import (
     evolve,
     replay,
 )
+from convive.runtime.domain import Forbidden
 
 GuestCommand = AddCartItem | ChangeCartItem | RemoveCartItem | ConfirmCart
 Command = GuestCommand | SendToProduction | CloseOrder

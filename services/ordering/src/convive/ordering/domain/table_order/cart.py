@@ -18,7 +18,7 @@ from convive.contracts.ordering import (
 from convive.contracts.table_session import JourneyMode
 from convive.ordering.domain.facts import SessionFacts, seated_guest
 from convive.ordering.domain.table_order.state import CartLine, TableOrder
-from convive.runtime.errors import Conflict, DomainError, NotFound
+from convive.runtime.domain import Conflict, DomainError, NotFound
 
 MAX_LINE_QUANTITY = 99
 """A sanity cap per cart line; the business limits staff can raise come later (SPEC §1.10)."""

@@ -26,7 +26,7 @@ from convive.contracts.ordering import (
 from convive.ordering.domain.facts import SessionFacts
 from convive.ordering.domain.table_order.cart import session_of_guest
 from convive.ordering.domain.table_order.state import Round, TableOrder, money_sum
-from convive.runtime.errors import Conflict
+from convive.runtime.domain import Conflict
 
 DEFAULT_STATION = "kitchen"
 """Where a product goes when the menu names no production station for it."""

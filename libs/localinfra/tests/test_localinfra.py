@@ -14,12 +14,8 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from convive.runtime import localinfra
-from convive.runtime.testing import CreateTopics
-
-# Names handed from a test to the next one, which checks the fixture's teardown removed them.
-_left_behind: dict[str, str] = {}
-
+from convive import localinfra
+from convive.runtime.pytest_plugin import CreateTopics, temporary_schema, temporary_topics
 
 # --------------------------------------------------------------------------------------------
 # Pure helpers (no server)
@@ -90,14 +86,13 @@ async def _schema_exists(database_url: str, name: str) -> bool:
 async def test_db_schema_is_created(database_url: str, db_schema: str, namespace: str) -> None:
     assert db_schema == namespace.rstrip("_")
     assert await _schema_exists(database_url, db_schema)
-    _left_behind["schema"] = db_schema
 
 
 @pytest.mark.infra
-async def test_db_schema_is_dropped_after_the_test(database_url: str) -> None:
-    if "schema" not in _left_behind:
-        pytest.skip("runs after test_db_schema_is_created")
-    assert not await _schema_exists(database_url, _left_behind["schema"])
+async def test_a_temporary_schema_is_dropped_on_leaving(database_url: str, namespace: str) -> None:
+    async with temporary_schema(database_url, f"{namespace}gone") as name:
+        assert await _schema_exists(database_url, name)
+    assert not await _schema_exists(database_url, name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -143,23 +138,25 @@ async def test_create_topics_keeps_records_forever_and_round_trips(
     finally:
         await consumer.stop()
     assert (record.key, record.value) == (b"stream-1", b"hello")
-    _left_behind["topic"] = topic
 
 
 @pytest.mark.infra
-async def test_topics_are_deleted_after_the_test(kafka_bootstrap: str) -> None:
-    if "topic" not in _left_behind:
-        pytest.skip("runs after test_create_topics_keeps_records_forever_and_round_trips")
+async def test_temporary_topics_are_deleted_on_leaving(
+    kafka_bootstrap: str, namespace: str
+) -> None:
+    topic = f"{namespace}gone"
+    async with temporary_topics(kafka_bootstrap) as create:
+        await create([topic], partitions=1)
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     await admin.start()
     try:
         for _ in range(100):
-            if _left_behind["topic"] not in await admin.list_topics():
+            if topic not in await admin.list_topics():
                 return
             await asyncio.sleep(0.1)
     finally:
         await admin.close()
-    pytest.fail(f"topic {_left_behind['topic']} still exists")
+    pytest.fail(f"topic {topic} still exists")
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,10 +1,17 @@
-"""Pytest plugin with real PostgreSQL and Kafka for integration tests (loaded with -p).
+"""The pytest plugin every test run loads (`-p convive.runtime.pytest_plugin`): fixtures with a
+real PostgreSQL and a real Kafka (one of each per run), a schema and topic namespace per test,
+and what every service's tests share (an engine on the service's schema, its event store, a
+producer that publishes other services' events as their relays would). It also fails a run in
+CI where a test skipped: a skip there hides a missing feature or a missing tool.
 
-Every fixture is lazy: a test that asks for none of them starts nothing.
+Helpers that tests call directly (wait for a condition, read a topic, serve an app) are in
+`convive.runtime.testkit`. Every fixture is lazy: a test that asks for none of them starts
+nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import time
@@ -15,14 +22,35 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from convive.runtime import localinfra
+from convive import localinfra
+from convive.contracts import Event, EventEnvelope, events_topic
+
+CI_ENV = "CI"
+
+
+# ============================================================================================
+# In CI, a skipped test is a failed one
+# ============================================================================================
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """With `CI` set, a test that skips (at set-up, in its body, or by a marker) fails instead,
+    naming why it skipped: nothing passes in CI by not running."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if os.environ.get(CI_ENV) and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which counts as a failure: {reason}"
+
 
 # ============================================================================================
 # Real infrastructure: PostgreSQL and Kafka, one of each per test session
 #
 # Preference: the address in CONVIVE_DATABASE_URL / CONVIVE_KAFKA_BOOTSTRAP (nothing started),
 # then testcontainers when a Docker daemon answers a ping, then local processes
-# (convive.runtime.localinfra).
+# (convive.localinfra).
 # ============================================================================================
 
 POSTGRES_IMAGE_ENV = "CONVIVE_TEST_POSTGRES_IMAGE"
@@ -119,12 +147,11 @@ def namespace() -> str:
     return f"t{uuid.uuid4().hex[:6]}_"
 
 
-@pytest_asyncio.fixture
-async def db_schema(database_url: str, namespace: str) -> AsyncIterator[str]:
-    """A fresh PostgreSQL schema named after the namespace; dropped (CASCADE) after the test."""
+@contextlib.asynccontextmanager
+async def temporary_schema(database_url: str, name: str) -> AsyncIterator[str]:
+    """A fresh PostgreSQL schema, dropped (CASCADE) on leaving: what `db_schema` is made of."""
     import asyncpg
 
-    name = namespace.rstrip("_")
     dsn = localinfra.dsn_from_url(database_url)
     conn = await asyncpg.connect(dsn)
     try:
@@ -141,6 +168,13 @@ async def db_schema(database_url: str, namespace: str) -> AsyncIterator[str]:
             await conn.close()
 
 
+@pytest_asyncio.fixture
+async def db_schema(database_url: str, namespace: str) -> AsyncIterator[str]:
+    """A fresh PostgreSQL schema named after the namespace; dropped (CASCADE) after the test."""
+    async with temporary_schema(database_url, namespace.rstrip("_")) as name:
+        yield name
+
+
 CreateTopics = Callable[..., Awaitable[list[str]]]
 
 
@@ -148,6 +182,13 @@ CreateTopics = Callable[..., Awaitable[list[str]]]
 async def create_topics(kafka_bootstrap: str) -> AsyncIterator[CreateTopics]:
     """Factory: `await create_topics(["a", "b"], partitions=3)` creates topics kept forever
     (retention.ms=-1), waits until their metadata is visible, and deletes them after the test."""
+    async with temporary_topics(kafka_bootstrap) as create:
+        yield create
+
+
+@contextlib.asynccontextmanager
+async def temporary_topics(kafka_bootstrap: str) -> AsyncIterator[CreateTopics]:
+    """A topic factory whose topics are deleted on leaving: what `create_topics` is made of."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap, request_timeout_ms=30000)
@@ -248,3 +289,92 @@ async def service_settings(
             await admin.delete_topics(mine, timeout_ms=30000)
     finally:
         await admin.close()
+
+
+# ============================================================================================
+# What every service's tests share: its schema through an engine of the test's own, its event
+# store, and other services' events published as their relays would
+# ============================================================================================
+
+
+@pytest_asyncio.fixture
+async def reader(database_url: str, db_schema: str) -> AsyncIterator[Any]:
+    """An engine of the test's own on the service's schema, to look at what the service wrote
+    (the app under test runs its own engine, possibly in another event loop)."""
+    from convive.runtime import db
+
+    engine = db.create_engine(database_url, db_schema, pool_size=2)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def store(reader: Any) -> Any:
+    """The service's event store, for reading what it appended (it writes no read models)."""
+    from convive.runtime.eventstore import EventStore
+
+    return EventStore(reader)
+
+
+@pytest.fixture
+def stream_of(store: Any) -> Callable[[str], Awaitable[list[EventEnvelope]]]:
+    """`await stream_of(stream_id)`: the events the service appended to one stream."""
+    read: Callable[[str], Awaitable[list[EventEnvelope]]] = store.read_stream
+    return read
+
+
+@pytest.fixture
+def event_count(reader: Any) -> Callable[[], Awaitable[int]]:
+    """`await event_count()`: how many events the service's event store holds, all streams."""
+    import sqlalchemy as sa
+
+    from convive.runtime.eventstore import events
+
+    async def count() -> int:
+        async with reader.connect() as conn:
+            return int(await conn.scalar(sa.select(sa.func.count()).select_from(events)) or 0)
+
+    return count
+
+
+@pytest_asyncio.fixture
+async def producer(kafka_bootstrap: str) -> AsyncIterator[Any]:
+    """A Kafka producer configured as the services' relays are (acks=all, idempotent)."""
+    from convive.runtime import kafka
+
+    made = kafka.make_producer(kafka_bootstrap, "convive-tests")
+    await made.start()
+    try:
+        yield made
+    finally:
+        await made.stop()
+
+
+Publish = Callable[..., Awaitable[EventEnvelope]]
+
+
+@pytest.fixture
+def publish(producer: Any, namespace: str) -> Publish:
+    """`await publish(event, subject=stream_id)` puts an event on its owner's topic in this
+    test's namespace, exactly as that service's relay would (envelope keyword arguments, such as
+    `correlation_id`, pass through); `await publish(envelope)` sends an envelope as it is.
+    Answers the envelope sent."""
+
+    async def send(
+        event: Event | EventEnvelope, subject: str = "", **envelope: Any
+    ) -> EventEnvelope:
+        sent = (
+            event
+            if isinstance(event, EventEnvelope)
+            else EventEnvelope.wrap(event, subject=subject, **envelope)
+        )
+        owner = sent.source.rsplit("/", 1)[-1]
+        await producer.send_and_wait(
+            events_topic(owner, namespace),
+            value=sent.body(),
+            key=sent.key(),
+            headers=sent.headers(),
+        )
+        return sent
+
+    return send
