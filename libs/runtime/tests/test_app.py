@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody
@@ -17,12 +18,11 @@ from pydantic import BaseModel, Field
 
 from convive.contracts import EventEnvelope
 from convive.contracts.table_session import TableScanned
-from convive.runtime import db
 from convive.runtime.app import ServiceDefinition, create_service_app
-from convive.runtime.domain import DomainError
+from convive.runtime.domain import DomainError, TooManyAttempts
 from convive.runtime.eventstore import EventStore, decide_and_append
 from convive.runtime.settings import ServiceSettings
-from convive.runtime.testkit import check_service_boots, eventually
+from convive.runtime.testkit import assert_projections_rebuild, check_service_boots, eventually
 
 pytestmark = pytest.mark.infra
 
@@ -42,6 +42,8 @@ class Scan(BaseModel):
 async def scan(data: JSONBody[Scan], store: NamedDependency[EventStore]) -> dict[str, Any]:
     if data.spot_id == "closed":
         raise DomainError("spot 'closed' takes no scans", field="spot_id")
+    if data.spot_id == "busy":
+        raise TooManyAttempts("too many scans: wait a minute", retry_after=60, field="spot_id")
 
     def decide(history: list[EventEnvelope]) -> list[EventEnvelope]:
         event = TableScanned(venue_id="v1", spot_id=data.spot_id, device_id=data.device_id)
@@ -113,8 +115,13 @@ async def test_bad_input_gets_a_4xx_naming_the_field_and_appends_nothing(
             "field": "spot_id",
         }
 
+        throttled = await client.post("/scans", json={"spot_id": "busy", "device_id": "d"})
+        assert throttled.status_code == 429
+        assert throttled.headers["retry-after"] == "60"
+        assert throttled.json()["field"] == "spot_id"
+
         store = EventStore(reader)
-        for stream in ("t1", "closed"):
+        for stream in ("t1", "closed", "busy"):
             assert await store.read_stream(stream) == []
 
 
@@ -134,14 +141,6 @@ async def test_the_sample_service_boots_ready(
     service_settings: dict[str, Any], scan_projection: Any
 ) -> None:
     await check_service_boots(sample_app(service_settings, scan_projection))
-
-
-@pytest.fixture
-async def reader(database_url: str, db_schema: str) -> Any:
-    """An engine of the test's own on the service's schema, to look at what it wrote."""
-    engine = db.create_engine(database_url, db_schema, pool_size=2)
-    yield engine
-    await engine.dispose()
 
 
 async def _when(awaitable: Any, predicate: Any) -> Any:
@@ -174,3 +173,25 @@ async def test_a_services_own_lifespan_runs_inside_the_runtimes(
         assert (await client.get("/health/ready")).status_code == 200
         assert seen == ["started"]
     assert seen == ["started", "stopped"]
+
+
+async def test_the_services_projections_equal_a_rebuild_from_its_topics(
+    service_settings: dict[str, Any], scan_projection: Any, scan_counts_of: Any, reader: Any
+) -> None:
+    app = sample_app(service_settings, scan_projection)
+    settings = SampleSettings(**service_settings)
+    async with AsyncTestClient(app=app) as client:
+        for spot, device in (("t1", "a"), ("t1", "b"), ("t2", "a")):
+            answer = await client.post("/scans", json={"spot_id": spot, "device_id": device})
+            assert answer.status_code == 201, answer.text
+        await eventually(lambda: _when(scan_counts_of(reader), lambda c: c == {"t1": 2, "t2": 1}))
+        definition = app.state.runtime.definition
+        await assert_projections_rebuild(definition, settings)
+
+        async with reader.begin() as conn:  # a live table that drifted from its events
+            schema = settings.db_schema
+            await conn.execute(
+                sa.text(f"update {schema}.scan_counts set scans = 5 where spot_id = 't2'")
+            )
+        with pytest.raises(AssertionError, match=r"scan_counts.*live only: \('t2', 5\)"):
+            await assert_projections_rebuild(definition, settings)

@@ -1,11 +1,13 @@
-"""Helpers for tests that drive the platform through Kafka: read a topic back with a plain
-consumer, and wait for an eventually consistent condition with a deadline."""
+"""Helpers that tests call directly (the fixtures are in `convive.runtime.pytest_plugin`): wait for
+an eventually consistent condition with a deadline, read a topic back with a plain consumer,
+serve an app for real, check that a service boots, and check that its projections equal a
+rebuild from the topics."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -102,3 +104,59 @@ async def served(app: Any, *, start_within: float = 60.0) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=30)
+
+
+async def assert_projections_rebuild(
+    definition: Any,
+    settings: Any,
+    *,
+    only: Sequence[str] = (),
+    ignore: Mapping[str, Iterable[str]] | None = None,
+    may_be_empty: Sequence[str] = (),
+    within: float = 60.0,
+) -> None:
+    """Check that every projection of a service (its `ServiceDefinition`, own read models
+    included; or those named in `only`) equals a rebuild of it from the topics: once the service
+    has published what it appended and its projections caught up, each is replayed into a shadow
+    schema and its tables compared row by row with the live ones. A projection whose tables are
+    all empty proves nothing and fails, unless it is named in `may_be_empty`. `ignore` leaves
+    columns out of the comparison, by table name (say why where you use it)."""
+    from convive.runtime import db
+    from convive.runtime.rebuild import rebuild_in_shadow, rows_of, wait_until_settled
+
+    projections = list(definition.projections)
+    own = definition.own_read_models
+    if own is not None and own not in projections:
+        projections.append(own)
+    if only:
+        projections = [p for p in projections if p.name in only]
+        assert {p.name for p in projections} == set(only), f"unknown projections in {only}"
+    namespace = settings.topic_namespace
+    live = db.create_engine(settings.database_url, settings.db_schema, pool_size=2)
+    shadow_schema = f"{settings.db_schema}_rebuilt"[:63]
+    shadow = db.create_engine(settings.database_url, shadow_schema, pool_size=2)
+    try:
+        await wait_until_settled(
+            live, projections, settings.kafka_bootstrap, namespace=namespace, within=within
+        )
+        for projection in projections:
+            if projection.name in may_be_empty:
+                continue
+            counts = [len(await rows_of(live, t)) for t in projection.tables]
+            assert any(counts), f"{projection.name}: every table is empty, nothing to compare"
+        compared = await rebuild_in_shadow(
+            live,
+            shadow,
+            projections,
+            settings.kafka_bootstrap,
+            migrations_path=definition.migrations,
+            namespace=namespace,
+            ignore=ignore,
+        )
+    finally:
+        async with shadow.begin() as conn:
+            await conn.exec_driver_sql(f'drop schema if exists "{shadow_schema}" cascade')
+        await shadow.dispose()
+        await live.dispose()
+    failed = {c.projection: c.differences for c in compared if not c.equal}
+    assert not failed, f"projections that differ from their rebuild: {failed}"
