@@ -13,7 +13,12 @@ PYTEST_ARGS ?=
 # The members mypy checks strictly (all of them, once each is typed).
 TYPED = contracts/src libs/runtime/src libs/localinfra/src
 
-.PHONY: help deps sync run test check lint format typecheck imports deptry schemas bench clean
+# Services with words to translate: each has a babel.cfg beside its pyproject.toml and its
+# catalogues in src/convive/<package>/locales/<language>/LC_MESSAGES/messages.po.
+CATALOGUED = $(patsubst %/babel.cfg,%,$(wildcard services/*/babel.cfg))
+
+.PHONY: help deps sync run test check lint format typecheck imports deptry schemas bench clean \
+	translations catalogues
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,6 +26,21 @@ help:  ## list the targets
 deps:  ## install what is missing: uv, PostgreSQL, the Kafka jars, the Python packages
 	@bash deploy/local/install-deps.sh
 	@$(UV) sync --locked --quiet
+	@$(MAKE) --no-print-directory catalogues
+
+translations:  ## extract the words to translate into every service's catalogues (.po)
+	@for service in $(CATALOGUED); do \
+		package=$$(echo $$service/src/convive/*/); \
+		$(UV) run pybabel extract --quiet --no-location --sort-output -F $$service/babel.cfg \
+			-o $${package}locales/messages.pot $$package || exit 1; \
+		$(UV) run pybabel update --quiet --no-fuzzy-matching -i $${package}locales/messages.pot \
+			-d $${package}locales || exit 1; \
+	done
+
+catalogues:  ## compile the catalogues (.po to .mo; the .mo files are built, never committed)
+	@for service in $(CATALOGUED); do \
+		$(UV) run pybabel compile --quiet -d $$(echo $$service/src/convive/*/)locales || exit 1; \
+	done
 
 run: deps  ## start Kafka, PostgreSQL and every service on this machine (Ctrl-C stops all)
 	$(UV) run convive run
