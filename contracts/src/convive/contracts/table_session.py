@@ -48,6 +48,12 @@ class VenueConfigured(Event):
         default=None, description="where the property is told of concierge orders"
     )
     pms_integration: PmsIntegration = PmsIntegration.NONE
+    time_zone: str = Field(
+        default="Europe/Paris",
+        min_length=1,
+        max_length=64,
+        description="the venue's IANA time zone, in which staff and guests read times",
+    )
 
 
 class ProfitCentreConfigured(Event):
