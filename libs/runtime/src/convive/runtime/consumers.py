@@ -101,11 +101,20 @@ async def read_topics(
     *,
     until: datetime | None = None,
     batch: int = 500,
+    idle_timeout: float = 30.0,
 ) -> Any:
     """Yield batches of records from the beginning of `topics` to their current end (or to the
-    last record at or before `until`), with a plain consumer outside any group."""
+    last record at or before `until`), with a plain consumer outside any group.
+
+    The consumer resets to the earliest offset itself: with aiokafka's default ("latest"), its
+    own reset could land after our seek to the beginning and leave a partition at its end,
+    waited on forever. A partition that gives nothing for `idle_timeout` seconds while it is
+    still short of its end is an error, not a silent wait."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
@@ -121,6 +130,8 @@ async def read_topics(
         await consumer.seek_to_beginning(*partitions)
         limit_ms = int(until.timestamp() * 1000) if until is not None else None
         open_parts = {tp for tp in partitions if end[tp] > 0}
+        loop = asyncio.get_running_loop()
+        last_progress = loop.time()
         while open_parts:
             fetched = await consumer.getmany(*open_parts, timeout_ms=1000, max_records=batch)
             out = []
@@ -130,10 +141,17 @@ async def read_topics(
                         open_parts.discard(tp)
                         break
                     out.append(r)
-                if tp in open_parts and await consumer.position(tp) >= end[tp]:
+            for tp in list(open_parts):
+                if await consumer.position(tp) >= end[tp]:
                     open_parts.discard(tp)
             if out:
+                last_progress = loop.time()
                 yield out
+            elif open_parts and loop.time() - last_progress > idle_timeout:
+                raise TimeoutError(
+                    f"no record for {idle_timeout}s from {sorted(map(str, open_parts))}, "
+                    "which have not reached their end"
+                )
     finally:
         await consumer.stop()
 

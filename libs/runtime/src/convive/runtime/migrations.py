@@ -58,6 +58,15 @@ async def is_at_head(engine: AsyncEngine, script_location: Path) -> bool:
         return await conn.run_sync(current) == heads
 
 
+def current_schema() -> str:
+    """The schema a revision is running in (a revision that names a table outside SQLAlchemy's
+    table objects, in raw SQL, needs it: the schema translation does not reach there)."""
+    schema = op.get_context().version_table_schema
+    if not schema:
+        raise RuntimeError("migrations run with a version table schema (see run_env)")
+    return str(schema)
+
+
 def create_runtime_tables() -> None:
     """For a service's first revision: the event store, outbox and consumer bookkeeping."""
     runtime_metadata.create_all(op.get_bind())
