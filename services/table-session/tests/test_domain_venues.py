@@ -3,7 +3,7 @@ these events (the whole set, time zone included) or none."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 from convive.contracts import EventEnvelope
 from convive.contracts.table_session import PmsIntegration, VenueConfigured
@@ -17,14 +17,7 @@ SETTINGS = venues.VenueSettings(
     pms_integration=PmsIntegration.TWO_WAY,
     time_zone="America/Martinique",
 )
-CONFIGURED = VenueConfigured(
-    venue_id="h1",
-    name="Hôtel du Port",
-    language="en",
-    notification_email="concierge@hotel.example",
-    pms_integration=PmsIntegration.TWO_WAY,
-    time_zone="America/Martinique",
-)
+CONFIGURED = VenueConfigured(**asdict(SETTINGS))
 
 
 def test_a_venues_first_settings_are_recorded_with_its_time_zone() -> None:
