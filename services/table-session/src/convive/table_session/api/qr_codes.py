@@ -8,9 +8,12 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import segno
-from fpdf import FPDF
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 ERROR_CORRECTION = "m"
 """Medium: a code about 15 % damaged or covered still reads."""
@@ -84,6 +87,10 @@ def sheet(venue_name: str, cards: Sequence[Card]) -> bytes:
     """The sheet for these cards (at least one), in the order given."""
     if not cards:
         raise ValueError("a QR sheet needs at least one spot")
+    # Imported here: fpdf brings fontTools, a fifth of the service's start-up time, and only
+    # the printable sheet needs it.
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=False)
     pdf.set_title(_printable(f"QR codes - {venue_name}"))
