@@ -1,6 +1,8 @@
 """Fixtures of the table-session tests: the service over HTTP (in-process test client, or a real
-uvicorn server when requests must really run at once), an engine of the test's own on the
-service's schema to look at what it appended, and a helper that sets up a venue."""
+uvicorn server when requests must really run at once), a venue set up over HTTP, and the other
+services' events table-session listens to (ordering's OrderPlaced, pos-gateway's
+PaymentSettled), published on their topics. The fixtures every service shares (`reader`,
+`stream_of`, `event_count`, `publish`, ...) come from the runtime's pytest plugin."""
 
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ from convive.contracts import Event, EventEnvelope, Money
 from convive.contracts.base import LocalizedText
 from convive.contracts.ordering import OrderLine, OrderPlaced
 from convive.contracts.pos_gateway import PaymentMethod, PaymentSettled
-from convive.runtime.eventstore import EventStore
 from convive.runtime.testkit import eventually, served
 from convive.table_session.app import create_app
 from convive.table_session.settings import Settings
@@ -23,6 +24,7 @@ from convive.table_session.settings import Settings
 VenueSetup = Callable[..., Awaitable[dict[str, Any]]]
 Publish = Callable[[Event, str], Awaitable[EventEnvelope]]
 SessionStep = Callable[[Any, str], Awaitable[EventEnvelope]]
+StreamOf = Callable[[str], Awaitable[list[EventEnvelope]]]
 
 
 @pytest.fixture
@@ -44,9 +46,11 @@ async def live_client(service_settings: dict[str, Any]) -> AsyncIterator[httpx.A
 
 
 @pytest.fixture
-def stream_types(store: EventStore) -> Callable[[str], Awaitable[list[str]]]:
+def stream_types(stream_of: StreamOf) -> Callable[[str], Awaitable[list[str]]]:
+    """`await stream_types(stream_id)`: the types of the events the service appended to it."""
+
     async def types(stream_id: str) -> list[str]:
-        return [e.type for e in await store.read_stream(stream_id)]
+        return [e.type for e in await stream_of(stream_id)]
 
     return types
 

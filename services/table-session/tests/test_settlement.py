@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiokafka import AIOKafkaProducer
 
 from convive.contracts import EventEnvelope, Money, events_topic
 from convive.contracts.pos_gateway import PaymentMethod, PaymentSettled
@@ -33,7 +32,7 @@ def settled(session_id: str, order_id: str = "order-1") -> EventEnvelope:
 async def test_a_settled_payment_closes_the_session_and_the_next_scan_opens_a_new_one(
     client: Any,
     setup_venue: Any,
-    producer: AIOKafkaProducer,
+    publish: Any,
     namespace: str,
     kafka_bootstrap: str,
     stream_of: Any,
@@ -46,13 +45,6 @@ async def test_a_settled_payment_closes_the_session_and_the_next_scan_opens_a_ne
     session_id = host["session_id"]
 
     payment = settled(session_id)
-    pos_topic = events_topic("pos-gateway", namespace)
-
-    async def publish(envelope: EventEnvelope) -> None:
-        await producer.send_and_wait(
-            pos_topic, value=envelope.body(), key=envelope.key(), headers=envelope.headers()
-        )
-
     await publish(payment)
 
     async def closed() -> dict[str, Any] | None:

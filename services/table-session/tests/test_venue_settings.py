@@ -1,5 +1,6 @@
 """A venue's settings over HTTP: set as a whole, read back, unchanged settings record nothing,
-bad input is refused naming the field; and its profit centres are listed with their modes."""
+bad input is refused naming the field; its time zone (Europe/Paris unless named); and its
+profit centres are listed with their modes."""
 
 from __future__ import annotations
 
@@ -48,6 +49,9 @@ async def test_settings_are_set_read_back_and_recorded_once(client: Any, stream_
         ({"pms_integration": "carrier_pigeon"}, "pms_integration"),
         ({"language": "de"}, "language"),
         ({"name": ""}, "name"),
+        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone"),
+        ({"time_zone": "localtime"}, "time_zone"),
+        ({"time_zone": ""}, "time_zone"),
     ],
 )
 async def test_bad_settings_are_refused_naming_the_field(
@@ -56,6 +60,40 @@ async def test_bad_settings_are_refused_naming_the_field(
     answer = await client.put("/venues/h1/settings", json={**SETTINGS, **change})
     assert answer.status_code == 400, answer.text
     assert field in answer.text
+    assert (await client.get("/venues/h1/settings")).status_code == 404
+
+
+async def test_a_venue_keeps_the_time_zone_it_is_given_and_europe_paris_otherwise(
+    client: Any, stream_of: Any
+) -> None:
+    answer = await client.put(
+        "/venues/h1/settings", json={**SETTINGS, "time_zone": "America/Martinique"}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["time_zone"] == "America/Martinique"
+    assert (await client.get("/venues/h1/settings")).json()["time_zone"] == "America/Martinique"
+    history = await stream_of("venue-h1")
+    assert history[-1].data["time_zone"] == "America/Martinique"
+
+    # The whole set each time: settings that name no time zone are in Europe/Paris.
+    unnamed = await client.put("/venues/h1/settings", json=SETTINGS)
+    assert unnamed.json()["time_zone"] == "Europe/Paris"
+    assert len(unnamed.json()["event_ids"]) == 1
+    assert (await client.get("/venues/h1/settings")).json()["time_zone"] == "Europe/Paris"
+    assert (await stream_of("venue-h1"))[-1].data["time_zone"] == "Europe/Paris"
+
+
+async def test_an_unknown_time_zone_is_refused_naming_the_field(
+    client: Any, event_count: Any
+) -> None:
+    before = await event_count()
+    answer = await client.put(
+        "/venues/h1/settings", json={**SETTINGS, "time_zone": "Europe/Atlantis"}
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["field"] == "time_zone"
+    assert "Europe/Atlantis" in answer.json()["error"]
+    assert await event_count() == before
     assert (await client.get("/venues/h1/settings")).status_code == 404
 
 

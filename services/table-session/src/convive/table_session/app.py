@@ -1,4 +1,5 @@
-"""The table-session service's app: its HTTP API, its subscriptions and its event store."""
+"""The table-session service's app: its HTTP API, its subscriptions and its event store (which
+writes the own read models in every append's transaction)."""
 
 from pathlib import Path
 
@@ -6,6 +7,7 @@ from litestar import Litestar
 
 from convive.runtime.app import ServiceDefinition, create_service_app
 from convive.table_session.api import ROUTES
+from convive.table_session.projections import own
 from convive.table_session.settings import Settings
 from convive.table_session.subscriptions import PROJECTIONS
 
@@ -19,6 +21,7 @@ def definition() -> ServiceDefinition:
         route_handlers=ROUTES,
         migrations=MIGRATIONS,
         projections=PROJECTIONS,
+        own_read_models=own.projection,
     )
 
 

@@ -1,21 +1,29 @@
-"""Queries over the read models: a venue's spots, one spot, one session with its guests."""
+"""Reads of the read models: what the API answers (a venue's settings, profit centres and spots,
+one spot, one session with its guests) and what a command looks up before it decides on a
+spot's stream (the spot behind a token or a session, the profit centre's mode, whether the
+session's order was confirmed)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from convive.runtime.domain import NotFound
-from convive.table_session.projections import (
+from convive.contracts.table_session import JourneyMode
+from convive.runtime.domain import Gone, NotFound
+from convive.table_session.domain.scans import RETIRED_TOKEN, UNKNOWN_TOKEN
+from convive.table_session.tables import (
     confirmed_orders,
     profit_centres,
+    retired_tokens,
     session_guests,
     sessions,
     spots,
     venues,
 )
+
+# --- for the API -------------------------------------------------------------------------------
 
 
 async def venue_spots(engine: AsyncEngine, venue_id: str) -> list[sa.Row[Any]]:
@@ -60,13 +68,7 @@ async def session(engine: AsyncEngine, session_id: str) -> dict[str, Any]:
             "opened_at": row.opened_at.isoformat(),
             "closed_at": row.closed_at.isoformat() if row.closed_at else None,
             "close_reason": row.close_reason,
-            "order_confirmed": bool(
-                await conn.scalar(
-                    sa.select(confirmed_orders.c.order_id).where(
-                        confirmed_orders.c.session_id == session_id
-                    )
-                )
-            ),
+            "order_confirmed": await has_confirmed_order(conn, session_id),
             "guests": [
                 {"guest_id": g.guest_id, "role": g.role, "joined_at": g.joined_at.isoformat()}
                 for g in guests
@@ -85,6 +87,7 @@ async def venue_settings(engine: AsyncEngine, venue_id: str) -> dict[str, Any]:
         "language": row.language,
         "notification_email": row.notification_email,
         "pms_integration": row.pms_integration,
+        "time_zone": row.time_zone,
     }
 
 
@@ -98,3 +101,60 @@ async def venue_profit_centres(engine: AsyncEngine, venue_id: str) -> list[dict[
         return [
             {"profit_centre_id": r.profit_centre_id, "name": r.name, "mode": r.mode} for r in rows
         ]
+
+
+# --- for the commands --------------------------------------------------------------------------
+
+
+async def spot_of_token(conn: AsyncConnection, token: str) -> str:
+    """The spot whose current QR token this is; a replaced token is gone, any other unknown."""
+    spot_id = await conn.scalar(sa.select(spots.c.spot_id).where(spots.c.token == token))
+    if spot_id is not None:
+        return str(spot_id)
+    if await conn.scalar(
+        sa.select(retired_tokens.c.spot_id).where(retired_tokens.c.token == token)
+    ):
+        raise Gone(RETIRED_TOKEN, field="token")
+    raise NotFound(UNKNOWN_TOKEN, field="token")
+
+
+async def mode_and_session_of_spot(
+    conn: AsyncConnection, spot_id: str
+) -> tuple[JourneyMode, str | None]:
+    """The journey mode of the spot's profit centre, and the spot's open session if any."""
+    row = (
+        await conn.execute(
+            sa.select(profit_centres.c.mode, spots.c.session_id)
+            .select_from(
+                spots.join(
+                    profit_centres, profit_centres.c.profit_centre_id == spots.c.profit_centre_id
+                )
+            )
+            .where(spots.c.spot_id == spot_id)
+        )
+    ).first()
+    if row is None:  # a spot is only ever created in a known profit centre
+        raise LookupError(f"the profit centre of spot {spot_id!r} is not in the read model")
+    return JourneyMode(row.mode), row.session_id
+
+
+async def has_confirmed_order(conn: AsyncConnection, session_id: str) -> bool:
+    """Whether ordering's OrderPlaced for this session has reached table-session."""
+    return bool(
+        await conn.scalar(
+            sa.select(confirmed_orders.c.order_id).where(
+                confirmed_orders.c.session_id == session_id
+            )
+        )
+    )
+
+
+async def spot_of_session(
+    conn: AsyncConnection, session_id: str, *, open_only: bool = False
+) -> str | None:
+    """The spot of a session (of an open one only, with `open_only`); None when unknown."""
+    query = sa.select(sessions.c.spot_id).where(sessions.c.session_id == session_id)
+    if open_only:
+        query = query.where(sessions.c.status == "open")
+    spot_id = await conn.scalar(query)
+    return None if spot_id is None else str(spot_id)

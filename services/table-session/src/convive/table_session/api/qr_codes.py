@@ -1,22 +1,50 @@
-"""A venue's QR codes as one printable A4 PDF: per spot a card with its name, its QR code drawn
-as vector squares (sharp at any printer resolution) and a short French/English instruction, six
-cards a page, with light cut lines."""
+"""The QR codes the staff endpoints answer, each encoding a spot's guest URL: one spot's code as
+a PNG or SVG image, and a venue's codes as one printable A4 PDF (per spot a card with its name,
+its QR code drawn as vector squares, sharp at any printer resolution, and a short French/English
+instruction; six cards a page, with light cut lines)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import segno
-from fpdf import FPDF
 
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+ERROR_CORRECTION = "m"
+"""Medium: a code about 15 % damaged or covered still reads."""
+QUIET_ZONE = 4  # modules, as the QR standard asks
+IMAGE_SCALE = 10  # pixels (or SVG units) a module
+
+# The printable sheet
 PAGE_MARGIN = 12.0  # mm
 COLUMNS, ROWS = 2, 3
 CARDS_PER_PAGE = COLUMNS * ROWS
 QR_SIZE = 52.0  # mm, quiet zone included
-QUIET_ZONE = 4  # modules, as the QR standard asks
 INSTRUCTION_FR = "Scannez pour commander"
 INSTRUCTION_EN = "Scan to order"
+
+
+def _code(url: str) -> segno.QRCode:
+    return segno.make(url, error=ERROR_CORRECTION)
+
+
+def png(url: str) -> bytes:
+    """The QR code of `url` as a PNG image."""
+    out = io.BytesIO()
+    _code(url).save(out, kind="png", scale=IMAGE_SCALE, border=QUIET_ZONE)
+    return out.getvalue()
+
+
+def svg(url: str, title: str) -> bytes:
+    """The QR code of `url` as an SVG image titled `title` (the spot's name)."""
+    out = io.BytesIO()
+    _code(url).save(out, kind="svg", scale=IMAGE_SCALE, border=QUIET_ZONE, title=title)
+    return out.getvalue()
 
 
 @dataclass(frozen=True)
@@ -31,7 +59,7 @@ def _printable(text: str) -> str:
 
 
 def _draw_qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
-    matrix = segno.make(url, error="m").matrix
+    matrix = _code(url).matrix
     count = len(matrix) + 2 * QUIET_ZONE
     module = size / count
     pdf.set_fill_color(0, 0, 0)
@@ -55,10 +83,14 @@ def _draw_qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
             )
 
 
-def render(venue_name: str, cards: Sequence[Card]) -> bytes:
+def sheet(venue_name: str, cards: Sequence[Card]) -> bytes:
     """The sheet for these cards (at least one), in the order given."""
     if not cards:
         raise ValueError("a QR sheet needs at least one spot")
+    # Imported here: fpdf brings fontTools, a fifth of the service's start-up time, and only
+    # the printable sheet needs it.
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=False)
     pdf.set_title(_printable(f"QR codes - {venue_name}"))

@@ -1,5 +1,6 @@
-"""The table-session domain without I/O: given a stream's events, when a command, then these
-events or this error."""
+"""A spot's life without I/O (created in its profit centre, opened by a first scan, joined,
+closed and released): given a stream's events, when a command, then these events or this
+error. Every rule of a scan is in test_domain_scans."""
 
 # ruff: noqa: S105, S106 (the tokens here are test values, not secrets)
 
@@ -21,7 +22,7 @@ from convive.contracts.table_session import (
     TableScanned,
 )
 from convive.runtime.domain import Conflict, Gone, NotFound
-from convive.table_session import domain
+from convive.table_session.domain import profit_centres, scans, spots
 
 VENUE = "venue-1"
 PC = "pc-dining"
@@ -37,8 +38,8 @@ CREATED = [
 ]
 
 
-def scan(device: str, *, token: str = TOKEN, n: int = 1) -> domain.ScanSpot:
-    return domain.ScanSpot(
+def scan(device: str, *, token: str = TOKEN, n: int = 1) -> scans.ScanSpot:
+    return scans.ScanSpot(
         token=token,
         device_id=device,
         new_session_id=f"session-{n}",
@@ -75,56 +76,29 @@ def joined(device: str, n: int = 1) -> list[Event]:
     ]
 
 
-def spot(*history: Event) -> domain.Spot | None:
-    return domain.spot_from(history)
-
-
-# --- profit centres ---------------------------------------------------------------------------
-
-
-def configure(name: str = "Dining room", mode: JourneyMode = JourneyMode.ORDER, venue: str = VENUE):
-    return domain.ConfigureProfitCentre(venue, PC, name, mode)
-
-
-def test_a_new_profit_centre_is_configured() -> None:
-    assert domain.decide_configure_profit_centre(None, configure()) == [DINING]
-
-
-def test_changing_a_profit_centres_mode_configures_it_again_and_the_same_settings_do_nothing() -> (
-    None
-):
-    state = domain.profit_centre_from([DINING])
-    changed = domain.decide_configure_profit_centre(state, configure(mode=JourneyMode.PAY))
-    assert changed == [DINING.model_copy(update={"mode": JourneyMode.PAY})]
-    assert domain.decide_configure_profit_centre(state, configure()) == []
-
-
-def test_a_profit_centre_id_of_another_venue_is_refused() -> None:
-    state = domain.profit_centre_from([DINING])
-    with pytest.raises(Conflict) as refused:
-        domain.decide_configure_profit_centre(state, configure(venue="venue-2"))
-    assert refused.value.field == "profit_centre_id"
+def spot(*history: Event) -> spots.Spot | None:
+    return spots.fold(history)
 
 
 # --- spots ------------------------------------------------------------------------------------
 
 
-def create(venue: str = VENUE) -> domain.CreateSpot:
-    return domain.CreateSpot(venue, PC, SPOT, "T4", SpotKind.TABLE, TOKEN)
+def create(venue: str = VENUE) -> spots.CreateSpot:
+    return spots.CreateSpot(venue, PC, SPOT, "T4", SpotKind.TABLE, TOKEN)
 
 
 def test_a_spot_of_a_known_profit_centre_is_created_with_its_token() -> None:
-    pc = domain.profit_centre_from([DINING])
-    assert domain.decide_create_spot(None, pc, create()) == CREATED
+    pc = profit_centres.fold([DINING])
+    assert spots.decide_create_spot(None, pc, create()) == CREATED
 
 
 @pytest.mark.parametrize("profit_centre", [None, DINING.model_copy(update={"venue_id": "other"})])
 def test_a_spot_needs_a_profit_centre_of_its_own_venue(
     profit_centre: ProfitCentreConfigured | None,
 ) -> None:
-    state = domain.profit_centre_from([profit_centre] if profit_centre else [])
+    state = profit_centres.fold([profit_centre] if profit_centre else [])
     with pytest.raises(NotFound) as refused:
-        domain.decide_create_spot(None, state, create())
+        spots.decide_create_spot(None, state, create())
     assert refused.value.field == "profit_centre_id"
     assert PC in refused.value.message
 
@@ -133,7 +107,7 @@ def test_a_spot_needs_a_profit_centre_of_its_own_venue(
 
 
 def test_scanning_a_free_spot_opens_a_session_with_the_scanner_as_host() -> None:
-    assert domain.decide_scan(spot(*CREATED), scan("phone-a")) == opened_by("phone-a")
+    assert scans.decide_scan(spot(*CREATED), scan("phone-a")) == opened_by("phone-a")
 
 
 def test_the_host_is_known_with_its_phone() -> None:
@@ -141,19 +115,19 @@ def test_the_host_is_known_with_its_phone() -> None:
     assert state is not None
     assert state.status == "occupied"
     assert state.session is not None
-    assert state.session.guests == (domain.Guest("guest-phone-a-1", "phone-a", domain.HOST),)
+    assert state.session.guests == (spots.Guest("guest-phone-a-1", "phone-a", spots.HOST),)
     assert state.session.pin == "000001"
 
 
 def test_another_phone_joins_the_open_session() -> None:
     state = spot(*CREATED, *opened_by("phone-a"))
-    assert domain.decide_scan(state, scan("phone-b")) == joined("phone-b")
+    assert scans.decide_scan(state, scan("phone-b")) == joined("phone-b")
 
 
 @pytest.mark.parametrize("device", ["phone-a", "phone-b"])
 def test_a_phone_already_in_the_session_scans_again_and_stays_the_same_guest(device: str) -> None:
     state = spot(*CREATED, *opened_by("phone-a"), *joined("phone-b"))
-    assert domain.decide_scan(state, scan(device, n=2)) == [
+    assert scans.decide_scan(state, scan(device, n=2)) == [
         TableScanned(venue_id=VENUE, spot_id=SPOT, device_id=device)
     ]
 
@@ -165,7 +139,7 @@ def test_a_phone_already_in_the_session_scans_again_and_stays_the_same_guest(dev
 )
 def test_an_unknown_token_opens_nothing(history: list[Event], token: str) -> None:
     with pytest.raises(NotFound) as refused:
-        domain.decide_scan(spot(*history), scan("phone-a", token=token))
+        scans.decide_scan(spot(*history), scan("phone-a", token=token))
     assert refused.value.field == "token"
     assert refused.value.message == "unknown or expired QR code"
 
@@ -174,9 +148,9 @@ def test_a_rotated_token_stops_working() -> None:
     rotated = QrTokenIssued(venue_id=VENUE, spot_id=SPOT, token="tok-new")
     state = spot(*CREATED, rotated)
     with pytest.raises(Gone) as gone:
-        domain.decide_scan(state, scan("phone-a"))
+        scans.decide_scan(state, scan("phone-a"))
     assert gone.value.message == "this code is no longer valid"
-    assert domain.decide_scan(state, scan("phone-a", token="tok-new"))[1].event_type == (
+    assert scans.decide_scan(state, scan("phone-a", token="tok-new"))[1].event_type == (
         "SessionOpened"
     )
 
@@ -191,8 +165,8 @@ CLOSED = [
 
 def test_settling_closes_the_session_and_releases_the_spot() -> None:
     state = spot(*CREATED, *opened_by("phone-a"), *joined("phone-b"))
-    command = domain.CloseSession(session_id="session-1", reason="settled")
-    assert domain.decide_close_session(state, command) == CLOSED
+    command = spots.CloseSession(session_id="session-1", reason="settled")
+    assert spots.decide_close_session(state, command) == CLOSED
 
 
 @pytest.mark.parametrize(
@@ -207,18 +181,18 @@ def test_settling_closes_the_session_and_releases_the_spot() -> None:
 def test_closing_a_session_that_is_not_open_on_the_spot_does_nothing(
     history: list[Event],
 ) -> None:
-    command = domain.CloseSession(session_id="session-1", reason="settled")
-    assert domain.decide_close_session(spot(*history), command) == []
+    command = spots.CloseSession(session_id="session-1", reason="settled")
+    assert spots.decide_close_session(spot(*history), command) == []
 
 
 def test_after_release_the_next_scan_opens_a_new_session() -> None:
     state = spot(*CREATED, *opened_by("phone-a"), *joined("phone-b"), *CLOSED)
     assert state is not None
     assert state.status == "free"
-    assert domain.decide_scan(state, scan("phone-b", n=2)) == opened_by("phone-b", n=2)
+    assert scans.decide_scan(state, scan("phone-b", n=2)) == opened_by("phone-b", n=2)
 
 
 def test_a_closed_session_not_yet_released_takes_no_scan() -> None:
     state = spot(*CREATED, *opened_by("phone-a"), CLOSED[0])
     with pytest.raises(Conflict):
-        domain.decide_scan(state, scan("phone-c", n=2))
+        scans.decide_scan(state, scan("phone-c", n=2))
