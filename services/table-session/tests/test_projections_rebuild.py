@@ -6,14 +6,11 @@ compared row by row with the live tables."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer
 
-from convive.runtime import consumers
 from convive.runtime.testkit import assert_projections_rebuild
 from convive.table_session.app import definition
 from convive.table_session.settings import Settings
@@ -30,27 +27,12 @@ from convive.table_session.tables import (
 pytestmark = pytest.mark.infra
 
 
-@pytest.fixture
-def rebuild_reads_from_the_beginning(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The runtime's rebuild reader (`consumers.read_topics`) assigns the partitions, then seeks
-    to their beginning; its consumer's own reset (aiokafka's default, "latest") races with that
-    seek, and when its answer comes last the reader sits at the end of a partition it still
-    waits records from, forever (seen here about one run in two). Until the reader asks for
-    "earliest" itself, this test's does."""
-    monkeypatch.setattr(
-        consumers,
-        "AIOKafkaConsumer",
-        functools.partial(AIOKafkaConsumer, auto_offset_reset="earliest"),
-    )
-
-
 async def scan(client: Any, token: str, device: str) -> dict[str, Any]:
     answer = await client.post("/scan", json={"token": token, "device_id": device})
     assert answer.status_code in (200, 201), answer.text
     return dict(answer.json())
 
 
-@pytest.mark.usefixtures("rebuild_reads_from_the_beginning")
 async def test_every_projection_equals_its_rebuild_from_the_topics(
     client: Any,
     setup_venue: Any,
