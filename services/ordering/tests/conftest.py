@@ -20,7 +20,7 @@ from convive.contracts.table_session import (
     SpotCreated,
     SpotKind,
 )
-from convive.ordering import projections
+from convive.ordering.projections import table_session
 from convive.ordering.app import create_app
 from convive.ordering.settings import Settings
 from convive.runtime.testkit import eventually
@@ -118,7 +118,7 @@ def open_session(publish: Publish, reader: AsyncEngine) -> Callable[..., Awaitab
 
         async def all_known() -> bool:
             async with reader.connect() as conn:
-                facts = await projections.session_facts(conn, session_id)
+                facts = await table_session.session_facts(conn, session_id)
             return (
                 facts is not None
                 and facts.guests == {host, *guests}
@@ -148,7 +148,7 @@ def configure_mode(publish: Publish, reader: AsyncEngine) -> Callable[..., Await
 
         async def applied() -> bool:
             async with reader.connect() as conn:
-                facts = await projections.session_facts(conn, session)
+                facts = await table_session.session_facts(conn, session)
             return facts is not None and facts.mode == mode
 
         await eventually(applied)
@@ -177,7 +177,7 @@ def create_spot(publish: Publish, reader: AsyncEngine) -> Callable[..., Awaitabl
 
         async def known() -> bool:
             async with reader.connect() as conn:
-                return await projections.spot_facts(conn, spot_id) is not None
+                return await table_session.spot_facts(conn, spot_id) is not None
 
         await eventually(known)
 
