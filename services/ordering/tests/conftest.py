@@ -20,8 +20,8 @@ from convive.contracts.table_session import (
     SpotCreated,
     SpotKind,
 )
-from convive.ordering.projections import table_session
 from convive.ordering.app import create_app
+from convive.ordering.projections import table_session
 from convive.ordering.settings import Settings
 from convive.runtime.testkit import eventually
 

@@ -1,5 +1,6 @@
-"""The ordering domain without I/O: given a stream's events, when a command, then the events it
-decides (or the refusal, naming the field at fault)."""
+"""A session's shared cart and order, and the menu they are priced from, without I/O: given a
+stream's events, when a command, then the events it decides (or the refusal, naming the field at
+fault)."""
 
 from __future__ import annotations
 
