@@ -1,6 +1,8 @@
-"""Fixtures of the ordering service's integration tests: the app over HTTP on real Kafka and
-PostgreSQL, an engine of the test's own on the service's schema (to check what it appended),
-and a way to publish other services' events to their topics as their relays would."""
+"""Fixtures of the ordering service's integration tests: a venue's menu, the app over HTTP on real
+Kafka and PostgreSQL, and table-session's facts (spots, sessions and their guests, profit
+centres' modes) published as its relay would, each waited for until ordering has learnt it.
+What every service's tests share (`reader`, `publish`, `stream_of`, `event_count`…) is the
+runtime's pytest plugin's."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from convive.contracts import EventEnvelope
 from convive.contracts.table_session import (
     GuestJoined,
     JourneyMode,
@@ -23,6 +24,7 @@ from convive.contracts.table_session import (
 from convive.ordering.app import create_app
 from convive.ordering.projections import table_session
 from convive.ordering.settings import Settings
+from convive.runtime.pytest_plugin import Publish
 from convive.runtime.testkit import eventually
 
 VENUE = "venue-bistro"
@@ -76,9 +78,6 @@ async def client(service_settings: dict[str, Any]) -> AsyncIterator[AsyncTestCli
     app = create_app(Settings(**service_settings))
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
-
-
-Publish = Callable[..., Awaitable[EventEnvelope]]
 
 
 @pytest.fixture
