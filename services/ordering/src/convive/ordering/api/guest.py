@@ -131,11 +131,6 @@ def offer_order_answer(outcome: offers.Outcome) -> dict[str, Any]:
     return {**outcome.view, "event_ids": outcome.event_ids}
 
 
-async def _session(store: EventStore, session_id: str) -> SessionFacts | None:
-    async with store.engine.connect() as conn:
-        return await table_session.session_facts(conn, session_id)
-
-
 # --- handlers --------------------------------------------------------------------------------
 
 
@@ -147,7 +142,7 @@ class CartController(Controller):
     async def show_session(
         self, session_id: FromPath[str], store: NamedDependency[EventStore]
     ) -> dict[str, Any]:
-        session = await _session(store, session_id)
+        session = await table_order.session_facts(store, session_id)
         if session is None:
             raise NotFound(f"session {session_id} not known yet", field="session_id")
         return session_view(session)
@@ -211,7 +206,7 @@ class CartController(Controller):
         settings: NamedDependency[Settings],
     ) -> dict[str, Any]:
         state = await table_order.load_table_order(store, session_id)
-        session = await _session(store, session_id)
+        session = await table_order.session_facts(store, session_id)
         currency = state.currency
         if currency is None:
             # Nothing in this session yet: is it one we know, and in what currency would it be?

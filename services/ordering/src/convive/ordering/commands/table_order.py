@@ -89,7 +89,8 @@ async def decide_on_session(
     )
 
 
-async def _session(store: EventStore, session_id: str) -> SessionFacts | None:
+async def session_facts(store: EventStore, session_id: str) -> SessionFacts | None:
+    """The session as ordering knows it from table-session's events (None while unknown)."""
     async with store.engine.connect() as conn:
         return await table_session.session_facts(conn, session_id)
 
@@ -130,7 +131,7 @@ async def change_cart_item(
 ) -> Outcome:
     command = ChangeCartItem(
         session_id=session_id,
-        session=await _session(store, session_id),
+        session=await session_facts(store, session_id),
         guest_id=guest_id,
         line_id=line_id,
         quantity=quantity,
@@ -143,7 +144,7 @@ async def remove_cart_item(
 ) -> Outcome:
     command = RemoveCartItem(
         session_id=session_id,
-        session=await _session(store, session_id),
+        session=await session_facts(store, session_id),
         guest_id=guest_id,
         line_id=line_id,
     )
