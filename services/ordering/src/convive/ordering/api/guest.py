@@ -18,7 +18,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from convive.contracts import Money
 from convive.ordering import queries
 from convive.ordering.api.bodies import AddItemIn, ChangeItemIn, ConfirmIn, OfferOrderIn
-from convive.ordering.commands import offer_orders, offers, table_order
+from convive.ordering.commands import offer_orders, table_order
 from convive.ordering.commands.menu import load_menu
 from convive.ordering.domain.table_order import (
     OptionPick,
@@ -124,11 +124,6 @@ def order_view(
         ],
         "order_total": _money(order_total(state, pos_rounds, currency)),
     }
-
-
-def offer_order_answer(outcome: offers.Outcome) -> dict[str, Any]:
-    """A command's answer: the offer order as it now stands and the events appended."""
-    return {**outcome.view, "event_ids": outcome.event_ids}
 
 
 # --- handlers --------------------------------------------------------------------------------
@@ -273,7 +268,7 @@ class OfferOrdersController(Controller):
             language=data.language,
             note=data.note,
         )
-        return offer_order_answer(outcome)
+        return outcome.answer()
 
     @get("/", summary="One guest's offer orders in this session, newest first")
     async def list_for_guest(

@@ -52,11 +52,6 @@ def _when(value: str | None, field: str, *, end_of_day: bool = False) -> datetim
     return at + timedelta(microseconds=1) if end_of_day else at
 
 
-def _answer(outcome: offers.Outcome) -> dict[str, Any]:
-    """A command's answer: the row as it now stands and the events appended."""
-    return {**outcome.view, "event_ids": outcome.event_ids}
-
-
 class MenuController(Controller):
     path = "/venues/{venue_id:str}/menu"
     tags = ["menu"]
@@ -129,7 +124,7 @@ class VenueOffersController(Controller):
             auto_confirm=data.auto_confirm,
             available=data.available,
         )
-        return _answer(outcome)
+        return outcome.answer()
 
     @get("/offers", summary="The venue's offers (only those on sale with available=true)")
     async def list_offers(
@@ -197,7 +192,7 @@ class OfferOrderController(Controller):
         outcome = await offer_orders.confirm_offer_order(
             store, offer_order_id=offer_order_id, staff=data.staff
         )
-        return _answer(outcome)
+        return outcome.answer()
 
     @post("/cancel", status_code=200, summary="Staff cancel an offer order (even confirmed)")
     async def cancel(
@@ -209,7 +204,7 @@ class OfferOrderController(Controller):
         outcome = await offer_orders.cancel_offer_order(
             store, offer_order_id=offer_order_id, staff=data.staff, reason=data.reason
         )
-        return _answer(outcome)
+        return outcome.answer()
 
 
 ROUTE_HANDLERS = [MenuController, VenueOffersController, OfferOrderController]

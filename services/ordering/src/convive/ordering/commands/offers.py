@@ -26,6 +26,10 @@ class Outcome:
     view: dict[str, Any]
     event_ids: tuple[str, ...]
 
+    def answer(self) -> dict[str, Any]:
+        """What the API answers: the row as it now stands and the events appended."""
+        return {**self.view, "event_ids": self.event_ids}
+
 
 ReadBack = Callable[[AsyncConnection], Awaitable[dict[str, Any] | None]]
 
