@@ -1,6 +1,8 @@
-"""Fixtures of the ordering service's integration tests: the app over HTTP on real Kafka and
-PostgreSQL, an engine of the test's own on the service's schema (to check what it appended),
-and a way to publish other services' events to their topics as their relays would."""
+"""Fixtures of the ordering service's integration tests: a venue's menu, the app over HTTP on real
+Kafka and PostgreSQL, and table-session's facts (spots, sessions and their guests, profit
+centres' modes) published as its relay would, each waited for until ordering has learnt it.
+What every service's tests share (`reader`, `publish`, `stream_of`, `event_count`…) is the
+runtime's pytest plugin's."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from convive.contracts import EventEnvelope
 from convive.contracts.table_session import (
     GuestJoined,
     JourneyMode,
@@ -20,9 +21,10 @@ from convive.contracts.table_session import (
     SpotCreated,
     SpotKind,
 )
-from convive.ordering import projections
 from convive.ordering.app import create_app
+from convive.ordering.projections import table_session
 from convive.ordering.settings import Settings
+from convive.runtime.pytest_plugin import Publish
 from convive.runtime.testkit import eventually
 
 VENUE = "venue-bistro"
@@ -78,9 +80,6 @@ async def client(service_settings: dict[str, Any]) -> AsyncIterator[AsyncTestCli
         yield test_client
 
 
-Publish = Callable[..., Awaitable[EventEnvelope]]
-
-
 @pytest.fixture
 def open_session(publish: Publish, reader: AsyncEngine) -> Callable[..., Awaitable[None]]:
     """`await open_session(session_id, host, *guests)`: table-session's SessionOpened and
@@ -118,7 +117,7 @@ def open_session(publish: Publish, reader: AsyncEngine) -> Callable[..., Awaitab
 
         async def all_known() -> bool:
             async with reader.connect() as conn:
-                facts = await projections.session_facts(conn, session_id)
+                facts = await table_session.session_facts(conn, session_id)
             return (
                 facts is not None
                 and facts.guests == {host, *guests}
@@ -148,7 +147,7 @@ def configure_mode(publish: Publish, reader: AsyncEngine) -> Callable[..., Await
 
         async def applied() -> bool:
             async with reader.connect() as conn:
-                facts = await projections.session_facts(conn, session)
+                facts = await table_session.session_facts(conn, session)
             return facts is not None and facts.mode == mode
 
         await eventually(applied)
@@ -177,7 +176,7 @@ def create_spot(publish: Publish, reader: AsyncEngine) -> Callable[..., Awaitabl
 
         async def known() -> bool:
             async with reader.connect() as conn:
-                return await projections.spot_facts(conn, spot_id) is not None
+                return await table_session.spot_facts(conn, spot_id) is not None
 
         await eventually(known)
 

@@ -21,14 +21,14 @@ from convive.contracts.ordering import (
 )
 from convive.contracts.table_session import SpotKind
 from convive.ordering.domain import offer_orders, offers
-from convive.ordering.domain.facts import Forbidden, SessionFacts, SpotFacts
+from convive.ordering.domain.facts import SessionFacts, SpotFacts
 from convive.ordering.domain.offer_orders import (
     CancelOfferOrder,
     ConfirmOfferOrder,
     OfferOrderStatus,
     OrderOffer,
 )
-from convive.runtime.domain import Conflict, DomainError, NotFound
+from convive.runtime.domain import Conflict, DomainError, Forbidden, NotFound
 
 VENUE = "hotel-1"
 GUEST = "guest-ada"
@@ -61,7 +61,7 @@ def test_an_offer_is_published_whole_and_publishing_it_unchanged_decides_nothing
     assert isinstance(changed, OfferPublished)
     assert changed.auto_confirm
     assert not changed.available
-    assert offers.replay([spa, changed]) == changed
+    assert offers.fold([spa, changed]) == changed
 
 
 def test_an_offer_id_belongs_to_one_venue_and_a_price_is_never_negative() -> None:
@@ -109,7 +109,7 @@ def test_a_seated_guest_of_a_room_orders_an_offer_and_it_waits_for_the_property(
         note="after 6 pm please",
         auto_confirm=False,
     )
-    state = offer_orders.replay([ordered])
+    state = offer_orders.fold([ordered])
     assert state is not None
     assert state.status is OfferOrderStatus.PENDING
 
@@ -120,7 +120,7 @@ def test_an_auto_confirmed_offer_is_ordered_and_confirmed_in_one_decision() -> N
     assert isinstance(ordered, OfferOrdered)
     assert ordered.auto_confirm
     assert confirmed == OfferConfirmed(venue_id=VENUE, offer_order_id="oo_1", automatic=True)
-    state = offer_orders.replay([ordered, confirmed])
+    state = offer_orders.fold([ordered, confirmed])
     assert state is not None
     assert (state.status, state.automatic) == (OfferOrderStatus.CONFIRMED, True)
     # Still cancellable.
@@ -172,7 +172,7 @@ def test_ordering_an_offer_is_refused_with_the_reason(
 
 
 def test_staff_confirm_a_pending_order_once_and_may_cancel_it_afterwards_once() -> None:
-    state = offer_orders.replay(offer_orders.decide(None, order()))
+    state = offer_orders.fold(offer_orders.decide(None, order()))
     [confirmed] = offer_orders.decide(state, ConfirmOfferOrder("oo_1", staff="Inès"))
     assert confirmed == OfferConfirmed(
         venue_id=VENUE, offer_order_id="oo_1", automatic=False, confirmed_by="Inès"

@@ -79,7 +79,7 @@ def placed(number: int, *lines: OrderLine, order_total_cents: int) -> OrderPlace
     )
 
 
-TWO_ROUNDS = table_order.replay(
+TWO_ROUNDS = table_order.fold(
     [placed(1, STEAK, BEER, order_total_cents=5000), placed(2, WINE, order_total_cents=5900)]
 )
 ONE_STEAK_NO_BEER = PosRound(

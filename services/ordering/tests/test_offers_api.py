@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from convive.ordering import own_views
+from convive.ordering.projections import own
 from convive.runtime.eventstore import EventStore, processed_events
 from convive.runtime.projections import ProjectionApplier
 from convive.runtime.testkit import eventually
@@ -324,13 +324,13 @@ async def test_the_offer_read_models_are_rebuilt_from_orderings_events_alone(
         async with reader.connect() as conn:
             return {
                 table.name: sorted(tuple(r) for r in await conn.execute(sa.select(table)))
-                for table in own_views.own_views.tables
+                for table in own.projection.tables
             }
 
     async def replay_every_event() -> None:
         history = [envelope async for _, envelope in EventStore(reader).read_all()]
         async with reader.begin() as conn:
-            await own_views.project(conn, history)
+            await own.projection.apply(conn, history)
 
     async def live_consumer_caught_up() -> bool:
         # So that it does not write into the tables while they are rebuilt below.
@@ -343,7 +343,7 @@ async def test_the_offer_read_models_are_rebuilt_from_orderings_events_alone(
             )
         return done == len(handled)
 
-    views = own_views.own_views
+    views = own.projection
     await eventually(live_consumer_caught_up)
     before = await rows()
     assert [(r[0], r[4]) for r in before["offers"]] == [
@@ -356,7 +356,7 @@ async def test_the_offer_read_models_are_rebuilt_from_orderings_events_alone(
     await replay_every_event()
     assert await rows() == before
     # ...and into empty tables they rebuild exactly the same rows.
-    await ProjectionApplier(reader, own_views.own_views, dead_letter=_ignore).reset()
+    await ProjectionApplier(reader, own.projection, dead_letter=_ignore).reset()
     assert all(not found for found in (await rows()).values())
     await replay_every_event()
     assert await rows() == before

@@ -1,10 +1,12 @@
-"""The ordering service's app: its HTTP API, its subscriptions and its event store."""
+"""The ordering service's app: its HTTP API, its subscriptions and its event store (which writes
+ordering's own read models in every append)."""
 
 from pathlib import Path
 
 from litestar import Litestar
 
 from convive.ordering.api import ROUTE_HANDLERS
+from convive.ordering.projections import own
 from convive.ordering.settings import Settings
 from convive.ordering.subscriptions import PROJECTIONS
 from convive.runtime.app import ServiceDefinition, create_service_app
@@ -19,6 +21,7 @@ def definition() -> ServiceDefinition:
         route_handlers=ROUTE_HANDLERS,
         migrations=MIGRATIONS,
         projections=PROJECTIONS,
+        own_read_models=own.projection,
     )
 
 

@@ -1,6 +1,6 @@
-"""Queries of ordering's own read models (`own_views`), answered as the JSON the API returns: the
-production tickets of a venue, its concierge offers, and the offer orders (a guest's, or the
-back office's filtered list)."""
+"""Queries of ordering's own read models (`projections.own`), answered as the JSON the API
+returns: the production tickets of a venue, its concierge offers, and the offer orders (a
+guest's, or the back office's filtered list)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from convive.ordering.own_views import offer_orders, offers, production_tickets
+from convive.ordering.tables import offer_orders, offers, production_tickets
 
 MAX_ROWS = 500
 """The most rows a list answers with (newest first)."""

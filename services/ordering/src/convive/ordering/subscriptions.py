@@ -1,5 +1,5 @@
-"""Every subscription of the ordering service, in one place: which other services' events it
-listens to, and what each one does (update a projection, or issue a command).
+"""Every subscription of the ordering service, in one place: which events it listens to, and what
+each one does (update a projection, or issue a command). `PROJECTIONS` lists them all.
 
 - table-session → `ordering.sessions`: the open sessions, their guests (who may order) and
   their profit centre.
@@ -9,19 +9,22 @@ listens to, and what each one does (update a projection, or issue a command).
   are ordered from rooms only).
 - pos-gateway → `ordering.pos_outcomes`: amendments and rejections of rounds are kept
   (`pos_rounds`: the guests' view, totals and tickets follow them); a validated round goes to
-  production; a payment in full closes the order (a part payment does not).
-- ordering → `ordering.own_views`: ordering's own read models (tickets, offers, offer orders),
-  written with the commands and rebuildable from ordering's topic (see `own_views`).
+  production; a payment in full closes the order (a part payment does not). One consumer on
+  purpose: a round goes to production as amended by the events before its validation, which
+  only a reader of the topic in its order is sure to have applied. Replayed into an empty
+  schema (a rebuild), the two commands find no session stream and decide nothing.
+- ordering → `ordering.own_views`: ordering's own read models (tickets, offers, offer orders,
+  each order's session), written by the event store in every append and rebuilt from
+  ordering's topic (`projections.own`).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection as Conn
 
-from convive.contracts import EventEnvelope
+from convive.contracts import EventEnvelope as Envelope
 from convive.contracts.pos_gateway import (
     OrderAmended,
     OrderRejected,
@@ -35,26 +38,54 @@ from convive.contracts.table_session import (
     SessionOpened,
     SpotCreated,
 )
-from convive.ordering import commands, projections
-from convive.ordering.own_views import own_views
+from convive.ordering import tables
+from convive.ordering.commands import production, table_order
+from convive.ordering.projections import own, pos_gateway, table_session
 from convive.runtime.projections import Projection
 
-log = logging.getLogger(__name__)
+sessions = Projection("ordering.sessions", tables=[tables.sessions, tables.session_guests])
+# Consumer groups of their own: each reads table-session's topic from its beginning, so that the
+# profit centres and spots configured before ordering knew of them are learnt as well.
+profit_centres = Projection("ordering.profit_centres", tables=[tables.profit_centres])
+spots = Projection("ordering.spots", tables=[tables.spots])
+pos_outcomes = Projection("ordering.pos_outcomes", tables=[tables.pos_rounds])
 
-sessions = Projection(
-    "ordering.sessions", tables=[projections.sessions, projections.session_guests]
-)
 
-# A consumer group of its own, so that it reads table-session's topic from its beginning and
-# learns the profit centres configured before ordering knew about modes.
-profit_centres = Projection("ordering.profit_centres", tables=[projections.profit_centres])
+@sessions.on(SessionOpened)
+async def on_session_opened(conn: Conn, event: SessionOpened, envelope: Envelope) -> None:
+    await table_session.session_opened(
+        conn,
+        session_id=event.session_id,
+        venue_id=event.venue_id,
+        spot_id=event.spot_id,
+        profit_centre_id=event.profit_centre_id,
+        host_guest_id=event.host_guest_id,
+    )
+
+
+@sessions.on(GuestJoined)
+async def on_guest_joined(conn: Conn, event: GuestJoined, envelope: Envelope) -> None:
+    await table_session.guest_joined(
+        conn,
+        session_id=event.session_id,
+        venue_id=event.venue_id,
+        spot_id=event.spot_id,
+        guest_id=event.guest_id,
+    )
+
+
+@sessions.on(SessionClosed)
+async def on_session_closed(conn: Conn, event: SessionClosed, envelope: Envelope) -> None:
+    await table_session.session_closed(
+        conn, session_id=event.session_id, venue_id=event.venue_id, spot_id=event.spot_id
+    )
 
 
 @profit_centres.on(ProfitCentreConfigured)
 async def on_profit_centre_configured(
-    conn: AsyncConnection, event: ProfitCentreConfigured, envelope: EventEnvelope
+    conn: Conn, event: ProfitCentreConfigured, envelope: Envelope
 ) -> None:
-    await projections.profit_centre_configured(
+    await table_session.profit_centre_configured(
         conn,
         venue_id=event.venue_id,
         profit_centre_id=event.profit_centre_id,
@@ -63,51 +94,9 @@ async def on_profit_centre_configured(
     )
 
 
-@sessions.on(SessionOpened)
-async def on_session_opened(
-    conn: AsyncConnection, event: SessionOpened, envelope: EventEnvelope
-) -> None:
-    await projections.session_opened(
-        conn,
-        session_id=event.session_id,
-        venue_id=event.venue_id,
-        spot_id=event.spot_id,
-        profit_centre_id=event.profit_centre_id,
-        host_guest_id=event.host_guest_id,
-    )
-    await projections.guest_joined(conn, session_id=event.session_id, guest_id=event.host_guest_id)
-
-
-@sessions.on(GuestJoined)
-async def on_guest_joined(
-    conn: AsyncConnection, event: GuestJoined, envelope: EventEnvelope
-) -> None:
-    # The session row too: should this ever come first, the guest can still order.
-    await projections.session_seen(
-        conn, session_id=event.session_id, venue_id=event.venue_id, spot_id=event.spot_id
-    )
-    await projections.guest_joined(conn, session_id=event.session_id, guest_id=event.guest_id)
-
-
-@sessions.on(SessionClosed)
-async def on_session_closed(
-    conn: AsyncConnection, event: SessionClosed, envelope: EventEnvelope
-) -> None:
-    await projections.session_closed(
-        conn, session_id=event.session_id, venue_id=event.venue_id, spot_id=event.spot_id
-    )
-
-
-# A consumer group of its own too: it reads table-session's topic from its beginning, so the
-# spots created before ordering knew of spots are learnt as well.
-spots = Projection("ordering.spots", tables=[projections.spots])
-
-
 @spots.on(SpotCreated)
-async def on_spot_created(
-    conn: AsyncConnection, event: SpotCreated, envelope: EventEnvelope
-) -> None:
-    await projections.spot_created(
+async def on_spot_created(conn: Conn, event: SpotCreated, envelope: Envelope) -> None:
+    await table_session.spot_created(
         conn,
         spot_id=event.spot_id,
         venue_id=event.venue_id,
@@ -117,14 +106,9 @@ async def on_spot_created(
     )
 
 
-pos_outcomes = Projection("ordering.pos_outcomes", tables=[projections.pos_rounds])
-
-
 @pos_outcomes.on(OrderAmended)
-async def on_order_amended(
-    conn: AsyncConnection, event: OrderAmended, envelope: EventEnvelope
-) -> None:
-    await projections.round_amended(
+async def on_order_amended(conn: Conn, event: OrderAmended, envelope: Envelope) -> None:
+    await pos_gateway.round_amended(
         conn,
         order_id=event.order_id,
         round_number=event.round_number,
@@ -138,10 +122,8 @@ async def on_order_amended(
 
 
 @pos_outcomes.on(OrderRejected)
-async def on_order_rejected(
-    conn: AsyncConnection, event: OrderRejected, envelope: EventEnvelope
-) -> None:
-    await projections.round_rejected(
+async def on_order_rejected(conn: Conn, event: OrderRejected, envelope: Envelope) -> None:
+    await pos_gateway.round_rejected(
         conn,
         order_id=event.order_id,
         round_number=event.round_number,
@@ -152,46 +134,27 @@ async def on_order_rejected(
     )
 
 
-async def _session_of(conn: AsyncConnection, order_id: str, session_id: str | None) -> str | None:
-    if session_id:
-        return session_id
-    found = await projections.session_of_order(conn, order_id)
-    if found is None:
-        log.warning("event about an order ordering does not know", extra={"order_id": order_id})
-    return found
-
-
 @pos_outcomes.on(OrderValidated)
-async def on_order_validated(
-    conn: AsyncConnection, event: OrderValidated, envelope: EventEnvelope
-) -> None:
-    session_id = await _session_of(conn, event.order_id, event.session_id)
-    if session_id is None:
-        return
-    await commands.send_to_production(
+async def on_order_validated(conn: Conn, event: OrderValidated, envelope: Envelope) -> None:
+    await production.send_to_production(
         conn,
-        session_id=session_id,
-        venue_id=event.venue_id,
         order_id=event.order_id,
         round_number=event.round_number,
+        venue_id=event.venue_id,
+        session_id=event.session_id,
         cause=envelope,
     )
 
 
 @pos_outcomes.on(PaymentSettled)
-async def on_payment_settled(
-    conn: AsyncConnection, event: PaymentSettled, envelope: EventEnvelope
-) -> None:
-    session_id = await _session_of(conn, event.order_id, event.session_id)
-    if session_id is None:
-        return
-    await commands.close_order(
+async def on_payment_settled(conn: Conn, event: PaymentSettled, envelope: Envelope) -> None:
+    await table_order.close_order(
         conn,
-        session_id=session_id,
         order_id=event.order_id,
+        session_id=event.session_id,
         fully_paid=event.fully_paid,
         cause=envelope,
     )
 
 
-PROJECTIONS: Sequence[Projection] = (sessions, profit_centres, spots, pos_outcomes, own_views)
+PROJECTIONS: Sequence[Projection] = (sessions, profit_centres, spots, pos_outcomes, own.projection)

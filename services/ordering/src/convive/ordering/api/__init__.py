@@ -1,20 +1,9 @@
-"""The ordering service's HTTP API: the menu, the guests' cart and order (`orders`), the
-production tickets (`tickets`) and the concierge offers with their orders (`offers`); request
-bodies are in `bodies`."""
+"""The ordering service's HTTP API, one module per audience: `guest` (the menu and offers, the
+session's shared cart and order, a room's offer orders), `staff` (the back office publishes the
+menu and offers and handles offer orders) and `pos` (the production tickets the POS console
+shows). Request bodies are in `bodies`. Every endpoint is called by the gateway, which checked
+the caller."""
 
-from convive.ordering.api.offers import (
-    OfferOrderController,
-    SessionOfferOrdersController,
-    VenueOffersController,
-)
-from convive.ordering.api.orders import CartController, MenuController
-from convive.ordering.api.tickets import TicketController
+from convive.ordering.api import guest, pos, staff
 
-ROUTE_HANDLERS = [
-    MenuController,
-    CartController,
-    TicketController,
-    VenueOffersController,
-    SessionOfferOrdersController,
-    OfferOrderController,
-]
+ROUTE_HANDLERS = [*guest.ROUTE_HANDLERS, *staff.ROUTE_HANDLERS, *pos.ROUTE_HANDLERS]

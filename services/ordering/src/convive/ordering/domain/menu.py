@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from convive.contracts import Event, EventEnvelope
 from convive.contracts.ordering import MenuCategory, MenuProduct, MenuPublished, OptionGroup
+from convive.runtime import domain
 from convive.runtime.domain import DomainError
 
 Menu = MenuPublished
@@ -19,17 +20,13 @@ def menu_stream(venue_id: str) -> str:
     return f"menu-{venue_id}"
 
 
-def evolve(state: Menu | None, event: Event | EventEnvelope) -> Menu | None:
-    if isinstance(event, EventEnvelope):
-        event = event.event()
+def evolve(state: Menu | None, event: Event) -> Menu | None:
     return event if isinstance(event, MenuPublished) else state
 
 
-def replay(history: Iterable[Event | EventEnvelope]) -> Menu | None:
-    state: Menu | None = None
-    for event in history:
-        state = evolve(state, event)
-    return state
+def fold(history: Iterable[Event | EventEnvelope]) -> Menu | None:
+    """The menu after these events of its stream (None before the first publication)."""
+    return domain.fold(evolve, None, history)
 
 
 def find_product(menu: Menu | None, product_id: str) -> MenuProduct | None:

@@ -17,6 +17,7 @@ from convive.contracts.ordering import OfferCancelled, OfferConfirmed, OfferOrde
 from convive.contracts.table_session import SpotKind
 from convive.ordering.domain.facts import SessionFacts, SpotFacts, seated_guest
 from convive.ordering.domain.offers import Offer
+from convive.runtime import domain
 from convive.runtime.domain import Conflict, DomainError, NotFound
 
 
@@ -41,9 +42,7 @@ class OfferOrder:
     """Confirmed by the offer's auto-confirm flag rather than by staff."""
 
 
-def evolve(state: OfferOrder | None, event: Event | EventEnvelope) -> OfferOrder | None:
-    if isinstance(event, EventEnvelope):
-        event = event.event()
+def evolve(state: OfferOrder | None, event: Event) -> OfferOrder | None:
     match event:
         case OfferOrdered():
             return OfferOrder(offer_order_id=event.offer_order_id, venue_id=event.venue_id)
@@ -54,11 +53,9 @@ def evolve(state: OfferOrder | None, event: Event | EventEnvelope) -> OfferOrder
     return state
 
 
-def replay(history: Iterable[Event | EventEnvelope]) -> OfferOrder | None:
-    state: OfferOrder | None = None
-    for event in history:
-        state = evolve(state, event)
-    return state
+def fold(history: Iterable[Event | EventEnvelope]) -> OfferOrder | None:
+    """The offer order after these events of its stream (None before it was ordered)."""
+    return domain.fold(evolve, None, history)
 
 
 # --- commands --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from convive.contracts import Event, EventEnvelope, Money
 from convive.contracts.base import LocalizedText
 from convive.contracts.ordering import OfferPublished, OfferType
+from convive.runtime import domain
 from convive.runtime.domain import Conflict, DomainError
 
 Offer = OfferPublished
@@ -20,17 +21,13 @@ def offer_stream(offer_id: str) -> str:
     return f"offer-{offer_id}"
 
 
-def evolve(state: Offer | None, event: Event | EventEnvelope) -> Offer | None:
-    if isinstance(event, EventEnvelope):
-        event = event.event()
+def evolve(state: Offer | None, event: Event) -> Offer | None:
     return event if isinstance(event, OfferPublished) else state
 
 
-def replay(history: Iterable[Event | EventEnvelope]) -> Offer | None:
-    state: Offer | None = None
-    for event in history:
-        state = evolve(state, event)
-    return state
+def fold(history: Iterable[Event | EventEnvelope]) -> Offer | None:
+    """The offer after these events of its stream (None when it was never published)."""
+    return domain.fold(evolve, None, history)
 
 
 @dataclass(frozen=True)

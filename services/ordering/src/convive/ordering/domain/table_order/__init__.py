@@ -41,9 +41,8 @@ from convive.ordering.domain.table_order.state import (
     Round,
     TableOrder,
     evolve,
-    replay,
+    fold,
 )
-from convive.runtime.domain import Forbidden
 
 GuestCommand = AddCartItem | ChangeCartItem | RemoveCartItem | ConfirmCart
 Command = GuestCommand | SendToProduction | CloseOrder
@@ -77,7 +76,6 @@ __all__ = [
     "CloseOrder",
     "Command",
     "ConfirmCart",
-    "Forbidden",
     "GuestCommand",
     "OptionPick",
     "PosRound",
@@ -91,7 +89,7 @@ __all__ = [
     "TableOrder",
     "decide",
     "evolve",
+    "fold",
     "order_total",
-    "replay",
     "rounds_as_they_stand",
 ]

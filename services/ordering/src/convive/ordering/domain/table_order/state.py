@@ -19,6 +19,7 @@ from convive.contracts.ordering import (
     RoundAdded,
     SentToProduction,
 )
+from convive.runtime import domain
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,7 @@ def money_sum(amounts: Iterable[Money], currency: str) -> Money:
     return Money(amount_minor=sum(a.amount_minor for a in amounts), currency=currency)
 
 
-def evolve(state: TableOrder, event: Event | EventEnvelope) -> TableOrder:
-    if isinstance(event, EventEnvelope):
-        event = event.event()
+def evolve(state: TableOrder, event: Event) -> TableOrder:
     match event:
         case CartItemAdded():
             name = event.product_name or LocalizedText(fr=event.product_id, en=event.product_id)
@@ -153,8 +152,6 @@ def evolve(state: TableOrder, event: Event | EventEnvelope) -> TableOrder:
     return state
 
 
-def replay(history: Iterable[Event | EventEnvelope]) -> TableOrder:
-    state = TableOrder()
-    for event in history:
-        state = evolve(state, event)
-    return state
+def fold(history: Iterable[Event | EventEnvelope]) -> TableOrder:
+    """The session stream's state after these events (an empty cart and no order before any)."""
+    return domain.fold(evolve, TableOrder(), history)

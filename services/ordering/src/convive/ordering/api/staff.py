@@ -1,7 +1,8 @@
-"""The concierge offers API: a venue publishes its offers and upgrades; a seated guest of a room
-orders one; the back office lists the offer orders (newest first, filtered) and confirms or
-cancels them. Staff endpoints trust the gateway, which checked the staff member's role and
-venues (decision 3); the staff name in the body is kept for the record."""
+"""What the venue's staff call (through the gateway's back office): publishing the menu and the
+concierge offers, listing the offer orders (newest first, filtered), and confirming or
+cancelling them. The menu and the offers are read here too, by guests as by staff: a path has
+one controller, with whoever publishes it. The gateway checked the staff member's role and
+venues before calling (decision 0008); the staff name in a body is kept for the record."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from convive.contracts.ordering import OfferType
-from convive.ordering import offer_commands, queries
+from convive.contracts.ordering import MenuCategory, MenuProduct, OfferType
+from convive.ordering import queries
 from convive.ordering.api.bodies import (
     CancelOfferOrderIn,
     ConfirmOfferOrderIn,
+    MenuIn,
     OfferIn,
-    OfferOrderIn,
 )
+from convive.ordering.commands import menu, offer_orders, offers
 from convive.ordering.domain.offer_orders import OfferOrderStatus
 from convive.runtime.domain import Invalid, NotFound
 from convive.runtime.eventstore import EventStore
@@ -50,9 +52,48 @@ def _when(value: str | None, field: str, *, end_of_day: bool = False) -> datetim
     return at + timedelta(microseconds=1) if end_of_day else at
 
 
-def _answer(outcome: offer_commands.Outcome) -> dict[str, Any]:
-    """A command's answer: the row as it now stands and the events appended."""
-    return {**outcome.view, "event_ids": outcome.event_ids}
+class MenuController(Controller):
+    path = "/venues/{venue_id:str}/menu"
+    tags = ["menu"]
+
+    @put("/", summary="Publish the venue's whole menu (it replaces the previous one)")
+    async def publish(
+        self, venue_id: FromPath[str], data: JSONBody[MenuIn], store: NamedDependency[EventStore]
+    ) -> dict[str, Any]:
+        result = await menu.publish_menu(
+            store,
+            venue_id=venue_id,
+            currency=data.currency,
+            categories=[
+                MenuCategory(category_id=c.category_id, name=c.name.text(), position=c.position)
+                for c in data.categories
+            ],
+            products=[
+                MenuProduct(
+                    product_id=p.product_id,
+                    category_id=p.category_id,
+                    name=p.name.text(),
+                    description=p.description.text() if p.description else None,
+                    price=p.price.money(),
+                    available=p.available,
+                    allergens=p.allergens,
+                    photo_url=p.photo_url,
+                    options=[g.group() for g in p.options],
+                    station=p.station,
+                )
+                for p in data.products
+            ],
+        )
+        return {"venue_id": venue_id, "version": result.version, "event_ids": result.event_ids}
+
+    @get("/", summary="The venue's current menu")
+    async def show(
+        self, venue_id: FromPath[str], store: NamedDependency[EventStore]
+    ) -> dict[str, Any]:
+        current = await menu.load_menu(store, venue_id)
+        if current is None:
+            raise NotFound(f"venue {venue_id} has no menu", field="venue_id")
+        return current.model_dump(mode="json")
 
 
 class VenueOffersController(Controller):
@@ -72,7 +113,7 @@ class VenueOffersController(Controller):
                 "offer_id must be 1 to 100 letters, digits, '_', '.', ':' or '-'",
                 field="offer_id",
             )
-        outcome = await offer_commands.publish_offer(
+        outcome = await offers.publish_offer(
             store,
             venue_id=venue_id,
             offer_id=offer_id,
@@ -83,7 +124,7 @@ class VenueOffersController(Controller):
             auto_confirm=data.auto_confirm,
             available=data.available,
         )
-        return _answer(outcome)
+        return outcome.answer()
 
     @get("/offers", summary="The venue's offers (only those on sale with available=true)")
     async def list_offers(
@@ -127,40 +168,6 @@ class VenueOffersController(Controller):
             return await queries.venue_offer_orders(conn, venue_id, wanted)
 
 
-class SessionOfferOrdersController(Controller):
-    path = "/sessions/{session_id:str}/offer-orders"
-    tags = ["concierge offers"]
-
-    @post("/", summary="A seated guest of a room orders one of the venue's offers")
-    async def order(
-        self,
-        session_id: FromPath[str],
-        data: JSONBody[OfferOrderIn],
-        store: NamedDependency[EventStore],
-    ) -> dict[str, Any]:
-        outcome = await offer_commands.order_offer(
-            store,
-            session_id=session_id,
-            guest_id=data.guest_id,
-            offer_id=data.offer_id,
-            guest_name=data.guest_name,
-            guest_email=str(data.guest_email),
-            language=data.language,
-            note=data.note,
-        )
-        return _answer(outcome)
-
-    @get("/", summary="One guest's offer orders in this session, newest first")
-    async def list_for_guest(
-        self,
-        session_id: FromPath[str],
-        store: NamedDependency[EventStore],
-        guest_id: Annotated[str, QueryParameter(min_length=1, max_length=200)],
-    ) -> list[dict[str, Any]]:
-        async with store.engine.connect() as conn:
-            return await queries.guest_offer_orders(conn, session_id, guest_id)
-
-
 class OfferOrderController(Controller):
     path = "/offer-orders/{offer_order_id:str}"
     tags = ["concierge offers"]
@@ -182,10 +189,10 @@ class OfferOrderController(Controller):
         data: JSONBody[ConfirmOfferOrderIn],
         store: NamedDependency[EventStore],
     ) -> dict[str, Any]:
-        outcome = await offer_commands.confirm_offer_order(
+        outcome = await offer_orders.confirm_offer_order(
             store, offer_order_id=offer_order_id, staff=data.staff
         )
-        return _answer(outcome)
+        return outcome.answer()
 
     @post("/cancel", status_code=200, summary="Staff cancel an offer order (even confirmed)")
     async def cancel(
@@ -194,7 +201,10 @@ class OfferOrderController(Controller):
         data: JSONBody[CancelOfferOrderIn],
         store: NamedDependency[EventStore],
     ) -> dict[str, Any]:
-        outcome = await offer_commands.cancel_offer_order(
+        outcome = await offer_orders.cancel_offer_order(
             store, offer_order_id=offer_order_id, staff=data.staff, reason=data.reason
         )
-        return _answer(outcome)
+        return outcome.answer()
+
+
+ROUTE_HANDLERS = [MenuController, VenueOffersController, OfferOrderController]

@@ -1,5 +1,6 @@
-"""The production tickets API: what each station (kitchen, bar…) must make, newest first, from
-the rounds the POS validated (as it amended them)."""
+"""What the POS console calls (through the gateway): the production tickets, what each station
+(kitchen, bar…) must make, newest first, from the rounds the POS validated (as it amended
+them)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,6 @@ class TicketController(Controller):
     ) -> list[dict[str, Any]]:
         async with store.engine.connect() as conn:
             return await queries.tickets(conn, venue_id, station=station)
+
+
+ROUTE_HANDLERS = [TicketController]

@@ -1,5 +1,6 @@
-"""The ordering domain without I/O: given a stream's events, when a command, then the events it
-decides (or the refusal, naming the field at fault)."""
+"""A session's shared cart and order, and the menu they are priced from, without I/O: given a
+stream's events, when a command, then the events it decides (or the refusal, naming the field at
+fault)."""
 
 from __future__ import annotations
 
@@ -35,13 +36,12 @@ from convive.ordering.domain.table_order import (
     ChangeCartItem,
     CloseOrder,
     ConfirmCart,
-    Forbidden,
     OptionPick,
     RemoveCartItem,
     SendToProduction,
     SessionFacts,
 )
-from convive.runtime.domain import Conflict, DomainError, NotFound
+from convive.runtime.domain import Conflict, DomainError, Forbidden, NotFound
 
 SESSION = "ses-1"
 VENUE = "venue-1"
@@ -75,7 +75,7 @@ SOLD_OUT = CROQUE.model_copy(update={"product_id": "oysters", "available": False
 
 
 def given(*events: Event) -> table_order.TableOrder:
-    return table_order.replay(events)
+    return table_order.fold(events)
 
 
 def added(line_id: str, product: MenuProduct, quantity: int, guest: str) -> CartItemAdded:
@@ -183,7 +183,7 @@ def test_a_guest_changes_and_removes_lines_of_the_shared_cart() -> None:
     assert table_order.decide(state, remove) == [
         CartItemRemoved(session_id=SESSION, venue_id=VENUE, line_id="l2", guest_id=ALICE)
     ]
-    after = table_order.replay([added("l1", CROQUE, 2, ALICE), added("l2", MOUSSE, 1, BOB)])
+    after = table_order.fold([added("l1", CROQUE, 2, ALICE), added("l2", MOUSSE, 1, BOB)])
     after = table_order.evolve(after, *table_order.decide(after, change))
     after = table_order.evolve(after, *table_order.decide(after, remove))
     assert [(x.line_id, x.quantity) for x in after.cart] == [("l1", 3)]
@@ -374,7 +374,7 @@ def test_a_menu_is_published_whole_and_the_last_one_is_current() -> None:
         )
     ]
     smaller = menu.decide(None, publish(products=[MOUSSE]))
-    current = menu.replay([*events, *smaller])
+    current = menu.fold([*events, *smaller])
     assert menu.find_product(current, "croque") is None
     assert menu.find_product(current, "mousse") == MOUSSE
 

@@ -1,21 +1,25 @@
-"""The menu, cart and order API: venues publish their menu; guests of a table session fill the
-shared cart and confirm it into the order's rounds (where the profit centre's journey mode offers
-ordering); anyone with the session id reads the session as ordering knows it, the cart and the
-order (each round as the POS amended or rejected it). Every command answers with the state it
-left and the ids of its events."""
+"""What the guests of a table session call (through the gateway's guest app), everything under
+`/sessions/{session_id}`: the session as ordering knows it, the shared cart they fill and
+confirm into the order's rounds (where the profit centre's journey mode offers ordering), the
+order with each round as the POS amended or rejected it, and a room's orders of concierge
+offers. Every command answers with the state it left and the ids of its events.
+
+The venue's menu and offers that guests read are served with their publication, in `staff`
+(one path, one controller)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, delete, get, patch, post, put
+from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from convive.contracts import Money
-from convive.contracts.ordering import MenuCategory, MenuProduct
-from convive.ordering import commands
-from convive.ordering.api.bodies import AddItemIn, ChangeItemIn, ConfirmIn, MenuIn
+from convive.ordering import queries
+from convive.ordering.api.bodies import AddItemIn, ChangeItemIn, ConfirmIn, OfferOrderIn
+from convive.ordering.commands import offer_orders, table_order
+from convive.ordering.commands.menu import load_menu
 from convive.ordering.domain.table_order import (
     OptionPick,
     PosRounds,
@@ -24,6 +28,7 @@ from convive.ordering.domain.table_order import (
     order_total,
     rounds_as_they_stand,
 )
+from convive.ordering.projections import pos_gateway, table_session
 from convive.ordering.settings import Settings
 from convive.runtime.domain import NotFound
 from convive.runtime.eventstore import EventStore
@@ -80,7 +85,7 @@ def cart_view(
 
 
 def cart_line_answer(
-    session_id: str, line_id: str, outcome: commands.Outcome, default_currency: str
+    session_id: str, line_id: str, outcome: table_order.Outcome, default_currency: str
 ) -> dict[str, Any]:
     """The answer to a command on a cart line: the line's id, the cart as it now stands and the
     events appended."""
@@ -124,50 +129,6 @@ def order_view(
 # --- handlers --------------------------------------------------------------------------------
 
 
-class MenuController(Controller):
-    path = "/venues/{venue_id:str}/menu"
-    tags = ["menu"]
-
-    @put("/", summary="Publish the venue's whole menu (it replaces the previous one)")
-    async def publish(
-        self, venue_id: FromPath[str], data: JSONBody[MenuIn], store: NamedDependency[EventStore]
-    ) -> dict[str, Any]:
-        result = await commands.publish_menu(
-            store,
-            venue_id=venue_id,
-            currency=data.currency,
-            categories=[
-                MenuCategory(category_id=c.category_id, name=c.name.text(), position=c.position)
-                for c in data.categories
-            ],
-            products=[
-                MenuProduct(
-                    product_id=p.product_id,
-                    category_id=p.category_id,
-                    name=p.name.text(),
-                    description=p.description.text() if p.description else None,
-                    price=p.price.money(),
-                    available=p.available,
-                    allergens=p.allergens,
-                    photo_url=p.photo_url,
-                    options=[g.group() for g in p.options],
-                    station=p.station,
-                )
-                for p in data.products
-            ],
-        )
-        return {"venue_id": venue_id, "version": result.version, "event_ids": result.event_ids}
-
-    @get("/", summary="The venue's current menu")
-    async def show(
-        self, venue_id: FromPath[str], store: NamedDependency[EventStore]
-    ) -> dict[str, Any]:
-        menu = await commands.load_menu(store, venue_id)
-        if menu is None:
-            raise NotFound(f"venue {venue_id} has no menu", field="venue_id")
-        return menu.model_dump(mode="json")
-
-
 class CartController(Controller):
     path = "/sessions/{session_id:str}"
     tags = ["cart and order"]
@@ -176,7 +137,7 @@ class CartController(Controller):
     async def show_session(
         self, session_id: FromPath[str], store: NamedDependency[EventStore]
     ) -> dict[str, Any]:
-        session = await commands.session_facts(store, session_id)
+        session = await table_order.session_facts(store, session_id)
         if session is None:
             raise NotFound(f"session {session_id} not known yet", field="session_id")
         return session_view(session)
@@ -189,7 +150,7 @@ class CartController(Controller):
         store: NamedDependency[EventStore],
         settings: NamedDependency[Settings],
     ) -> dict[str, Any]:
-        line_id, outcome = await commands.add_cart_item(
+        line_id, outcome = await table_order.add_cart_item(
             store,
             session_id=session_id,
             guest_id=data.guest_id,
@@ -209,7 +170,7 @@ class CartController(Controller):
         store: NamedDependency[EventStore],
         settings: NamedDependency[Settings],
     ) -> dict[str, Any]:
-        outcome = await commands.change_cart_item(
+        outcome = await table_order.change_cart_item(
             store,
             session_id=session_id,
             guest_id=data.guest_id,
@@ -227,7 +188,7 @@ class CartController(Controller):
         settings: NamedDependency[Settings],
         guest_id: Annotated[str, QueryParameter(min_length=1, max_length=200)],
     ) -> dict[str, Any]:
-        outcome = await commands.remove_cart_item(
+        outcome = await table_order.remove_cart_item(
             store, session_id=session_id, guest_id=guest_id, line_id=line_id
         )
         return cart_line_answer(session_id, line_id, outcome, settings.default_currency)
@@ -239,14 +200,14 @@ class CartController(Controller):
         store: NamedDependency[EventStore],
         settings: NamedDependency[Settings],
     ) -> dict[str, Any]:
-        state = await commands.load_table_order(store, session_id)
-        session = await commands.session_facts(store, session_id)
+        state = await table_order.load_table_order(store, session_id)
+        session = await table_order.session_facts(store, session_id)
         currency = state.currency
         if currency is None:
             # Nothing in this session yet: is it one we know, and in what currency would it be?
             if session is None:
                 raise NotFound(f"session {session_id} not known yet", field="session_id")
-            menu = await commands.load_menu(store, session.venue_id)
+            menu = await load_menu(store, session.venue_id)
             currency = menu.currency if menu is not None else settings.default_currency
         return cart_view(session_id, state, currency, session)
 
@@ -257,7 +218,9 @@ class CartController(Controller):
         data: JSONBody[ConfirmIn],
         store: NamedDependency[EventStore],
     ) -> dict[str, Any]:
-        outcome = await commands.confirm_cart(store, session_id=session_id, guest_id=data.guest_id)
+        outcome = await table_order.confirm_cart(
+            store, session_id=session_id, guest_id=data.guest_id
+        )
         state = outcome.state
         last = state.rounds[-1]
         assert state.order_total is not None
@@ -273,12 +236,49 @@ class CartController(Controller):
     async def show_order(
         self, session_id: FromPath[str], store: NamedDependency[EventStore]
     ) -> dict[str, Any]:
-        state = await commands.load_table_order(store, session_id)
+        state = await table_order.load_table_order(store, session_id)
         if state.order_id is None:
             raise NotFound(f"session {session_id} has no order yet", field="session_id")
-        return order_view(
-            session_id,
-            state,
-            await commands.session_facts(store, session_id),
-            await commands.pos_rounds(store, session_id, state.order_id),
+        async with store.engine.connect() as conn:
+            session = await table_session.session_facts(conn, session_id)
+            decided_by_pos = await pos_gateway.pos_rounds_of_session(
+                conn, session_id, order_id=state.order_id
+            )
+        return order_view(session_id, state, session, decided_by_pos)
+
+
+class OfferOrdersController(Controller):
+    path = "/sessions/{session_id:str}/offer-orders"
+    tags = ["concierge offers"]
+
+    @post("/", summary="A seated guest of a room orders one of the venue's offers")
+    async def order(
+        self,
+        session_id: FromPath[str],
+        data: JSONBody[OfferOrderIn],
+        store: NamedDependency[EventStore],
+    ) -> dict[str, Any]:
+        outcome = await offer_orders.order_offer(
+            store,
+            session_id=session_id,
+            guest_id=data.guest_id,
+            offer_id=data.offer_id,
+            guest_name=data.guest_name,
+            guest_email=str(data.guest_email),
+            language=data.language,
+            note=data.note,
         )
+        return outcome.answer()
+
+    @get("/", summary="One guest's offer orders in this session, newest first")
+    async def list_for_guest(
+        self,
+        session_id: FromPath[str],
+        store: NamedDependency[EventStore],
+        guest_id: Annotated[str, QueryParameter(min_length=1, max_length=200)],
+    ) -> list[dict[str, Any]]:
+        async with store.engine.connect() as conn:
+            return await queries.guest_offer_orders(conn, session_id, guest_id)
+
+
+ROUTE_HANDLERS = [CartController, OfferOrdersController]

@@ -15,7 +15,7 @@ from convive.contracts.base import Money
 from convive.contracts.envelope import REQUIRED_HEADERS
 from convive.contracts.pos_gateway import OrderValidated, PaymentMethod, PaymentSettled
 from convive.contracts.table_session import SessionClosed
-from convive.ordering import projections
+from convive.ordering.projections import table_session
 from convive.runtime.testkit import eventually, read_topic
 
 pytestmark = pytest.mark.infra
@@ -382,7 +382,7 @@ async def test_every_refusal_names_the_problem_and_appends_nothing(
 
     async def known_closed() -> bool:
         async with reader.connect() as conn:
-            facts = await projections.session_facts(conn, session)
+            facts = await table_session.session_facts(conn, session)
         return facts is not None and not facts.open
 
     await eventually(known_closed)
