@@ -106,7 +106,7 @@ async def pos_service(folio_settings: Settings, hotel: Hotel) -> AsyncIterator[h
         yield client
 
 
-# `store`, `producer` and `publish` come from conftest.py.
+# `store`, `producer` and `publish` come from the runtime's pytest plugin.
 Publish = Callable[[EventEnvelope], Awaitable[object]]
 
 
