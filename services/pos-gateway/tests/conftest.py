@@ -31,8 +31,8 @@ from convive.contracts.table_session import (
 from convive.doubles.payment_provider import SandboxSettings
 from convive.doubles.payment_provider import create_app as create_sandbox
 from convive.pos_gateway.app import create_app
-from convive.pos_gateway.projections import orders, profit_centres, session_guests, spots
 from convive.pos_gateway.settings import Settings
+from convive.pos_gateway.tables import orders, profit_centres, session_guests, spots
 from convive.runtime.testkit import eventually, served
 
 SANDBOX_API_KEY = "sk_test_pos_gateway"

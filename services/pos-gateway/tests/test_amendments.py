@@ -17,7 +17,7 @@ from convive.contracts import EventEnvelope, events_topic
 from convive.contracts.base import LocalizedText
 from convive.contracts.ordering import MenuCategory, MenuProduct, MenuPublished
 from convive.contracts.pos_gateway import OrderAmended, OrderRejected, OrderValidated
-from convive.pos_gateway.menu import menu_products
+from convive.pos_gateway.tables import menu_products
 from convive.runtime.eventstore import EventStore
 from convive.runtime.testkit import eventually, read_topic
 

@@ -19,13 +19,12 @@ from convive.contracts.pos_gateway import (
     PaymentMethod,
     PaymentSettled,
 )
-from convive.pos_gateway import commands
 from convive.pos_gateway.app import MIGRATIONS
-from convive.pos_gateway.auth import Device
-from convive.pos_gateway.menu import menu_items, menus
-from convive.pos_gateway.projections import orders_at_pos
-from convive.pos_gateway.queries import order_views
-from convive.pos_gateway.round_changes import round_changes
+from convive.pos_gateway.commands import rounds
+from convive.pos_gateway.domain import Device
+from convive.pos_gateway.projections import own
+from convive.pos_gateway.queries.orders import menu_items, order_views
+from convive.pos_gateway.subscriptions import PROJECTIONS
 from convive.runtime import migrations
 from convive.runtime.domain import Conflict
 from convive.runtime.eventstore import EventStore
@@ -38,10 +37,11 @@ BAR = Device(device_id="bar", venue_id="venue-1", name="Bar")
 
 class RacingStore(EventStore):
     """An event store whose first `racers` stream reads wait for each other, so that every
-    racer decides on the same history before any of them appends."""
+    racer decides on the same history before any of them appends. Like the service's own store,
+    it writes the POS's own read models with every append."""
 
     def __init__(self, engine: AsyncEngine, racers: int = 2) -> None:
-        super().__init__(engine)
+        super().__init__(engine, own_read_models=own.projection.apply)
         self.racers = racers
         self.barrier = asyncio.Barrier(racers)
         self.reads = 0
@@ -62,11 +62,7 @@ async def migrated(reader: AsyncEngine) -> AsyncEngine:
 
 async def apply(engine: AsyncEngine, envelope: EventEnvelope) -> None:
     """Apply one event to the projection of it as its consumer would."""
-    [handler] = [
-        p.handlers[envelope.type]
-        for p in (orders_at_pos, round_changes, menus)
-        if envelope.type in p.handlers
-    ]
+    [handler] = [p.handlers[envelope.type] for p in PROJECTIONS if envelope.type in p.handlers]
     async with engine.begin() as conn:
         await handler(conn, envelope.event(), envelope)
 
@@ -79,10 +75,10 @@ async def test_of_two_devices_validating_at_once_the_loser_re_decides_and_is_ref
     store = RacingStore(migrated)
 
     outcomes = await asyncio.gather(
-        commands.validate_round(
+        rounds.validate_round(
             migrated, store, order_id=order.order_id, round_number=1, staff="Alice", device=TILL
         ),
-        commands.validate_round(
+        rounds.validate_round(
             migrated, store, order_id=order.order_id, round_number=1, staff="Bruno", device=BAR
         ),
         return_exceptions=True,
@@ -108,10 +104,10 @@ async def test_validations_of_different_rounds_at_once_both_succeed(
     store = RacingStore(migrated)
 
     results = await asyncio.gather(
-        commands.validate_round(
+        rounds.validate_round(
             migrated, store, order_id=order.order_id, round_number=1, staff="Alice", device=TILL
         ),
-        commands.validate_round(
+        rounds.validate_round(
             migrated, store, order_id=order.order_id, round_number=2, staff="Bruno", device=BAR
         ),
     )

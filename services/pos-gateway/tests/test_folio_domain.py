@@ -12,7 +12,8 @@ import pytest
 from convive.contracts import Money
 from convive.contracts.pos_gateway import FolioPosted, FolioPostingFailed, FolioPostingMethod
 from convive.contracts.table_session import PmsIntegration
-from convive.pos_gateway.folio import (
+from convive.pos_gateway.adapters.pms import SandboxPms
+from convive.pos_gateway.domain.folio import (
     BackoffPolicy,
     Charged,
     FolioCharge,
@@ -26,7 +27,6 @@ from convive.pos_gateway.folio import (
     fold,
     status_of,
 )
-from convive.pos_gateway.pms import SandboxPms
 from convive.runtime.domain import Conflict
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

@@ -26,8 +26,8 @@ from convive.contracts.table_session import PmsIntegration, VenueConfigured
 from convive.doubles.pms import PmsSandbox, PmsSettings
 from convive.doubles.pms import create_app as create_pms
 from convive.pos_gateway.app import create_app
-from convive.pos_gateway.folio_projections import folio_postings
 from convive.pos_gateway.settings import Settings
+from convive.pos_gateway.tables import folio_postings
 from convive.runtime.eventstore import EventStore
 from convive.runtime.testkit import eventually, read_topic, served
 
@@ -106,7 +106,7 @@ async def pos_service(folio_settings: Settings, hotel: Hotel) -> AsyncIterator[h
         yield client
 
 
-# `store`, `producer` and `publish` come from conftest.py.
+# `store`, `producer` and `publish` come from the runtime's pytest plugin.
 Publish = Callable[[EventEnvelope], Awaitable[object]]
 
 
@@ -215,6 +215,25 @@ async def posting_when(
 
 def _id(ordered: EventEnvelope) -> str:
     return str(ordered.data["offer_order_id"])
+
+
+SENTINEL_FAILURES = 3
+"""Refused tries of a sentinel order: its backoffs add up to 0.2 + 0.4 + 0.8 s, more than the
+longest wait between two tries (`pms_backoff_max`, 0.8 s)."""
+
+
+async def worker_looked_after_any_backoff(
+    pos: httpx.AsyncClient, pms: PmsDouble, hotel: Hotel
+) -> None:
+    """A sentinel for "the worker did not try it": an order confirmed now, which the PMS
+    refuses a few times before it takes it. The worker tries due postings in the order they
+    fell due, so by the time the sentinel is posted, after waits longer than any backoff, the
+    worker has looked again past the time any posting tried before the sentinel could have
+    fallen due; one it left alone was not due. Leaves the PMS taking charges."""
+    pms.sandbox.fail(503, times=SENTINEL_FAILURES)
+    sentinel = _id(await hotel.order_and_confirm(price=100))
+    posted = await posting_when(pos, hotel.venue_id, sentinel, lambda p: p["status"] == "posted")
+    assert posted["attempts"] == SENTINEL_FAILURES + 1
 
 
 async def _stream(reader_store: EventStore, offer_order_id: str) -> list[Event]:
@@ -357,8 +376,9 @@ async def test_a_charge_the_pms_refuses_waits_for_staff_who_retry_it(
     assert given_up["attempts"] == 1
     assert given_up["next_attempt_at"] is None
     assert "no guest in house" in given_up["last_error"]
-    await asyncio.sleep(1.0)  # longer than the backoff: nothing is tried on its own
-    assert len(pms.calls_for(offer_order_id)) == 1
+    await worker_looked_after_any_backoff(pos_service, pms, hotel)
+    assert len(pms.calls_for(offer_order_id)) == 1  # nothing is tried on its own
+    pms.sandbox.fail(422, message="room 112 has no guest in house")
 
     # staff retry while it still fails: one more visible failure
     again = await pos_service.post(
@@ -400,6 +420,9 @@ async def test_an_order_cancelled_before_posting_is_not_posted_and_after_stays_p
     )
     assert cancelled["cancelled"] is True
     assert cancelled["next_attempt_at"] is None
+    # A try under way when the cancellation came held the row the cancellation writes: it is
+    # in the count. None may come after.
+    tries_before_cancellation = len(pms.calls_for(_id(before)))
     refused = await pos_service.post(
         f"/folio-postings/{_id(before)}/retry", json={"staff": "Camille"}
     )
@@ -415,7 +438,8 @@ async def test_an_order_cancelled_before_posting_is_not_posted_and_after_stays_p
     )
     assert still["status"] == "posted"
     assert still["cancelled_after_posting"] is True
-    await asyncio.sleep(1.0)
+    await worker_looked_after_any_backoff(pos_service, pms, hotel)
+    assert len(pms.calls_for(_id(before))) == tries_before_cancellation
     assert pms.charges_for(_id(before)) == []
     assert len(pms.charges_for(_id(after))) == 1
 
@@ -432,11 +456,16 @@ async def test_a_venue_setting_that_arrives_late_still_applies_to_an_order_confi
     assert first["integration"] == "none"
     await hotel.publish(setting)
     await posting_when(pos_service, hotel.venue_id, _id(ordered), lambda p: p["status"] == "posted")
-    # a later change of setting does not change how an earlier order is treated
+    # a later change of setting does not change how an earlier order is treated; a sentinel
+    # confirmed after the change shows when the POS has it
     await hotel.configure(PmsIntegration.ONE_WAY)
-    await asyncio.sleep(0.5)
-    [posting] = await postings(pos_service, hotel.venue_id)
-    assert posting["status"] == "posted"
+    sentinel = _id(await hotel.order_and_confirm())
+    await posting_when(
+        pos_service, hotel.venue_id, sentinel, lambda p: p["status"] == "to_post_by_hand"
+    )
+    listed = {p["offer_order_id"]: p for p in await postings(pos_service, hotel.venue_id)}
+    assert set(listed) == {_id(ordered), sentinel}
+    assert listed[_id(ordered)]["status"] == "posted"
 
 
 # --- one-way and none -----------------------------------------------------------------------
@@ -626,13 +655,17 @@ async def test_a_staff_retry_waits_briefly_for_a_posting_someone_else_holds(
     assert busy.status_code == 409, busy.text
     assert "right now" in busy.json()["error"]
 
+    held = asyncio.Event()
+
     async def hold_briefly() -> None:
         async with reader.begin() as conn:
             await conn.execute(hold)
+            held.set()
+            # About time itself: held for less than the staff action's wait (2 s).
             await asyncio.sleep(0.3)
 
     holder = asyncio.create_task(hold_briefly())
-    await asyncio.sleep(0.1)
+    await held.wait()
     retried = await pos_service.post(
         f"/folio-postings/{offer_order_id}/retry", json={"staff": "Camille"}
     )

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts import EventEnvelope, events_topic
 from convive.contracts.pos_gateway import DevicePaired, DeviceRevoked
-from convive.pos_gateway.records import pairing_codes
+from convive.pos_gateway.tables import pairing_codes
 from convive.runtime.eventstore import EventStore
 from convive.runtime.testkit import read_topic
 

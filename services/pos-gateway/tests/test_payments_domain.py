@@ -21,6 +21,11 @@ from convive.contracts.pos_gateway import (
     PaymentSettled,
 )
 from convive.contracts.table_session import JourneyMode, SpotKind
+from convive.pos_gateway.adapters.payment_provider import (
+    InvalidSignature,
+    ProviderUnavailable,
+    SandboxProvider,
+)
 from convive.pos_gateway.domain import (
     ChargeToRoom,
     GuestFacts,
@@ -31,13 +36,8 @@ from convive.pos_gateway.domain import (
     decide_online_outcome,
     decide_room_charge,
     decide_start_online,
-    fold,
 )
-from convive.pos_gateway.payments.provider import (
-    InvalidSignature,
-    ProviderUnavailable,
-    SandboxProvider,
-)
+from convive.pos_gateway.domain.order import fold
 from convive.runtime.domain import Conflict, DomainError, NotFound
 
 SECRET = "whsec_unit"  # noqa: S105 (the tests' own)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts import EventEnvelope, events_topic
 from convive.contracts.pos_gateway import StaffAccountClosed, StaffAccountOpened
-from convive.pos_gateway.records import attempt_throttles, staff_accounts
+from convive.pos_gateway.tables import attempt_throttles, staff_accounts
 from convive.runtime.eventstore import EventStore
 from convive.runtime.testkit import read_topic
 

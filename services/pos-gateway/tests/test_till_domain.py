@@ -20,10 +20,10 @@ from convive.pos_gateway.domain import (
     PosOrder,
     SettlePayment,
     decide_settle,
-    fold,
     looks_like_card_number,
     split_equally,
 )
+from convive.pos_gateway.domain.order import fold
 from convive.runtime.domain import Conflict, DomainError
 
 PROVIDER_CARD_REF = "tok_visa_42"  # what a payment provider gives for a card

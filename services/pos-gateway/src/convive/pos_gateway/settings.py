@@ -35,7 +35,7 @@ class Settings(ServiceSettings):
     payment_provider_timeout: float = Field(default=10.0, gt=0)
 
     # The hotel's PMS, where confirmed concierge orders of two-way venues are posted (see
-    # folio_posting.py). The defaults are those of the PMS test double on this machine.
+    # workers/folio_posting.py). The defaults are those of the PMS test double on this machine.
     pms_url: str = Field(default="http://127.0.0.1:8191", description="base URL of the PMS API")
     pms_api_key: SecretStr = Field(default=SecretStr("pms_sandbox_convive"))
     pms_timeout: float = Field(default=10.0, gt=0, description="seconds per call to the PMS")

@@ -1,9 +1,16 @@
 """The POS's domain, pure functions with no I/O: the POS's view of an order and the
 decisions staff take on it (validate, amend, reject a round; settle the bill, in full, in
-part or by items), guests paying from the phone, and staff accounts and pairing codes.
-`evolve` folds events into a `PosOrder`; `decide_*` turn a command into new events or refuse
-it with a domain error."""
+part or by items), guests paying from the phone, staff accounts and pairing codes, devices,
+and posting concierge orders to the PMS. `decide_*` turn a command into new events or refuse
+it with a domain error.
 
+Modules: `order` (the order as the POS knows it: `evolve`, `fold`), `rounds`, `till`,
+`guest_payments` (decisions on an order), `staff`, `devices`, `folio` (a posting to the PMS:
+its own `evolve`, `fold` and decisions). The names most callers need are re-exported here; the
+states are built with each aggregate module's `fold` (`order.fold`, `folio.fold`).
+"""
+
+from convive.pos_gateway.domain.devices import Device, credential_digest, device_stream
 from convive.pos_gateway.domain.guest_payments import (
     ONLINE_PAYMENT_MODES,
     PROVIDER_PAID,
@@ -23,12 +30,8 @@ from convive.pos_gateway.domain.order import (
     Rejection,
     Round,
     Validation,
-    device_stream,
-    evolve,
-    fold,
     line_total,
     order_stream,
-    staff_stream,
 )
 from convive.pos_gateway.domain.rounds import (
     AmendLine,
@@ -40,6 +43,7 @@ from convive.pos_gateway.domain.rounds import (
     decide_reject,
     decide_validate,
 )
+from convive.pos_gateway.domain.staff import staff_stream
 from convive.pos_gateway.domain.till import (
     TILL_METHODS,
     SettlePayment,
@@ -56,6 +60,7 @@ __all__ = [
     "AmendLine",
     "AmendRound",
     "ChargeToRoom",
+    "Device",
     "GuestFacts",
     "Invalid",
     "MenuItem",
@@ -71,6 +76,7 @@ __all__ = [
     "ValidateRound",
     "Validation",
     "amount_due",
+    "credential_digest",
     "decide_amend",
     "decide_online_outcome",
     "decide_reject",
@@ -79,8 +85,6 @@ __all__ = [
     "decide_start_online",
     "decide_validate",
     "device_stream",
-    "evolve",
-    "fold",
     "line_total",
     "looks_like_card_number",
     "order_stream",

@@ -1,6 +1,11 @@
 """The POS's view of one order: its rounds as ordering announced them and as staff amended
 them, which rounds were validated or rejected (by whom, where), and what was paid, in all and
-line by line. `evolve` folds ordering's rounds and the POS's own decisions into a `PosOrder`."""
+line by line. `evolve` takes ordering's rounds and the POS's own decisions one at a time; `fold`
+builds the order from them.
+
+An order's POS stream holds only the POS's decisions: the rounds come from the projection of
+ordering's events, so `fold` starts from the order as the projection knows it (its rounds) and
+folds the stream on top."""
 
 from __future__ import annotations
 
@@ -17,20 +22,13 @@ from convive.contracts.pos_gateway import (
     OrderValidated,
     PaymentSettled,
 )
+from convive.runtime import domain as runtime_domain
 from convive.runtime.domain import NotFound
 
 
 def order_stream(order_id: str) -> str:
     """The stream of the POS's own decisions on an order."""
     return f"pos-{order_id}"
-
-
-def device_stream(device_id: str) -> str:
-    return f"device-{device_id}"
-
-
-def staff_stream(staff_id: str) -> str:
-    return f"staff-{staff_id}"
 
 
 @dataclass(frozen=True)
@@ -135,10 +133,8 @@ def line_total(line: OrderLine) -> int:
     return line.unit_price.amount_minor * line.quantity
 
 
-def evolve(state: PosOrder, event: Event | EventEnvelope) -> PosOrder:
+def evolve(state: PosOrder, event: Event) -> PosOrder:
     """The order after one more event (ordering's rounds or the POS's own decisions)."""
-    if isinstance(event, EventEnvelope):
-        event = event.event()
     match event:
         case OrderPlaced() | RoundAdded():
             known = state.rounds.get(event.round_number)
@@ -208,7 +204,7 @@ def _seen(state: PosOrder, venue_id: str, session_id: str) -> PosOrder:
     )
 
 
-def fold(state: PosOrder, history: Iterable[Event | EventEnvelope]) -> PosOrder:
-    for event in history:
-        state = evolve(state, event)
-    return state
+def fold(known: PosOrder, history: Iterable[Event | EventEnvelope]) -> PosOrder:
+    """The order after `history` (its POS stream, or any events of it), from what is `known`
+    of it already (the rounds that reached the POS)."""
+    return runtime_domain.fold(evolve, known, history)

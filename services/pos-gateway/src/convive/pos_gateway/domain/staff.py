@@ -19,6 +19,11 @@ STAFF_HEADER = "X-Convive-Staff"
 _RANK = {StaffRole.CASHIER: 1, StaffRole.MANAGER: 2, StaffRole.OWNER: 3}
 
 
+def staff_stream(staff_id: str) -> str:
+    """The stream of a staff account's opening and closing."""
+    return f"staff-{staff_id}"
+
+
 class UnknownStaff(Unauthenticated):
     """No staff header, or one naming no open account."""
 

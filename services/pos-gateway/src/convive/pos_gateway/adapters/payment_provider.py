@@ -67,7 +67,7 @@ class PaymentProvider(Protocol):
         self, body: bytes, headers: Mapping[str, str], *, now: float | None = None
     ) -> WebhookNotice | None:
         """The notice of a genuine webhook (None for an event the POS does not act on);
-        raises `InvalidSignature` for anything not signed right, `DomainError` (400) for a
+        raises `InvalidSignature` for anything not signed right, a `DomainError` for a
         signed body that does not parse."""
         ...
 

@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
-from convive.pos_gateway.folio import Charged, FolioCharge, PmsAnswer, Refused
+from convive.pos_gateway.domain.folio import Charged, FolioCharge, PmsAnswer, Refused
 
 API_KEY_HEADER = "X-Api-Key"
 

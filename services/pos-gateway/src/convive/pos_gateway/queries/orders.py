@@ -1,10 +1,12 @@
-"""Reading the POS's projections: one order's known rounds for a decision, and the orders as a
-POS screen shows them (rounds as they stand, amended or rejected, who validated them, what was
-paid and by which payments, what is still due, the order's status)."""
+"""Reading the orders: one order's known rounds for a decision (and what table-session said of
+its guests, and the menu products an amendment adds), and the orders as a POS screen shows them
+(rounds as they stand, amended or rejected, who validated them, what was paid and by which
+payments, what is still due, the order's status)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -13,20 +15,23 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from convive.contracts import Money
+from convive.contracts.base import LocalizedText
 from convive.contracts.ordering import OrderLine
 from convive.contracts.table_session import JourneyMode, SpotKind
-from convive.pos_gateway.domain import GuestFacts, PosOrder, Round
-from convive.pos_gateway.projections import (
+from convive.pos_gateway.domain import GuestFacts, MenuItem, PosOrder, Round
+from convive.pos_gateway.tables import (
+    menu_products,
     orders,
     payments,
     profit_centres,
+    round_amendments,
+    round_rejections,
     rounds,
     session_guests,
     sessions,
     spots,
     validations,
 )
-from convive.pos_gateway.round_changes import round_amendments, round_rejections
 from convive.runtime.domain import NotFound
 
 
@@ -119,6 +124,31 @@ async def guest_facts(
         mode=JourneyMode(mode) if mode is not None else None,
         spot_kind=SpotKind(spot.kind) if spot is not None else None,
     )
+
+
+async def menu_items(
+    conn: AsyncConnection, venue_id: str, product_ids: Iterable[str]
+) -> dict[str, MenuItem]:
+    """The venue's products among `product_ids`, as the POS last learnt them."""
+    wanted = sorted(set(product_ids))
+    if not wanted:
+        return {}
+    rows = (
+        await conn.execute(
+            sa.select(menu_products).where(
+                menu_products.c.venue_id == venue_id, menu_products.c.product_id.in_(wanted)
+            )
+        )
+    ).all()
+    return {
+        row.product_id: MenuItem(
+            product_id=row.product_id,
+            name=LocalizedText.model_validate(row.name),
+            price=Money(amount_minor=row.price_minor, currency=row.currency),
+            available=row.available,
+        )
+        for row in rows
+    }
 
 
 def _same_round(table: sa.Table) -> Any:

@@ -1,23 +1,24 @@
-"""The pos-gateway's HTTP API for guests (through the gateway): paying the bill from the
-phone, online through the payment provider or on the room; and the provider's webhook."""
+"""The HTTP API of guests paying from the phone (through the gateway, server-side, naming the
+guest): online through the payment provider's hosted page, or on the room; and the provider's
+webhook, its word on an online payment, trusted only with a valid, recent signature."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Router, post
+from litestar import Request, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts.pos_gateway import OnlinePaymentFailed, PaymentSettled
-from convive.pos_gateway import commands
-from convive.pos_gateway.bodies import Body
-from convive.pos_gateway.payments.provider import PaymentProvider
-from convive.pos_gateway.queries import order_view
+from convive.pos_gateway.adapters.payment_provider import PaymentProvider
+from convive.pos_gateway.api.bodies import Body
+from convive.pos_gateway.commands import guest_payments
+from convive.pos_gateway.queries.orders import order_view
 from convive.pos_gateway.settings import Settings
 from convive.runtime.domain import NotFound
 from convive.runtime.eventstore import EventStore
@@ -36,7 +37,8 @@ class ChargeRoom(Body):
     guest_id: str = Field(min_length=1, max_length=200, description="the guest of the room")
 
 
-def _payment_provider(state: State) -> PaymentProvider:
+def payment_provider_of(state: State) -> PaymentProvider:
+    """The payment provider's client the app holds (a Litestar dependency)."""
     provider: PaymentProvider = state.payment_provider
     return provider
 
@@ -56,7 +58,7 @@ async def start_online_payment(
     webhook_url = settings.payment_webhook_url or (
         f"{str(request.base_url).rstrip('/')}/payments/webhooks/{payment_provider.name}"
     )
-    started = await commands.start_online_payment(
+    started = await guest_payments.start_online_payment(
         engine,
         store,
         payment_provider,
@@ -91,7 +93,7 @@ async def sandbox_webhook(
     notice = payment_provider.verify_webhook(await request.body(), request.headers)
     if notice is None:
         return {"status": "ignored", "event_ids": []}
-    result, new_events = await commands.record_provider_outcome(engine, store, notice)
+    result, new_events = await guest_payments.record_provider_outcome(engine, store, notice)
     outcome = "already_recorded"
     for event in new_events:
         if isinstance(event, PaymentSettled):
@@ -114,7 +116,7 @@ async def charge_to_room(
     store: NamedDependency[EventStore],
 ) -> dict[str, Any]:
     """A guest of a room puts what is due on the room's bill (only for rooms)."""
-    result, event = await commands.charge_to_room(
+    result, event = await guest_payments.charge_to_room(
         engine, store, order_id=order_id, guest_id=data.guest_id
     )
     view = await order_view(engine, order_id)
@@ -131,8 +133,4 @@ async def charge_to_room(
     }
 
 
-guest_router = Router(
-    path="/",
-    route_handlers=[start_online_payment, sandbox_webhook, charge_to_room],
-    dependencies={"payment_provider": Provide(_payment_provider, sync_to_thread=False)},
-)
+ROUTES = [start_online_payment, sandbox_webhook, charge_to_room]

@@ -1,6 +1,8 @@
-"""POS devices: pairing one to a venue (directly, or with a single-use code a manager issued),
-listing a venue's devices, and revoking one. A device's credential is shown once and only its
-SHA-256 is kept; a revoked credential is refused from the commit of its revocation on."""
+"""POS devices: pairing one to a venue (directly, or with a single-use code a manager issued,
+whose guessing is locked out like passwords), and revoking one. A device's credential is shown
+once and only its SHA-256 is kept (the event store writes the `devices` read model with the
+event, so the credential works at once); a revoked credential is refused from the commit of
+its revocation on. Pairing codes live only in `pairing_codes`, a table the commands own."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -17,9 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from convive.contracts import EventEnvelope
 from convive.contracts.pos_gateway import DevicePaired, DeviceRevoked, StaffRole
-from convive.pos_gateway import throttle
-from convive.pos_gateway.auth import new_credential
-from convive.pos_gateway.domain import device_stream
+from convive.pos_gateway.commands import throttle
+from convive.pos_gateway.domain import credential_digest, device_stream
 from convive.pos_gateway.domain.staff import (
     PAIRING_ALPHABET,
     PAIRING_CODE_LENGTH,
@@ -28,10 +28,15 @@ from convive.pos_gateway.domain.staff import (
     normalize_code,
     show_code,
 )
-from convive.pos_gateway.projections import devices, record_device, record_revocation
-from convive.pos_gateway.records import pairing_codes
+from convive.pos_gateway.tables import devices, pairing_codes
 from convive.runtime.domain import Conflict, Invalid, NotFound
 from convive.runtime.eventstore import NO_STREAM, AppendResult, EventStore
+
+
+def new_credential() -> tuple[str, str]:
+    """A fresh device credential and the digest to keep of it."""
+    credential = secrets.token_urlsafe(32)
+    return credential, credential_digest(credential)
 
 
 @dataclass(frozen=True)
@@ -58,8 +63,6 @@ async def _pair(
     stream = device_stream(device_id)
     envelope = EventEnvelope.wrap(event, subject=stream)
     result = await store.append(stream, [envelope], expected_version=NO_STREAM, conn=conn)
-    # The device table is written with the event so the credential works at once.
-    await record_device(conn, event, envelope.time)
     return PairedDevice(device_id, venue_id, name, credential, result.event_ids)
 
 
@@ -145,30 +148,6 @@ async def pair_with_code(
     return paired
 
 
-async def list_devices(
-    engine: AsyncEngine, staff: StaffMember, venue_id: str
-) -> list[dict[str, Any]]:
-    staff.require(StaffRole.CASHIER, [venue_id])
-    async with engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                sa.select(devices)
-                .where(devices.c.venue_id == venue_id)
-                .order_by(devices.c.paired_at, devices.c.device_id)
-            )
-        ).all()
-    return [
-        {
-            "device_id": row.device_id,
-            "name": row.name,
-            "paired_at": row.paired_at.isoformat(),
-            "revoked": row.revoked_at is not None,
-            "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
-        }
-        for row in rows
-    ]
-
-
 async def revoke_device(
     engine: AsyncEngine, store: EventStore, staff: StaffMember, device_id: str
 ) -> tuple[AppendResult, DeviceRevoked]:
@@ -187,9 +166,8 @@ async def revoke_device(
             raise Conflict(f"device {row.name} was already revoked", field="device_id")
         event = DeviceRevoked(venue_id=row.venue_id, device_id=device_id, revoked_by=staff.staff_id)
         stream = device_stream(device_id)
-        history = await store.read_stream(stream, conn=conn)
+        version = await store.stream_version(stream, conn=conn)
         envelope = EventEnvelope.wrap(event, subject=stream)
-        result = await store.append(stream, [envelope], expected_version=len(history), conn=conn)
-        await record_revocation(conn, event, envelope.time)
+        result = await store.append(stream, [envelope], expected_version=version, conn=conn)
     store.notify_committed(1)
     return result, event

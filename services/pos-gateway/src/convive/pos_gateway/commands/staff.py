@@ -1,7 +1,7 @@
 """Staff accounts: opening and closing them, logging in with a password (argon2id, with a
-lock-out after repeated failures), and recognising a staff member by the `X-Convive-Staff`
-header the gateway sends. The password hash lives only in `staff_accounts`; the events say
-who has which role at which venues."""
+lock-out after repeated failures), and checking the account a POS action names. The password
+hash lives only in `staff_accounts` (a table the commands own); the events say who has which
+role at which venues."""
 
 from __future__ import annotations
 
@@ -14,28 +14,25 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from litestar import Request
-from litestar.di import NamedDependency
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts import EventEnvelope
 from convive.contracts.pos_gateway import StaffRole
-from convive.pos_gateway import throttle
-from convive.pos_gateway.domain import staff_stream
+from convive.pos_gateway.commands import throttle
 from convive.pos_gateway.domain.staff import (
-    STAFF_HEADER,
-    Forbidden,
     OpenAccount,
     StaffMember,
     UnknownStaff,
     decide_close_account,
     decide_open_account,
     normalize_email,
+    staff_stream,
 )
-from convive.pos_gateway.records import staff_accounts as accounts
+from convive.pos_gateway.queries import staff as staff_queries
+from convive.pos_gateway.tables import staff_accounts as accounts
 from convive.runtime import db
-from convive.runtime.domain import Conflict, DomainError, NotFound
+from convive.runtime.domain import Conflict, DomainError, Forbidden, NotFound
 from convive.runtime.eventstore import NO_STREAM, AppendResult, EventStore
 
 WRONG_CREDENTIALS = "wrong e-mail or password"
@@ -65,59 +62,13 @@ async def _verify(password_hash: str, password: str) -> bool:
     return await asyncio.to_thread(verify)
 
 
-def _member(row: sa.Row) -> StaffMember:  # type: ignore[type-arg]
-    return StaffMember(
-        staff_id=row.staff_id,
-        email=row.email,
-        name=row.name,
-        role=StaffRole(row.role),
-        venue_ids=tuple(row.venue_ids),
-    )
-
-
-async def _open_account(conn: AsyncConnection, staff_id: str) -> StaffMember | None:
-    row = (
-        await conn.execute(
-            sa.select(accounts).where(
-                accounts.c.staff_id == staff_id, accounts.c.closed_at.is_(None)
-            )
-        )
-    ).first()
-    return _member(row) if row is not None else None
-
-
-async def staff_of_request(
-    request: Request,  # type: ignore[type-arg]
-    engine: NamedDependency[AsyncEngine],
-) -> StaffMember | None:
-    """The staff member named by the X-Convive-Staff header (a Litestar dependency); None
-    without the header, a refusal for an account that does not exist or was closed."""
-    staff_id = request.headers.get(STAFF_HEADER, "").strip()
-    if not staff_id:
-        return None
-    async with engine.connect() as conn:
-        member = await _open_account(conn, staff_id)
-    if member is None:
-        raise UnknownStaff(f"no open staff account {staff_id}", field=STAFF_HEADER)
-    return member
-
-
-def require_staff(member: StaffMember | None) -> StaffMember:
-    if member is None:
-        raise UnknownStaff(
-            f"this call needs the {STAFF_HEADER} header of a logged-in staff member",
-            field=STAFF_HEADER,
-        )
-    return member
-
-
 async def check_staff_id(engine: AsyncEngine, staff_id: str | None, venue_id: str) -> None:
     """A POS action names the logged-in staff account it was taken by: it must be an open
     account of the venue (a cashier at least)."""
     if staff_id is None:
         return
     async with engine.connect() as conn:
-        member = await _open_account(conn, staff_id)
+        member = await staff_queries.open_account(conn, staff_id)
     if member is None:
         raise DomainError(f"no open staff account {staff_id}", field="staff_id")
     try:
@@ -191,11 +142,7 @@ async def login(engine: AsyncEngine, email: str, password: str) -> StaffMember:
     key = f"login:{email}"
     attempt = await throttle.claim_attempt(engine, key, throttle.LOGIN, "logins for this e-mail")
     async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                sa.select(accounts).where(accounts.c.email == email, accounts.c.closed_at.is_(None))
-            )
-        ).first()
+        row = await staff_queries.open_account_by_email(conn, email)
     stored = row.password_hash if row is not None else _dummy_hash()
     if not await _verify(stored, password) or row is None:
         await throttle.attempt_failed(engine, key, attempt, throttle.LOGIN)
@@ -210,24 +157,7 @@ async def login(engine: AsyncEngine, email: str, password: str) -> StaffMember:
                 .where(accounts.c.staff_id == row.staff_id)
                 .values(password_hash=rehashed)
             )
-    return _member(row)
-
-
-async def list_accounts(engine: AsyncEngine, owner: StaffMember) -> list[StaffMember]:
-    """The open accounts sharing a venue with the owner, by name."""
-    owner.require(StaffRole.OWNER)
-    async with engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                sa.select(accounts)
-                .where(
-                    accounts.c.closed_at.is_(None),
-                    accounts.c.venue_ids.overlap(list(owner.venue_ids)),
-                )
-                .order_by(accounts.c.name, accounts.c.email)
-            )
-        ).all()
-    return [_member(row) for row in rows]
+    return staff_queries.member_of(row)
 
 
 async def close_account(
@@ -242,14 +172,14 @@ async def close_account(
         ).first()
         if row is None:
             raise NotFound(f"no staff account {staff_id}", field="staff_id")
-        account = _member(row)
+        account = staff_queries.member_of(row)
         event = decide_close_account(closer, account)
         if row.closed_at is not None:
             raise Conflict(f"the account of {account.name} is already closed", field="staff_id")
         stream = staff_stream(staff_id)
-        history = await store.read_stream(stream, conn=conn)
+        version = await store.stream_version(stream, conn=conn)
         envelope = EventEnvelope.wrap(event, subject=stream)
-        result = await store.append(stream, [envelope], expected_version=len(history), conn=conn)
+        result = await store.append(stream, [envelope], expected_version=version, conn=conn)
         await conn.execute(
             accounts.update().where(accounts.c.staff_id == staff_id).values(closed_at=envelope.time)
         )

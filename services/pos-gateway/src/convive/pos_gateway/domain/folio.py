@@ -20,6 +20,7 @@ from enum import StrEnum
 from convive.contracts import Event, EventEnvelope, Money
 from convive.contracts.pos_gateway import FolioPosted, FolioPostingFailed, FolioPostingMethod
 from convive.contracts.table_session import PmsIntegration
+from convive.runtime import domain as runtime_domain
 from convive.runtime.domain import Conflict
 
 
@@ -88,9 +89,7 @@ class PostingHistory:
     next_attempt_at: datetime | None = None
 
 
-def evolve(state: PostingHistory, event: Event | EventEnvelope) -> PostingHistory:
-    if isinstance(event, EventEnvelope):
-        event = event.event()
+def evolve(state: PostingHistory, event: Event) -> PostingHistory:
     if isinstance(event, FolioPostingFailed):
         return replace(
             state,
@@ -107,10 +106,8 @@ def evolve(state: PostingHistory, event: Event | EventEnvelope) -> PostingHistor
 
 
 def fold(history: Iterable[Event | EventEnvelope]) -> PostingHistory:
-    state = PostingHistory()
-    for event in history:
-        state = evolve(state, event)
-    return state
+    """The posting's stream, folded."""
+    return runtime_domain.fold(evolve, PostingHistory(), history)
 
 
 def status(

@@ -25,8 +25,8 @@ from convive.pos_gateway.domain import (
     decide_amend,
     decide_reject,
     decide_validate,
-    fold,
 )
+from convive.pos_gateway.domain.order import fold
 from convive.runtime.domain import Conflict, DomainError, NotFound
 
 

@@ -1,7 +1,11 @@
-"""The pos-gateway HTTP API for paired POS devices: the venue's orders, and what staff do on
-them at the POS (validate, amend or reject a round; take a payment, in full, in part or by
-items; split the bill). The router also carries the staff and device API (`staff_api.py`) and
-the guests' payments (`guest_api.py`)."""
+"""The HTTP API for paired POS devices: the venue's orders, and what staff do on them at the POS
+(validate, amend or reject a round; take a payment, in full, in part or by items; split the
+bill); and pairing a device, with a code a manager issued or directly (tests and the demo): the
+calls a device makes before it has a credential.
+
+A device is recognised by the bearer credential it received when it was paired (only its
+SHA-256 is kept; a revoked device's credential is refused): a missing, unknown or revoked one
+is answered 401 with a `WWW-Authenticate: Bearer` challenge, another venue's order 403."""
 
 from __future__ import annotations
 
@@ -9,23 +13,76 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any
 
-from litestar import Router, get, post
-from litestar.di import NamedDependency, Provide
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_401_UNAUTHORIZED
+from litestar.types import ExceptionHandlersMap
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts import Money
 from convive.contracts.pos_gateway import PaymentMethod
-from convive.pos_gateway import commands, domain
-from convive.pos_gateway.auth import EXCEPTION_HANDLERS, Device, authenticate_device
-from convive.pos_gateway.bodies import Amount, Body
-from convive.pos_gateway.guest_api import guest_router
-from convive.pos_gateway.queries import StatusFilter, order_view, order_views
-from convive.pos_gateway.staff import check_staff_id
-from convive.pos_gateway.staff_api import staff_router
+from convive.pos_gateway import domain
+from convive.pos_gateway.api.bodies import Amount, Body
+from convive.pos_gateway.commands import devices, rounds, till
+from convive.pos_gateway.commands.staff import check_staff_id
+from convive.pos_gateway.domain import Device
+from convive.pos_gateway.queries.devices import paired_device
+from convive.pos_gateway.queries.orders import StatusFilter, order_view, order_views
+from convive.runtime import domain as domain_errors
 from convive.runtime.eventstore import EventStore
+
+REALM = "convive-pos"
+
+
+class DeviceUnauthenticated(domain_errors.Unauthenticated):
+    """No device credential, or one that no paired device holds."""
+
+    def __init__(self, message: str, *, invalid_token: bool = False) -> None:
+        super().__init__(message)
+        self.invalid_token = invalid_token
+
+
+def _bearer(request: Request[Any, Any, Any]) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, credential = header.strip().partition(" ")
+    if not header:
+        raise DeviceUnauthenticated(
+            "this call needs a device credential: Authorization: Bearer <credential>"
+        )
+    if scheme.lower() != "bearer" or not credential.strip():
+        raise DeviceUnauthenticated(
+            "the Authorization header must be 'Bearer <device credential>'", invalid_token=True
+        )
+    return credential.strip()
+
+
+async def authenticate_device(
+    request: Request[Any, Any, Any], engine: NamedDependency[AsyncEngine]
+) -> Device:
+    """The paired device whose credential the request carries (a Litestar dependency)."""
+    device = await paired_device(engine, domain.credential_digest(_bearer(request)))
+    if device is None:
+        raise DeviceUnauthenticated("unknown or revoked device credential", invalid_token=True)
+    return device
+
+
+def on_device_unauthenticated(
+    _: Request[Any, Any, Any], exc: DeviceUnauthenticated
+) -> Response[dict[str, object]]:
+    """401 with the challenge a bearer-token client expects (RFC 6750)."""
+    challenge = f'Bearer realm="{REALM}"'
+    if exc.invalid_token:
+        challenge += ', error="invalid_token"'
+    return Response(
+        {"status": HTTP_401_UNAUTHORIZED, "error": exc.message},
+        status_code=HTTP_401_UNAUTHORIZED,
+        headers={"WWW-Authenticate": challenge},
+    )
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {DeviceUnauthenticated: on_device_unauthenticated}
 
 StaffName = Annotated[str, Field(min_length=1, max_length=100, description="who acts")]
 StaffId = Annotated[
@@ -142,7 +199,7 @@ async def validate_round(
     """Validate one round of a guest order; of two devices validating at once, one wins, the
     other hears who validated it and where (409 with `validated_by` and `device_id`)."""
     await check_staff_id(engine, data.staff_id, device.venue_id)
-    result, event = await commands.validate_round(
+    result, event = await rounds.validate_round(
         engine,
         store,
         order_id=order_id,
@@ -172,7 +229,7 @@ async def amend_round(
 ) -> dict[str, Any]:
     """Change a round before it is validated: `lines` is the round as it should stand."""
     await check_staff_id(engine, data.staff_id, device.venue_id)
-    result, event = await commands.amend_round(
+    result, event = await rounds.amend_round(
         engine,
         store,
         order_id=order_id,
@@ -211,7 +268,7 @@ async def reject_round(
 ) -> dict[str, Any]:
     """Refuse a round before it is validated: it will be neither made nor paid."""
     await check_staff_id(engine, data.staff_id, device.venue_id)
-    result, event = await commands.reject_round(
+    result, event = await rounds.reject_round(
         engine,
         store,
         order_id=order_id,
@@ -242,7 +299,7 @@ async def settle_payment(
     """Take a payment once every round is validated: any amount up to what is due, or the
     unpaid total of `line_ids`. The one that leaves nothing due is `fully_paid`."""
     await check_staff_id(engine, data.staff_id, device.venue_id)
-    result, event = await commands.settle_payment(
+    result, event = await till.settle_payment(
         engine,
         store,
         order_id=order_id,
@@ -284,25 +341,64 @@ async def split_bill(
 ) -> dict[str, Any]:
     """What is due in equal shares (the remainder cents on the first ones); each share is
     then paid as a part payment."""
-    state = await commands.order_state(engine, store, order_id)
-    device.require_venue(state.venue_id)
-    shares = domain.split_equally(state, parts)
+    shares = await till.split_bill(engine, store, order_id=order_id, parts=parts, device=device)
     return {"order_id": order_id, "parts": parts, "shares": [s.model_dump() for s in shares]}
 
 
-router = Router(
-    path="/",
-    route_handlers=[
-        list_orders,
-        show_order,
-        validate_round,
-        amend_round,
-        reject_round,
-        settle_payment,
-        split_bill,
-        guest_router,
-        staff_router,
-    ],
-    dependencies={"device": Provide(authenticate_device)},
-    exception_handlers=EXCEPTION_HANDLERS,
-)
+class PairDevice(Body):
+    name: str = Field(min_length=1, max_length=100, description="how staff call the device")
+
+
+class PairWithCode(PairDevice):
+    code: str = Field(min_length=1, max_length=20, description="XXXX-XXXX, from a manager")
+
+
+def paired(device: devices.PairedDevice) -> dict[str, Any]:
+    """What pairing answers: the device, and its credential, shown this once."""
+    return {
+        "device_id": device.device_id,
+        "venue_id": device.venue_id,
+        "name": device.name,
+        "credential": device.credential,
+        "event_ids": list(device.event_ids),
+    }
+
+
+@post("/devices/pair", status_code=HTTP_201_CREATED)
+async def pair_with_code(
+    data: JSONBody[PairWithCode],
+    request: Request[Any, Any, Any],
+    engine: NamedDependency[AsyncEngine],
+    store: NamedDependency[EventStore],
+) -> dict[str, Any]:
+    """Pair this device with a code; its credential is in the answer, once."""
+    client = request.client.host if request.client is not None else "unknown"
+    device = await devices.pair_with_code(
+        engine, store, code=data.code, name=data.name, client=client
+    )
+    return paired(device)
+
+
+@post("/venues/{venue_id:str}/devices", status_code=HTTP_201_CREATED)
+async def pair_device(
+    venue_id: FromPath[str],
+    data: JSONBody[PairDevice],
+    engine: NamedDependency[AsyncEngine],
+    store: NamedDependency[EventStore],
+) -> dict[str, Any]:
+    """Pair a POS device to the venue directly (tests and the demo). The credential is shown
+    once: only its digest is kept."""
+    return paired(await devices.pair_device(engine, store, venue_id, data.name))
+
+
+ROUTES = [
+    list_orders,
+    show_order,
+    validate_round,
+    amend_round,
+    reject_round,
+    settle_payment,
+    split_bill,
+    pair_with_code,
+    pair_device,
+]

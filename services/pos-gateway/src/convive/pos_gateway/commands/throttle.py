@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from convive.pos_gateway.records import attempt_throttles as t
+from convive.pos_gateway.tables import attempt_throttles as t
 from convive.runtime.domain import TooManyAttempts
 
 
@@ -37,8 +37,8 @@ async def claim_attempt(engine: AsyncEngine, key: str, limit: Limit, what: str) 
     now = sa.func.now()
     locked = t.c.locked_until > now
     fresh = sa.or_(t.c.locked_until.is_not(None), t.c.window_started_at <= now - limit.window)
-    claim = insert(t).values(key=key, failures=1, window_started_at=now, locked_until=None)
-    claim = claim.on_conflict_do_update(
+    fresh_row = insert(t).values(key=key, failures=1, window_started_at=now, locked_until=None)
+    claim = fresh_row.on_conflict_do_update(
         index_elements=[t.c.key],
         set_={
             "failures": sa.case((locked, t.c.failures), (fresh, 1), else_=t.c.failures + 1),

@@ -1,1 +1,0 @@
-"""Payments from the guest's phone through a payment provider (hosted page + signed webhook)."""
