@@ -10,7 +10,8 @@ import pytest
 from convive.contracts.base import LocalizedText, Money
 from convive.contracts.notifier import RecipientRole
 from convive.contracts.ordering import OfferCancelled, OfferConfirmed, OfferOrdered, OfferType
-from convive.notifier.emails import (
+from convive.notifier.adapters.mail_texts import format_money, render
+from convive.notifier.domain.emails import (
     BadAddress,
     MailStatus,
     OfferOrderForMail,
@@ -27,7 +28,6 @@ from convive.notifier.emails import (
     retry_delay,
     without_personal_data,
 )
-from convive.notifier.templates import format_money, render
 
 
 def ordered(auto_confirm: bool = False, language: str = "fr") -> OfferOrdered:

@@ -22,9 +22,9 @@ from convive.contracts.ordering import OfferCancelled, OfferConfirmed, OfferOrde
 from convive.contracts.table_session import VenueConfigured
 from convive.doubles.smtp_sink import ReceivedMail, SmtpSink
 from convive.notifier.app import create_app
-from convive.notifier.emails import notification_id
-from convive.notifier.outgoing import outgoing_mails, venues
+from convive.notifier.domain.emails import notification_id
 from convive.notifier.settings import Settings
+from convive.notifier.tables import outgoing_mails, venues
 from convive.runtime.eventstore import events
 from convive.runtime.testkit import eventually, read_topic, served
 
@@ -50,9 +50,9 @@ def notifier_settings(notifier_settings: Settings) -> Settings:
 class Hotel:
     """A venue's settings and its guests' offer orders, as table-session and ordering say."""
 
-    def __init__(self, publish: Any, engine: AsyncEngine, venue_id: str = "") -> None:
+    def __init__(self, publish: Any, reader: AsyncEngine, venue_id: str = "") -> None:
         self.publish = publish
-        self.engine = engine
+        self.reader = reader
         self.venue_id = venue_id or f"hotel-{uuid.uuid4().hex[:8]}"
 
     async def configure(self, language: str = "fr", email: str | None = DESK) -> None:
@@ -66,7 +66,7 @@ class Hotel:
         await self.publish(settings, f"venue-{self.venue_id}")
 
         async def known() -> bool:
-            async with self.engine.connect() as conn:
+            async with self.reader.connect() as conn:
                 row = (
                     await conn.execute(sa.select(venues).where(venues.c.venue_id == self.venue_id))
                 ).first()
@@ -125,13 +125,13 @@ class Hotel:
 
 
 @pytest.fixture
-def hotel(publish: Any, engine: AsyncEngine) -> Hotel:
-    return Hotel(publish, engine)
+def hotel(publish: Any, reader: AsyncEngine) -> Hotel:
+    return Hotel(publish, reader)
 
 
-async def notification_events(engine: AsyncEngine) -> list[tuple[str, dict[str, Any]]]:
+async def notification_events(reader: AsyncEngine) -> list[tuple[str, dict[str, Any]]]:
     """The notifier's own events, in order: [(type, data)]."""
-    async with engine.connect() as conn:
+    async with reader.connect() as conn:
         rows = await conn.execute(
             sa.select(events.c.type, events.c.data).order_by(events.c.global_position)
         )
@@ -146,7 +146,7 @@ async def still_only(sink: SmtpSink, count: int, wait: float = 1.5) -> list[Rece
 
 
 async def test_an_auto_confirmed_offer_is_one_mail_to_the_guest_and_one_to_the_property(
-    notifier: str, hotel: Hotel, smtp_sink: SmtpSink, engine: AsyncEngine
+    notifier: str, hotel: Hotel, smtp_sink: SmtpSink, reader: AsyncEngine
 ) -> None:
     await hotel.configure(language="fr")
     ordered = await hotel.order(auto_confirm=True, language="en")
@@ -171,7 +171,7 @@ async def test_an_auto_confirmed_offer_is_one_mail_to_the_guest_and_one_to_the_p
     await still_only(smtp_sink, 2)  # the automatic OfferConfirmed sends nothing more
 
     async def recorded() -> list[tuple[str, dict[str, Any]]]:
-        found = await notification_events(engine)
+        found = await notification_events(reader)
         return found if len(found) == 2 else []
 
     sent = await eventually(recorded)
@@ -195,7 +195,7 @@ async def test_an_auto_confirmed_offer_is_one_mail_to_the_guest_and_one_to_the_p
     }
     assert all(n["cause_event_id"] == ordered.id for n in listed)
     # once sent, the notifier keeps no address nor the guest's name
-    async with engine.connect() as conn:
+    async with reader.connect() as conn:
         kept = (await conn.execute(sa.select(outgoing_mails))).all()
     assert all(r.recipient is None and r.reply_to is None for r in kept)
     assert "Zoé" not in str([r.context for r in kept])
@@ -251,7 +251,7 @@ async def test_with_the_smtp_server_down_the_mails_go_once_it_is_back(
     notifier: str,
     hotel: Hotel,
     smtp_sink: SmtpSink,
-    engine: AsyncEngine,
+    reader: AsyncEngine,
     kafka_bootstrap: str,
     namespace: str,
 ) -> None:
@@ -275,7 +275,7 @@ async def test_with_the_smtp_server_down_the_mails_go_once_it_is_back(
     mails = await still_only(smtp_sink, 2, wait=2.5)
     assert len({m.message_id for m in mails}) == 2
 
-    recorded = await notification_events(engine)
+    recorded = await notification_events(reader)
     failed = [d for t, d in recorded if t == "NotificationFailed"]
     sent = [d for t, d in recorded if t == "NotificationSent"]
     assert len(sent) == 2
@@ -293,7 +293,7 @@ async def test_with_the_smtp_server_down_the_mails_go_once_it_is_back(
 
 
 async def test_a_recipient_refused_for_good_is_given_up_and_the_rest_still_goes(
-    notifier: str, hotel: Hotel, smtp_sink: SmtpSink, engine: AsyncEngine
+    notifier: str, hotel: Hotel, smtp_sink: SmtpSink, reader: AsyncEngine
 ) -> None:
     smtp_sink.reject_recipients.add("nobody@example.org")
     await hotel.configure()
@@ -302,7 +302,7 @@ async def test_a_recipient_refused_for_good_is_given_up_and_the_rest_still_goes(
     assert desk.rcpt_tos == (DESK,)
 
     async def given_up() -> list[tuple[str, dict[str, Any]]]:
-        found = [e for e in await notification_events(engine) if e[0] == "NotificationFailed"]
+        found = [e for e in await notification_events(reader) if e[0] == "NotificationFailed"]
         return found
 
     ((_, failed),) = await eventually(given_up)
@@ -310,7 +310,7 @@ async def test_a_recipient_refused_for_good_is_given_up_and_the_rest_still_goes(
     assert failed["recipient_role"] == "guest"
     assert "550" in failed["error"]
     await still_only(smtp_sink, 1)
-    async with engine.connect() as conn:
+    async with reader.connect() as conn:
         row = (
             await conn.execute(
                 sa.select(outgoing_mails).where(outgoing_mails.c.recipient_role == "guest")

@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from convive.notifier.emails import Rendered, Template
+from convive.notifier.domain.emails import Rendered, Template
 
 LANGUAGES = ("fr", "en")
 
@@ -85,3 +85,26 @@ def render(
     text = _environment.get_template(f"{language}/{Template(template).value}.txt").render(view)
     subject, _, body = text.partition("\n")
     return Rendered(subject=subject.strip(), text=body.lstrip("\n"))
+
+
+class MailTexts:
+    """The e-mails' words in every language."""
+
+    def render(
+        self,
+        template: Template | str,
+        language: str,
+        context: Mapping[str, Any],
+        *,
+        venue_name: str,
+        can_reply: bool,
+        guest_email: str | None = None,
+    ) -> Rendered:
+        return render(
+            template,
+            language,
+            context,
+            venue_name=venue_name,
+            can_reply=can_reply,
+            guest_email=guest_email,
+        )
