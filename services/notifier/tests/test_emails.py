@@ -1,5 +1,6 @@
-"""The e-mail rules and words without I/O: which e-mails an offer event causes, to whom, in
-which language; their ids; retries; the message as it goes on the wire."""
+"""The e-mail rules without I/O: which e-mails an offer event causes, to whom, in which
+language; their ids; retries; the message as it goes on the wire. (Their words:
+test_mail_texts.py.)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import pytest
 from convive.contracts.base import LocalizedText, Money
 from convive.contracts.notifier import RecipientRole
 from convive.contracts.ordering import OfferCancelled, OfferConfirmed, OfferOrdered, OfferType
-from convive.notifier.adapters.mail_texts import format_money, render
 from convive.notifier.domain.emails import (
     BadAddress,
     MailStatus,
@@ -140,85 +140,3 @@ def test_the_message_on_the_wire() -> None:
     assert message["Auto-Submitted"] == "auto-generated"
     assert message["Date"] == "Sun, 01 Jun 2025 08:30:00 +0000"
     assert message.get_content() == "Bonjour\n"
-
-
-def test_money_is_written_as_people_write_it_in_each_language() -> None:
-    assert format_money({"amount_minor": 2500, "currency": "EUR"}, "fr") == "25,00\u00a0€"
-    assert format_money({"amount_minor": 2500, "currency": "EUR"}, "en") == "€25.00"
-    assert format_money({"amount_minor": 123456, "currency": "EUR"}, "fr") == "1\u202f234,56\u00a0€"
-    assert format_money({"amount_minor": 123456, "currency": "EUR"}, "en") == "€1,234.56"
-    assert format_money({"amount_minor": 1500, "currency": "JPY"}, "en") == "JPY\u00a01,500"
-
-
-@pytest.mark.parametrize(
-    ("language", "subject", "words"),
-    [
-        (
-            "fr",
-            "Hôtel Lumière : nous avons bien reçu votre demande « Petit-déjeuner en chambre »",
-            ["Bonjour Zoé Martin,", "25,00\u00a0€", "Chambre 112", "Vers 8 h, sans gluten"],
-        ),
-        (
-            "en",
-            'Hôtel Lumière: we have received your request "Breakfast in bed"',
-            ["Hello Zoé Martin,", "€25.00", "Chambre 112", "Vers 8 h, sans gluten"],
-        ),
-    ],
-)
-def test_the_guest_reads_their_language(language: str, subject: str, words: list[str]) -> None:
-    event = ordered(language=language)
-    guest, _ = on_offer_ordered(OfferOrderForMail.of(event), event, "e1")
-    rendered = render(
-        guest.template, language, guest.context, venue_name="Hôtel Lumière", can_reply=True
-    )
-    assert rendered.subject == subject
-    for word in words:
-        assert word in rendered.text
-    assert ("Répondez" if language == "fr" else "reply") in rendered.text
-    silent = render(
-        guest.template, language, guest.context, venue_name="Hôtel Lumière", can_reply=False
-    )
-    assert "Répondez" not in silent.text
-    assert "reply" not in silent.text
-
-
-def test_every_template_exists_in_both_languages() -> None:
-    event = ordered(auto_confirm=True)
-    context = {**OfferOrderForMail.of(event).context, "reason": "complet"}
-    for template in Template:
-        for language in ("fr", "en"):
-            rendered = render(
-                template,
-                language,
-                context,
-                venue_name="Hôtel Lumière",
-                can_reply=True,
-                guest_email="zoe@example.org",
-            )
-            assert rendered.subject, (template, language)
-            assert "\n" not in rendered.subject
-            assert rendered.text.strip(), (template, language)
-
-
-def test_the_property_mail_says_who_asked_for_what_and_how_to_answer() -> None:
-    event = ordered(auto_confirm=False)
-    _, prop = on_offer_ordered(OfferOrderForMail.of(event), event, "e1")
-    rendered = render(
-        prop.template,
-        "en",
-        prop.context,
-        venue_name="Hôtel Lumière",
-        can_reply=True,
-        guest_email=prop.reply_to,
-    )
-    assert rendered.subject == "New request: Breakfast in bed — Chambre 112"
-    assert "Zoé Martin (Chambre 112)" in rendered.text
-    assert "zoe@example.org" in rendered.text
-    assert "Confirm (or cancel) it" in rendered.text
-    assert "oo1" in rendered.text
-
-
-def test_a_language_without_templates_is_refused() -> None:
-    context = OfferOrderForMail.of(ordered()).context
-    with pytest.raises(ValueError, match="no templates in 'de'"):
-        render(Template.OFFER_RECEIVED, "de", context, venue_name="X", can_reply=False)

@@ -158,6 +158,7 @@ class MailSender:
             venue_name=venue_name,
             can_reply=bool(reply_to),
             guest_email=mail.reply_to,
+            time_zone=mail.time_zone,
         )
         return emails.compose(
             rendered,
