@@ -19,7 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts import Event, EventEnvelope
 from convive.contracts.base import LocalizedText, Money
-from convive.contracts.ordering import CartItemAdded, OrderLine, OrderPlaced
+from convive.contracts.ordering import (
+    CartItemAdded,
+    OfferOrdered,
+    OfferType,
+    OrderLine,
+    OrderPlaced,
+)
 from convive.contracts.pos_gateway import DevicePaired
 from convive.contracts.table_session import GuestJoined, SessionOpened
 from convive.doubles.smtp_sink import SmtpSink
@@ -316,3 +322,30 @@ def publish_in_order(publish: Publish, reader: AsyncEngine) -> Callable[..., Any
         return sent
 
     return send
+
+
+@pytest.fixture
+def offer_ordered() -> Callable[..., OfferOrdered]:
+    """`offer_ordered(venue_id="v1", offer_order_id="oo1", **changes)`: the OfferOrdered of
+    Zoé Martin's breakfast in room 112 that ordering emits, with `changes` to its fields."""
+
+    def make(venue_id: str = "v1", offer_order_id: str = "oo1", **changes: Any) -> OfferOrdered:
+        fields: dict[str, Any] = {
+            "offer_id": "breakfast",
+            "offer_name": LocalizedText(fr="Petit-déjeuner en chambre", en="Breakfast in bed"),
+            "offer_type": OfferType.OFFER,
+            "price": Money(amount_minor=2500, currency="EUR"),
+            "spot_id": "room-112",
+            "spot_name": "Chambre 112",
+            "guest_id": "g1",
+            "guest_name": "Zoé Martin",
+            "guest_email": "zoe@example.org",
+            "language": "fr",
+            "note": "Vers 8 h,\nsans gluten",
+            "auto_confirm": False,
+        }
+        return OfferOrdered(
+            venue_id=venue_id, offer_order_id=offer_order_id, **{**fields, **changes}
+        )
+
+    return make

@@ -5,12 +5,12 @@ test_mail_texts.py.)"""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from convive.contracts.base import LocalizedText, Money
 from convive.contracts.notifier import RecipientRole
-from convive.contracts.ordering import OfferCancelled, OfferConfirmed, OfferOrdered, OfferType
+from convive.contracts.ordering import OfferCancelled, OfferConfirmed
 from convive.notifier.domain.emails import (
     BadAddress,
     MailStatus,
@@ -30,27 +30,10 @@ from convive.notifier.domain.emails import (
 )
 
 
-def ordered(auto_confirm: bool = False, language: str = "fr") -> OfferOrdered:
-    return OfferOrdered(
-        venue_id="v1",
-        offer_order_id="oo1",
-        offer_id="breakfast",
-        offer_name=LocalizedText(fr="Petit-déjeuner en chambre", en="Breakfast in bed"),
-        offer_type=OfferType.OFFER,
-        price=Money(amount_minor=2500, currency="EUR"),
-        spot_id="room-112",
-        spot_name="Chambre 112",
-        guest_id="g1",
-        guest_name="Zoé Martin",
-        guest_email="zoe@example.org",
-        language=language,
-        note="Vers 8 h,\nsans gluten",
-        auto_confirm=auto_confirm,
-    )
-
-
-def test_an_auto_confirmed_order_is_one_guest_mail_and_one_property_mail() -> None:
-    event = ordered(auto_confirm=True)
+def test_an_auto_confirmed_order_is_one_guest_mail_and_one_property_mail(
+    offer_ordered: Any,
+) -> None:
+    event = offer_ordered(auto_confirm=True)
     guest, prop = on_offer_ordered(OfferOrderForMail.of(event), event, "e1")
     assert (guest.template, guest.recipient_role) == (
         Template.OFFER_RECEIVED_CONFIRMED,
@@ -67,8 +50,8 @@ def test_an_auto_confirmed_order_is_one_guest_mail_and_one_property_mail() -> No
     assert on_offer_confirmed(OfferOrderForMail.of(event), confirmed, "e2") == []
 
 
-def test_a_manual_order_is_received_then_confirmed_or_cancelled() -> None:
-    event = ordered(language="en")
+def test_a_manual_order_is_received_then_confirmed_or_cancelled(offer_ordered: Any) -> None:
+    event = offer_ordered(language="en")
     order = OfferOrderForMail.of(event)
     guest, _ = on_offer_ordered(order, event, "e1")
     assert guest.template == Template.OFFER_RECEIVED
@@ -104,8 +87,8 @@ def test_a_failed_try_waits_twice_as_long_each_time_up_to_the_maximum() -> None:
     assert after_failure(1, 3, permanent=True) is MailStatus.FAILED
 
 
-def test_a_settled_mail_keeps_nothing_personal() -> None:
-    context = OfferOrderForMail.of(ordered()).context
+def test_a_settled_mail_keeps_nothing_personal(offer_ordered: Any) -> None:
+    context = OfferOrderForMail.of(offer_ordered()).context
     kept = without_personal_data({**context, "reason": "x"})
     assert set(kept) == {"offer_order_id", "offer_name", "offer_type", "price", "spot_name"}
 

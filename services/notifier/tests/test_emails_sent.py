@@ -16,9 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts import EventEnvelope, events_topic
-from convive.contracts.base import LocalizedText, Money
 from convive.contracts.notifier import RecipientRole
-from convive.contracts.ordering import OfferCancelled, OfferConfirmed, OfferOrdered, OfferType
+from convive.contracts.ordering import OfferCancelled, OfferConfirmed
 from convive.contracts.table_session import VenueConfigured
 from convive.doubles.smtp_sink import ReceivedMail, SmtpSink
 from convive.notifier.app import create_app
@@ -51,10 +50,11 @@ def notifier_settings(notifier_settings: Settings) -> Settings:
 class Hotel:
     """A venue's settings and its guests' offer orders, as table-session and ordering say."""
 
-    def __init__(self, publish: Any, reader: AsyncEngine, venue_id: str = "") -> None:
+    def __init__(self, publish: Any, reader: AsyncEngine, offer_ordered: Any) -> None:
         self.publish = publish
         self.reader = reader
-        self.venue_id = venue_id or f"hotel-{uuid.uuid4().hex[:8]}"
+        self.offer_ordered = offer_ordered
+        self.venue_id = f"hotel-{uuid.uuid4().hex[:8]}"
         self.last_order_id = ""
 
     async def configure(self, language: str = "fr", email: str | None = DESK) -> None:
@@ -87,18 +87,10 @@ class Hotel:
         """A guest orders an offer (and it confirms itself at once, with `auto_confirm`)."""
         order_id = order_id or f"oo-{uuid.uuid4().hex[:8]}"
         self.last_order_id = order_id
-        ordered = OfferOrdered(
-            venue_id=self.venue_id,
-            offer_order_id=order_id,
-            offer_id="breakfast",
-            offer_name=LocalizedText(fr="Petit-déjeuner en chambre", en="Breakfast in bed"),
-            offer_type=OfferType.OFFER,
-            price=Money(amount_minor=2500, currency="EUR"),
-            spot_id="room-112",
-            spot_name="Chambre 112",
+        ordered = self.offer_ordered(
+            self.venue_id,
+            order_id,
             session_id="s-112",
-            guest_id="g1",
-            guest_name="Zoé Martin",
             guest_email=email,
             language=language,
             note="Vers 8 h",
@@ -128,8 +120,8 @@ class Hotel:
 
 
 @pytest.fixture
-def hotel(publish: Any, reader: AsyncEngine) -> Hotel:
-    return Hotel(publish, reader)
+def hotel(publish: Any, reader: AsyncEngine, offer_ordered: Any) -> Hotel:
+    return Hotel(publish, reader, offer_ordered)
 
 
 async def notification_events(store: EventStore) -> list[tuple[str, dict[str, Any]]]:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from convive.contracts.base import LocalizedText, Money
-from convive.contracts.ordering import OfferOrdered, OfferType
 from convive.notifier.adapters.mail_texts import (
     LOCALES,
     MailTexts,
@@ -30,25 +29,6 @@ PACKAGE = SERVICE / "src" / "convive" / "notifier"
 @pytest.fixture(scope="module")
 def texts() -> MailTexts:
     return MailTexts()
-
-
-def ordered(auto_confirm: bool = False, language: str = "fr") -> OfferOrdered:
-    return OfferOrdered(
-        venue_id="v1",
-        offer_order_id="oo1",
-        offer_id="breakfast",
-        offer_name=LocalizedText(fr="Petit-déjeuner en chambre", en="Breakfast in bed"),
-        offer_type=OfferType.OFFER,
-        price=Money(amount_minor=2500, currency="EUR"),
-        spot_id="room-112",
-        spot_name="Chambre 112",
-        guest_id="g1",
-        guest_name="Zoé Martin",
-        guest_email="zoe@example.org",
-        language=language,
-        note="Vers 8 h,\nsans gluten",
-        auto_confirm=auto_confirm,
-    )
 
 
 def test_money_is_written_as_people_write_it_in_each_language() -> None:
@@ -77,9 +57,9 @@ def test_money_is_written_as_people_write_it_in_each_language() -> None:
     ],
 )
 def test_the_guest_reads_their_language(
-    texts: MailTexts, language: str, subject: str, words: list[str]
+    texts: MailTexts, language: str, subject: str, words: list[str], offer_ordered: Any
 ) -> None:
-    event = ordered(language=language)
+    event = offer_ordered(language=language)
     guest, _ = on_offer_ordered(OfferOrderForMail.of(event), event, "e1")
     rendered = texts.render(
         guest.template, language, guest.context, venue_name="Hôtel Lumière", can_reply=True
@@ -95,8 +75,8 @@ def test_the_guest_reads_their_language(
     assert "reply" not in silent.text
 
 
-def test_every_template_exists_in_both_languages(texts: MailTexts) -> None:
-    event = ordered(auto_confirm=True)
+def test_every_template_exists_in_both_languages(texts: MailTexts, offer_ordered: Any) -> None:
+    event = offer_ordered(auto_confirm=True)
     context = {**OfferOrderForMail.of(event).context, "reason": "complet"}
     for template in Template:
         for language in ("fr", "en"):
@@ -113,8 +93,10 @@ def test_every_template_exists_in_both_languages(texts: MailTexts) -> None:
             assert rendered.text.strip(), (template, language)
 
 
-def test_the_property_mail_says_who_asked_for_what_and_how_to_answer(texts: MailTexts) -> None:
-    event = ordered(auto_confirm=False)
+def test_the_property_mail_says_who_asked_for_what_and_how_to_answer(
+    texts: MailTexts, offer_ordered: Any
+) -> None:
+    event = offer_ordered(auto_confirm=False)
     _, prop = on_offer_ordered(OfferOrderForMail.of(event), event, "e1")
     rendered = texts.render(
         prop.template,
@@ -131,8 +113,8 @@ def test_the_property_mail_says_who_asked_for_what_and_how_to_answer(texts: Mail
     assert "oo1" in rendered.text
 
 
-def test_a_language_without_templates_is_refused(texts: MailTexts) -> None:
-    context = OfferOrderForMail.of(ordered()).context
+def test_a_language_without_templates_is_refused(texts: MailTexts, offer_ordered: Any) -> None:
+    context = OfferOrderForMail.of(offer_ordered()).context
     with pytest.raises(ValueError, match="no templates in 'de'"):
         texts.render(Template.OFFER_RECEIVED, "de", context, venue_name="X", can_reply=False)
 

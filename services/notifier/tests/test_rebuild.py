@@ -13,14 +13,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts import EventEnvelope
-from convive.contracts.base import LocalizedText, Money
 from convive.contracts.notifier import (
     Channel,
     NotificationFailed,
     NotificationSent,
     RecipientRole,
 )
-from convive.contracts.ordering import OfferCancelled, OfferConfirmed, OfferOrdered, OfferType
+from convive.contracts.ordering import OfferCancelled, OfferConfirmed
 from convive.contracts.pos_gateway import DeviceRevoked
 from convive.contracts.table_session import SessionClosed, VenueConfigured
 from convive.doubles.smtp_sink import SmtpSink
@@ -38,25 +37,6 @@ pytestmark = pytest.mark.infra
 DESK = "reception@hotel-lumiere.test"
 
 
-def offer_ordered(venue_id: str, order_id: str, *, auto_confirm: bool) -> OfferOrdered:
-    return OfferOrdered(
-        venue_id=venue_id,
-        offer_order_id=order_id,
-        offer_id="breakfast",
-        offer_name=LocalizedText(fr="Petit-déjeuner en chambre", en="Breakfast in bed"),
-        offer_type=OfferType.OFFER,
-        price=Money(amount_minor=2500, currency="EUR"),
-        spot_id="room-112",
-        spot_name="Chambre 112",
-        guest_id="g1",
-        guest_name="Zoé Martin",
-        guest_email="zoe@example.org",
-        language="fr",
-        note="Vers 8 h",
-        auto_confirm=auto_confirm,
-    )
-
-
 async def test_every_read_model_equals_its_rebuild_from_the_topics(
     notifier_settings: Settings,
     smtp_sink: SmtpSink,
@@ -65,6 +45,7 @@ async def test_every_read_model_equals_its_rebuild_from_the_topics(
     make_table: Any,
     device_paired: Any,
     feed_has: Any,
+    offer_ordered: Any,
     store: EventStore,
 ) -> None:
     app = create_app(notifier_settings)
@@ -147,7 +128,7 @@ def _wrapped(event: Any, subject: str, cause: EventEnvelope | None = None) -> Ev
 
 
 async def test_an_emails_row_is_the_same_whichever_topic_a_replay_reads_first(
-    reader: AsyncEngine,
+    reader: AsyncEngine, offer_ordered: Any
 ) -> None:
     """Topics have no order between them: a replay may read the notifier's record of a try
     before the offer event that planned the e-mail, or the venue's settings after both."""

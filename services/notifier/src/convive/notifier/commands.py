@@ -10,6 +10,7 @@ read models: `projections.own`); this command also keeps the sender's schedule o
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,16 +33,7 @@ from convive.runtime.eventstore import EventStore
 async def record_sent(
     conn: AsyncConnection, store: EventStore, mail: DueMail, attempt: int
 ) -> None:
-    sent = NotificationSent(
-        notification_id=mail.notification_id,
-        venue_id=mail.venue_id,
-        channel=Channel.EMAIL,
-        template=mail.template,
-        language=mail.language,
-        recipient_role=RecipientRole(mail.recipient_role),
-        cause_event_id=mail.cause_event_id,
-        attempts=attempt,
-    )
+    sent = NotificationSent(**_about(mail), language=mail.language, attempts=attempt)
     await _unschedule(conn, mail)
     await _append(conn, store, mail, sent)
 
@@ -71,18 +63,22 @@ async def record_failure(
     else:
         await _unschedule(conn, mail)
     failed = NotificationFailed(
-        notification_id=mail.notification_id,
-        venue_id=mail.venue_id,
-        channel=Channel.EMAIL,
-        template=mail.template,
-        recipient_role=RecipientRole(mail.recipient_role),
-        cause_event_id=mail.cause_event_id,
-        attempt=attempt,
-        error=error,
-        will_retry=status is MailStatus.FAILING,
+        **_about(mail), attempt=attempt, error=error, will_retry=status is MailStatus.FAILING
     )
     await _append(conn, store, mail, failed)
     return status
+
+
+def _about(mail: DueMail) -> dict[str, Any]:
+    """What every record of a try says of its e-mail."""
+    return {
+        "notification_id": mail.notification_id,
+        "venue_id": mail.venue_id,
+        "channel": Channel.EMAIL,
+        "template": mail.template,
+        "recipient_role": RecipientRole(mail.recipient_role),
+        "cause_event_id": mail.cause_event_id,
+    }
 
 
 async def _unschedule(conn: AsyncConnection, mail: DueMail) -> None:

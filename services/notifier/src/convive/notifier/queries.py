@@ -3,7 +3,7 @@ for the back office, and the e-mail the sender should send next."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -201,6 +201,10 @@ class DueMail:
     time_zone: str | None
 
 
+_MAIL_COLUMNS = [
+    f.name for f in fields(DueMail) if f.name not in {"venue_name", "venue_email", "time_zone"}
+]
+
 _due = sa.and_(
     _sendable,
     outgoing_mails.c.recipient.isnot(None),
@@ -213,7 +217,7 @@ async def next_due_mail(conn: AsyncConnection) -> DueMail | None:
     row = (
         await conn.execute(
             sa.select(
-                outgoing_mails,
+                *(outgoing_mails.c[name] for name in _MAIL_COLUMNS),
                 venues.c.name.label("venue_name"),
                 venues.c.notification_email.label("venue_email"),
                 venues.c.time_zone,
@@ -227,25 +231,7 @@ async def next_due_mail(conn: AsyncConnection) -> DueMail | None:
             .with_for_update(of=outgoing_mails, skip_locked=True)
         )
     ).first()
-    if row is None:
-        return None
-    return DueMail(
-        notification_id=row.notification_id,
-        venue_id=row.venue_id,
-        template=row.template,
-        recipient_role=row.recipient_role,
-        cause_event_id=row.cause_event_id,
-        correlation_id=row.correlation_id,
-        language=row.language,
-        recipient=row.recipient,
-        reply_to=row.reply_to,
-        context=row.context,
-        attempts=row.attempts,
-        created_at=row.created_at,
-        venue_name=row.venue_name,
-        venue_email=row.venue_email,
-        time_zone=row.time_zone,
-    )
+    return None if row is None else DueMail(**row._mapping)
 
 
 async def seconds_until_next_due(engine: AsyncEngine) -> float | None:

@@ -85,14 +85,7 @@ async def _offer_order(conn: AsyncConnection, offer_order_id: str) -> OfferOrder
             "offer order not known here: no e-mail", extra={"offer_order_id": offer_order_id}
         )
         return None
-    return OfferOrderForMail(
-        offer_order_id=row.offer_order_id,
-        venue_id=row.venue_id,
-        guest_name=row.guest_name,
-        guest_email=row.guest_email,
-        language=row.language,
-        context=row.context,
-    )
+    return OfferOrderForMail(**row._mapping)
 
 
 async def _plan(

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from convive.contracts import EventEnvelope
 from convive.contracts.notifier import RecipientRole
 from convive.contracts.table_session import (
     GuestJoined,
@@ -49,19 +50,19 @@ async def _guest_added(conn: AsyncConnection, session_id: str, guest_id: str) ->
     )
 
 
-async def session_opened(conn: AsyncConnection, event: SessionOpened) -> None:
+async def session_opened(conn: AsyncConnection, event: SessionOpened, _: EventEnvelope) -> None:
     await _session_seen(conn, event.session_id, event.venue_id, event.spot_id)
     await _guest_added(conn, event.session_id, event.host_guest_id)
 
 
-async def guest_joined(conn: AsyncConnection, event: GuestJoined) -> None:
+async def guest_joined(conn: AsyncConnection, event: GuestJoined, _: EventEnvelope) -> None:
     # Its SessionOpened is on the same spot stream, so it normally came first; if not, the
     # session is recorded from what this event says.
     await _session_seen(conn, event.session_id, event.venue_id, event.spot_id)
     await _guest_added(conn, event.session_id, event.guest_id)
 
 
-async def session_closed(conn: AsyncConnection, event: SessionClosed) -> None:
+async def session_closed(conn: AsyncConnection, event: SessionClosed, _: EventEnvelope) -> None:
     stmt = insert(sessions).values(
         session_id=event.session_id,
         venue_id=event.venue_id,
@@ -86,7 +87,7 @@ def _awaiting_venue(venue_id: str) -> sa.ColumnElement[bool]:
     )
 
 
-async def venue_configured(conn: AsyncConnection, event: VenueConfigured) -> None:
+async def venue_configured(conn: AsyncConnection, event: VenueConfigured, _: EventEnvelope) -> None:
     """Keep the venue's settings (the whole set each time: the latest wins), then address the
     property e-mails that waited for them."""
     settings = {
