@@ -298,7 +298,7 @@ def _sandbox(state: State) -> Sandbox:
 
 def require_api_key(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A guard: it runs before the body is read, so a caller without the key learns nothing."""
-    scheme, _, key = connection.headers.get("authorization", "").partition(" ")
+    scheme, _separator, key = connection.headers.get("authorization", "").partition(" ")
     expected = _sandbox(connection.app.state).settings.api_key
     if scheme.lower() != "bearer" or not hmac.compare_digest(key.strip(), expected):
         raise ProviderError(401, "authentication_error", "invalid or missing API key")

@@ -4,8 +4,9 @@ from pathlib import Path
 
 from litestar import Litestar
 
-from convive.crm.projections import PROJECTIONS
+from convive.crm.api import ROUTE_HANDLERS
 from convive.crm.settings import Settings
+from convive.crm.subscriptions import PROJECTIONS
 from convive.runtime.app import ServiceDefinition, create_service_app
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -15,6 +16,7 @@ def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="crm",
         description="customer records, search, merge, Excel import and export, customer timeline",
+        route_handlers=ROUTE_HANDLERS,
         migrations=MIGRATIONS,
         projections=PROJECTIONS,
     )

@@ -4,8 +4,9 @@ from pathlib import Path
 
 from litestar import Litestar
 
-from convive.loyalty.projections import PROJECTIONS
+from convive.loyalty.api import ROUTE_HANDLERS
 from convive.loyalty.settings import Settings
+from convive.loyalty.subscriptions import PROJECTIONS
 from convive.runtime.app import ServiceDefinition, create_service_app
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -15,6 +16,7 @@ def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="loyalty",
         description="loyalty profiles, consent, codes, points ledger, rewards, ID cards",
+        route_handlers=ROUTE_HANDLERS,
         migrations=MIGRATIONS,
         projections=PROJECTIONS,
     )

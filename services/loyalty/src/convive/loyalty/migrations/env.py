@@ -1,6 +1,6 @@
 """Alembic environment of the loyalty service's schema."""
 
-from convive.loyalty.projections import metadata
+from convive.loyalty.tables import metadata
 from convive.runtime.migrations import run_env
 
 run_env(metadata)

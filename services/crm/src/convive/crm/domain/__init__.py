@@ -1,0 +1,2 @@
+"""The crm domain, free of I/O: frozen states folded from streams and the decisions that
+turn a command into events (none yet: issue 12 builds them)."""

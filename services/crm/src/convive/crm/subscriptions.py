@@ -1,0 +1,8 @@
+"""Every subscription of the crm service, in one place: which events of which service it
+listens to and what each does (none yet: issue 12 adds them)."""
+
+from collections.abc import Sequence
+
+from convive.runtime.projections import Projection
+
+PROJECTIONS: Sequence[Projection] = ()
