@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 # The members mypy checks strictly (all of them, once each is typed).
 TYPED = contracts/src libs/runtime/src libs/localinfra/src libs/doubles/src cli/src \
 	services/loyalty/src services/crm/src services/table-session/src services/ordering/src \
-	services/pos-gateway/src
+	services/pos-gateway/src services/notifier/src
 
 # Services with words to translate: each has a babel.cfg beside its pyproject.toml and its
 # catalogues in src/convive/<package>/locales/<language>/LC_MESSAGES/messages.po.
@@ -33,15 +33,15 @@ deps:  ## install what is missing: uv, PostgreSQL, the Kafka jars, the Python pa
 translations:  ## extract the words to translate into every service's catalogues (.po)
 	@for service in $(CATALOGUED); do \
 		package=$$(echo $$service/src/convive/*/); \
-		$(UV) run pybabel extract --quiet --no-location --sort-output -F $$service/babel.cfg \
+		$(UV) run pybabel --quiet extract --no-location --sort-output -F $$service/babel.cfg \
 			-o $${package}locales/messages.pot $$package || exit 1; \
-		$(UV) run pybabel update --quiet --no-fuzzy-matching -i $${package}locales/messages.pot \
+		$(UV) run pybabel --quiet update --no-fuzzy-matching -i $${package}locales/messages.pot \
 			-d $${package}locales || exit 1; \
 	done
 
 catalogues:  ## compile the catalogues (.po to .mo; the .mo files are built, never committed)
 	@for service in $(CATALOGUED); do \
-		$(UV) run pybabel compile --quiet -d $$(echo $$service/src/convive/*/)locales || exit 1; \
+		$(UV) run pybabel --quiet compile -d $$(echo $$service/src/convive/*/)locales || exit 1; \
 	done
 
 run: deps  ## start Kafka, PostgreSQL and every service on this machine (Ctrl-C stops all)

@@ -1,7 +1,7 @@
 """Fixtures of the notifier's tests: the service run for real with uvicorn (so SSE streams are
 read incrementally, as a browser would), an SMTP server it sends its e-mails to (the SMTP sink
-double, in this process), a producer publishing other services' events to their topics, a
-reader of the service's tables, and an SSE client."""
+double, in this process), an SSE client, and other services' facts as their events say them.
+The runtime's plugin gives the rest (`publish`, `reader`, `service_settings`, …)."""
 
 from __future__ import annotations
 
@@ -19,15 +19,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts import Event, EventEnvelope
 from convive.contracts.base import LocalizedText, Money
-from convive.contracts.ordering import CartItemAdded, OrderLine, OrderPlaced
+from convive.contracts.ordering import (
+    CartItemAdded,
+    OfferOrdered,
+    OfferType,
+    OrderLine,
+    OrderPlaced,
+)
 from convive.contracts.pos_gateway import DevicePaired
 from convive.contracts.table_session import GuestJoined, SessionOpened
 from convive.doubles.smtp_sink import SmtpSink
 from convive.notifier.app import create_app
-from convive.notifier.domain import credential_digest
-from convive.notifier.projections import feed_entries
+from convive.notifier.domain.streams import credential_digest
 from convive.notifier.settings import Settings
-from convive.runtime import db
+from convive.notifier.tables import feed_entries
 from convive.runtime.testkit import eventually, served
 
 
@@ -70,23 +75,15 @@ async def notifier(notifier_settings: Settings) -> AsyncIterator[str]:
         yield url
 
 
-@pytest.fixture
-async def engine(database_url: str, db_schema: str) -> AsyncIterator[AsyncEngine]:
-    """The test's own engine on the service's schema (never the app's)."""
-    eng = db.create_engine(database_url, db_schema, pool_size=2)
-    yield eng
-    await eng.dispose()
-
-
 Publish = Callable[..., Any]
 
 
 @pytest.fixture
-def feed_of(engine: AsyncEngine) -> Callable[[str, str], Any]:
+def feed_of(reader: AsyncEngine) -> Callable[[str, str], Any]:
     """Reads a feed from the service's table: [(seq, type, event_id, data)] in order."""
 
     async def read(kind: str, feed_id: str) -> list[tuple[int, str, str, dict[str, Any]]]:
-        async with engine.connect() as conn:
+        async with reader.connect() as conn:
             rows = await conn.execute(
                 sa.select(
                     feed_entries.c.seq,
@@ -302,7 +299,7 @@ def feed_has(feed_of: Callable[[str, str], Any]) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def publish_in_order(publish: Publish, engine: AsyncEngine) -> Callable[..., Any]:
+def publish_in_order(publish: Publish, reader: AsyncEngine) -> Callable[..., Any]:
     """`await publish_in_order([(event, stream_id), …])` publishes each event once the previous
     one is relayed: events of different streams (and topics) have no order of their own, so a
     test that expects one makes it happen, as a guest does (they join before adding to the
@@ -314,7 +311,7 @@ def publish_in_order(publish: Publish, engine: AsyncEngine) -> Callable[..., Any
             envelope = await publish(event, subject)
 
             async def relayed(event_id: str = envelope.id) -> bool:
-                async with engine.connect() as conn:
+                async with reader.connect() as conn:
                     found = await conn.scalar(
                         sa.select(sa.func.count()).where(feed_entries.c.event_id == event_id)
                     )
@@ -325,3 +322,30 @@ def publish_in_order(publish: Publish, engine: AsyncEngine) -> Callable[..., Any
         return sent
 
     return send
+
+
+@pytest.fixture
+def offer_ordered() -> Callable[..., OfferOrdered]:
+    """`offer_ordered(venue_id="v1", offer_order_id="oo1", **changes)`: the OfferOrdered of
+    Zoé Martin's breakfast in room 112 that ordering emits, with `changes` to its fields."""
+
+    def make(venue_id: str = "v1", offer_order_id: str = "oo1", **changes: Any) -> OfferOrdered:
+        fields: dict[str, Any] = {
+            "offer_id": "breakfast",
+            "offer_name": LocalizedText(fr="Petit-déjeuner en chambre", en="Breakfast in bed"),
+            "offer_type": OfferType.OFFER,
+            "price": Money(amount_minor=2500, currency="EUR"),
+            "spot_id": "room-112",
+            "spot_name": "Chambre 112",
+            "guest_id": "g1",
+            "guest_name": "Zoé Martin",
+            "guest_email": "zoe@example.org",
+            "language": "fr",
+            "note": "Vers 8 h,\nsans gluten",
+            "auto_confirm": False,
+        }
+        return OfferOrdered(
+            venue_id=venue_id, offer_order_id=offer_order_id, **{**fields, **changes}
+        )
+
+    return make

@@ -47,7 +47,7 @@ async def test_a_revoked_device_loses_its_stream_at_once_and_is_refused_after(
         sse("/events/venues/venue-1", headers=bearer("credential-1")) as revoked_one,
         sse("/events/venues/venue-1", headers=bearer("credential-2")) as other_one,
     ):
-        assert revoked_one.response.status_code == 200
+        assert revoked_one.response.status_code == 200, revoked_one.response.text
         assert other_one.response.status_code == 200
         assert (await revoked_one.next()).event == "SessionOpened"
         assert (await other_one.next()).event == "SessionOpened"

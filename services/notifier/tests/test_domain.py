@@ -35,21 +35,19 @@ from convive.contracts.table_session import (
     SpotCreated,
     VenueConfigured,
 )
-from convive.notifier.domain import (
+from convive.notifier.domain.feeds import (
     MAIL_DUE,
     FeedKind,
     FeedTarget,
-    bearer_credential,
-    credential_digest,
     feeds_of,
     notification,
     parse_notification,
     parse_revocation,
     relayed_event_classes,
-    resume_position,
     revocation,
     without_secrets,
 )
+from convive.notifier.domain.streams import bearer_credential, credential_digest, resume_position
 from convive.runtime.domain import Invalid, Unauthenticated
 
 # Every event type the notifier relays, reviewed for what it may show guests and POS devices.

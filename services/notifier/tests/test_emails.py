@@ -1,16 +1,17 @@
-"""The e-mail rules and words without I/O: which e-mails an offer event causes, to whom, in
-which language; their ids; retries; the message as it goes on the wire."""
+"""The e-mail rules without I/O: which e-mails an offer event causes, to whom, in which
+language; their ids; retries; the message as it goes on the wire. (Their words:
+test_mail_texts.py.)"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from convive.contracts.base import LocalizedText, Money
 from convive.contracts.notifier import RecipientRole
-from convive.contracts.ordering import OfferCancelled, OfferConfirmed, OfferOrdered, OfferType
-from convive.notifier.emails import (
+from convive.contracts.ordering import OfferCancelled, OfferConfirmed
+from convive.notifier.domain.emails import (
     BadAddress,
     MailStatus,
     OfferOrderForMail,
@@ -27,30 +28,12 @@ from convive.notifier.emails import (
     retry_delay,
     without_personal_data,
 )
-from convive.notifier.templates import format_money, render
 
 
-def ordered(auto_confirm: bool = False, language: str = "fr") -> OfferOrdered:
-    return OfferOrdered(
-        venue_id="v1",
-        offer_order_id="oo1",
-        offer_id="breakfast",
-        offer_name=LocalizedText(fr="Petit-déjeuner en chambre", en="Breakfast in bed"),
-        offer_type=OfferType.OFFER,
-        price=Money(amount_minor=2500, currency="EUR"),
-        spot_id="room-112",
-        spot_name="Chambre 112",
-        guest_id="g1",
-        guest_name="Zoé Martin",
-        guest_email="zoe@example.org",
-        language=language,
-        note="Vers 8 h,\nsans gluten",
-        auto_confirm=auto_confirm,
-    )
-
-
-def test_an_auto_confirmed_order_is_one_guest_mail_and_one_property_mail() -> None:
-    event = ordered(auto_confirm=True)
+def test_an_auto_confirmed_order_is_one_guest_mail_and_one_property_mail(
+    offer_ordered: Any,
+) -> None:
+    event = offer_ordered(auto_confirm=True)
     guest, prop = on_offer_ordered(OfferOrderForMail.of(event), event, "e1")
     assert (guest.template, guest.recipient_role) == (
         Template.OFFER_RECEIVED_CONFIRMED,
@@ -67,8 +50,8 @@ def test_an_auto_confirmed_order_is_one_guest_mail_and_one_property_mail() -> No
     assert on_offer_confirmed(OfferOrderForMail.of(event), confirmed, "e2") == []
 
 
-def test_a_manual_order_is_received_then_confirmed_or_cancelled() -> None:
-    event = ordered(language="en")
+def test_a_manual_order_is_received_then_confirmed_or_cancelled(offer_ordered: Any) -> None:
+    event = offer_ordered(language="en")
     order = OfferOrderForMail.of(event)
     guest, _ = on_offer_ordered(order, event, "e1")
     assert guest.template == Template.OFFER_RECEIVED
@@ -104,8 +87,8 @@ def test_a_failed_try_waits_twice_as_long_each_time_up_to_the_maximum() -> None:
     assert after_failure(1, 3, permanent=True) is MailStatus.FAILED
 
 
-def test_a_settled_mail_keeps_nothing_personal() -> None:
-    context = OfferOrderForMail.of(ordered()).context
+def test_a_settled_mail_keeps_nothing_personal(offer_ordered: Any) -> None:
+    context = OfferOrderForMail.of(offer_ordered()).context
     kept = without_personal_data({**context, "reason": "x"})
     assert set(kept) == {"offer_order_id", "offer_name", "offer_type", "price", "spot_name"}
 
@@ -140,85 +123,3 @@ def test_the_message_on_the_wire() -> None:
     assert message["Auto-Submitted"] == "auto-generated"
     assert message["Date"] == "Sun, 01 Jun 2025 08:30:00 +0000"
     assert message.get_content() == "Bonjour\n"
-
-
-def test_money_is_written_as_people_write_it_in_each_language() -> None:
-    assert format_money({"amount_minor": 2500, "currency": "EUR"}, "fr") == "25,00\u00a0€"
-    assert format_money({"amount_minor": 2500, "currency": "EUR"}, "en") == "€25.00"
-    assert format_money({"amount_minor": 123456, "currency": "EUR"}, "fr") == "1\u202f234,56\u00a0€"
-    assert format_money({"amount_minor": 123456, "currency": "EUR"}, "en") == "€1,234.56"
-    assert format_money({"amount_minor": 1500, "currency": "JPY"}, "en") == "JPY\u00a01,500"
-
-
-@pytest.mark.parametrize(
-    ("language", "subject", "words"),
-    [
-        (
-            "fr",
-            "Hôtel Lumière : nous avons bien reçu votre demande « Petit-déjeuner en chambre »",
-            ["Bonjour Zoé Martin,", "25,00\u00a0€", "Chambre 112", "Vers 8 h, sans gluten"],
-        ),
-        (
-            "en",
-            'Hôtel Lumière: we have received your request "Breakfast in bed"',
-            ["Hello Zoé Martin,", "€25.00", "Chambre 112", "Vers 8 h, sans gluten"],
-        ),
-    ],
-)
-def test_the_guest_reads_their_language(language: str, subject: str, words: list[str]) -> None:
-    event = ordered(language=language)
-    guest, _ = on_offer_ordered(OfferOrderForMail.of(event), event, "e1")
-    rendered = render(
-        guest.template, language, guest.context, venue_name="Hôtel Lumière", can_reply=True
-    )
-    assert rendered.subject == subject
-    for word in words:
-        assert word in rendered.text
-    assert ("Répondez" if language == "fr" else "reply") in rendered.text
-    silent = render(
-        guest.template, language, guest.context, venue_name="Hôtel Lumière", can_reply=False
-    )
-    assert "Répondez" not in silent.text
-    assert "reply" not in silent.text
-
-
-def test_every_template_exists_in_both_languages() -> None:
-    event = ordered(auto_confirm=True)
-    context = {**OfferOrderForMail.of(event).context, "reason": "complet"}
-    for template in Template:
-        for language in ("fr", "en"):
-            rendered = render(
-                template,
-                language,
-                context,
-                venue_name="Hôtel Lumière",
-                can_reply=True,
-                guest_email="zoe@example.org",
-            )
-            assert rendered.subject, (template, language)
-            assert "\n" not in rendered.subject
-            assert rendered.text.strip(), (template, language)
-
-
-def test_the_property_mail_says_who_asked_for_what_and_how_to_answer() -> None:
-    event = ordered(auto_confirm=False)
-    _, prop = on_offer_ordered(OfferOrderForMail.of(event), event, "e1")
-    rendered = render(
-        prop.template,
-        "en",
-        prop.context,
-        venue_name="Hôtel Lumière",
-        can_reply=True,
-        guest_email=prop.reply_to,
-    )
-    assert rendered.subject == "New request: Breakfast in bed — Chambre 112"
-    assert "Zoé Martin (Chambre 112)" in rendered.text
-    assert "zoe@example.org" in rendered.text
-    assert "Confirm (or cancel) it" in rendered.text
-    assert "oo1" in rendered.text
-
-
-def test_a_language_without_templates_is_refused() -> None:
-    context = OfferOrderForMail.of(ordered()).context
-    with pytest.raises(ValueError, match="no templates in 'de'"):
-        render(Template.OFFER_RECEIVED, "de", context, venue_name="X", can_reply=False)

@@ -16,21 +16,21 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts import EventEnvelope, events_topic
-from convive.contracts.base import LocalizedText, Money
 from convive.contracts.notifier import RecipientRole
-from convive.contracts.ordering import OfferCancelled, OfferConfirmed, OfferOrdered, OfferType
+from convive.contracts.ordering import OfferCancelled, OfferConfirmed
 from convive.contracts.table_session import VenueConfigured
 from convive.doubles.smtp_sink import ReceivedMail, SmtpSink
 from convive.notifier.app import create_app
-from convive.notifier.emails import notification_id
-from convive.notifier.outgoing import outgoing_mails, venues
+from convive.notifier.domain.emails import notification_id
 from convive.notifier.settings import Settings
-from convive.runtime.eventstore import events
+from convive.notifier.tables import outgoing_mails, venues
+from convive.runtime.eventstore import EventStore
 from convive.runtime.testkit import eventually, read_topic, served
 
 pytestmark = pytest.mark.infra
 
 DESK = "reception@hotel-lumiere.test"
+SENTINEL = "sentinel@example.org"
 
 
 @pytest.fixture
@@ -50,10 +50,12 @@ def notifier_settings(notifier_settings: Settings) -> Settings:
 class Hotel:
     """A venue's settings and its guests' offer orders, as table-session and ordering say."""
 
-    def __init__(self, publish: Any, engine: AsyncEngine, venue_id: str = "") -> None:
+    def __init__(self, publish: Any, reader: AsyncEngine, offer_ordered: Any) -> None:
         self.publish = publish
-        self.engine = engine
-        self.venue_id = venue_id or f"hotel-{uuid.uuid4().hex[:8]}"
+        self.reader = reader
+        self.offer_ordered = offer_ordered
+        self.venue_id = f"hotel-{uuid.uuid4().hex[:8]}"
+        self.last_order_id = ""
 
     async def configure(self, language: str = "fr", email: str | None = DESK) -> None:
         """Publish the venue's settings and wait until the notifier knows them."""
@@ -66,7 +68,7 @@ class Hotel:
         await self.publish(settings, f"venue-{self.venue_id}")
 
         async def known() -> bool:
-            async with self.engine.connect() as conn:
+            async with self.reader.connect() as conn:
                 row = (
                     await conn.execute(sa.select(venues).where(venues.c.venue_id == self.venue_id))
                 ).first()
@@ -84,18 +86,11 @@ class Hotel:
     ) -> EventEnvelope:
         """A guest orders an offer (and it confirms itself at once, with `auto_confirm`)."""
         order_id = order_id or f"oo-{uuid.uuid4().hex[:8]}"
-        ordered = OfferOrdered(
-            venue_id=self.venue_id,
-            offer_order_id=order_id,
-            offer_id="breakfast",
-            offer_name=LocalizedText(fr="Petit-déjeuner en chambre", en="Breakfast in bed"),
-            offer_type=OfferType.OFFER,
-            price=Money(amount_minor=2500, currency="EUR"),
-            spot_id="room-112",
-            spot_name="Chambre 112",
+        self.last_order_id = order_id
+        ordered = self.offer_ordered(
+            self.venue_id,
+            order_id,
             session_id="s-112",
-            guest_id="g1",
-            guest_name="Zoé Martin",
             guest_email=email,
             language=language,
             note="Vers 8 h",
@@ -125,28 +120,54 @@ class Hotel:
 
 
 @pytest.fixture
-def hotel(publish: Any, engine: AsyncEngine) -> Hotel:
-    return Hotel(publish, engine)
+def hotel(publish: Any, reader: AsyncEngine, offer_ordered: Any) -> Hotel:
+    return Hotel(publish, reader, offer_ordered)
 
 
-async def notification_events(engine: AsyncEngine) -> list[tuple[str, dict[str, Any]]]:
+async def notification_events(store: EventStore) -> list[tuple[str, dict[str, Any]]]:
     """The notifier's own events, in order: [(type, data)]."""
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            sa.select(events.c.type, events.c.data).order_by(events.c.global_position)
-        )
-        return [(r.type, r.data) for r in rows]
+    return [(e.type, e.data) async for _, e in store.read_all()]
 
 
-async def still_only(sink: SmtpSink, count: int, wait: float = 1.5) -> list[ReceivedMail]:
-    """After a while, the sink still has exactly `count` messages (nothing sent twice)."""
-    await asyncio.sleep(wait)
-    assert len(sink.messages) == count, [m.summary() for m in sink.messages]
-    return sink.messages
+def notification_of(mail: ReceivedMail) -> str | None:
+    return mail.header("X-Convive-Notification")
+
+
+async def only_these_before_a_sentinel(
+    sink: SmtpSink, hotel: Hotel, count: int
+) -> list[ReceivedMail]:
+    """Proves that the sink got `count` messages and nothing else (nothing sent twice): a
+    sentinel order follows, and the sender sends e-mails in the order they fell due, so once
+    the sentinel's e-mail is in, anything else due before it would be in too. Returns the
+    messages other than the sentinel's."""
+    sentinel = await hotel.order(email=SENTINEL, order_id=f"sentinel-{uuid.uuid4().hex[:6]}")
+    theirs = {notification_id(sentinel.id, role) for role in RecipientRole}
+
+    async def sentinel_in() -> bool:
+        return any(notification_of(m) in theirs for m in sink.messages)
+
+    await eventually(sentinel_in)
+    others = [m for m in sink.messages if notification_of(m) not in theirs]
+    assert len(others) == count, [m.summary() for m in sink.messages]
+    return others
+
+
+async def only_these_before(sink: SmtpSink, sentinel: str, count: int) -> list[ReceivedMail]:
+    """Proves that the sink got `count` messages before the one whose subject is `sentinel`
+    (an e-mail caused by a later event of the same stream, which the notifier applies, and its
+    sender sends, after everything the earlier events caused), and nothing else."""
+
+    async def arrived() -> bool:
+        return any(m.subject == sentinel for m in sink.messages)
+
+    await eventually(arrived)
+    before = [m for m in sink.messages if m.subject != sentinel]
+    assert len(before) == count, [m.summary() for m in sink.messages]
+    return before
 
 
 async def test_an_auto_confirmed_offer_is_one_mail_to_the_guest_and_one_to_the_property(
-    notifier: str, hotel: Hotel, smtp_sink: SmtpSink, engine: AsyncEngine
+    notifier: str, hotel: Hotel, smtp_sink: SmtpSink, reader: AsyncEngine, store: EventStore
 ) -> None:
     await hotel.configure(language="fr")
     ordered = await hotel.order(auto_confirm=True, language="en")
@@ -168,10 +189,9 @@ async def test_an_auto_confirmed_offer_is_one_mail_to_the_guest_and_one_to_the_p
     assert "Zoé Martin (Chambre 112)" in desk.text
     assert "le client a déjà reçu sa confirmation" in desk.text
     assert {m.message_id for m in mails} == {guest.message_id, desk.message_id}
-    await still_only(smtp_sink, 2)  # the automatic OfferConfirmed sends nothing more
 
     async def recorded() -> list[tuple[str, dict[str, Any]]]:
-        found = await notification_events(engine)
+        found = await notification_events(store)
         return found if len(found) == 2 else []
 
     sent = await eventually(recorded)
@@ -195,10 +215,18 @@ async def test_an_auto_confirmed_offer_is_one_mail_to_the_guest_and_one_to_the_p
     }
     assert all(n["cause_event_id"] == ordered.id for n in listed)
     # once sent, the notifier keeps no address nor the guest's name
-    async with engine.connect() as conn:
+    async with reader.connect() as conn:
         kept = (await conn.execute(sa.select(outgoing_mails))).all()
     assert all(r.recipient is None and r.reply_to is None for r in kept)
     assert "Zoé" not in str([r.context for r in kept])
+
+    # the automatic OfferConfirmed sends nothing more: the order's next event, on the same
+    # stream, is the sentinel
+    await hotel.cancel(hotel.last_order_id, reason="sentinel")
+    before = await only_these_before(
+        smtp_sink, 'Hôtel Lumière: your request "Breakfast in bed" is cancelled', 2
+    )
+    assert {m.message_id for m in before} == {guest.message_id, desk.message_id}
 
 
 async def test_a_manual_order_is_received_then_confirmed_then_cancelled_in_french(
@@ -230,7 +258,7 @@ async def test_a_manual_order_is_received_then_confirmed_then_cancelled_in_frenc
         fourth.subject == "Hôtel Lumière : votre demande « Petit-déjeuner en chambre » est annulée"
     )
     assert "Motif : Cuisine fermée demain matin" in fourth.text
-    await still_only(smtp_sink, 4)
+    await only_these_before_a_sentinel(smtp_sink, hotel, 4)
 
 
 async def test_an_event_delivered_twice_sends_its_mails_once(
@@ -244,14 +272,17 @@ async def test_an_event_delivered_twice_sends_its_mails_once(
     await hotel.confirm("oo-twice")
     mails = await smtp_sink.wait_for(3)
     assert [m.rcpt_tos[0] for m in mails].count(DESK) == 1
-    await still_only(smtp_sink, 3)
+    # the confirmation, caused by the copy's next event, is the sentinel: nothing else came
+    await only_these_before(
+        smtp_sink, "Hôtel Lumière : votre demande « Petit-déjeuner en chambre » est confirmée", 2
+    )
 
 
 async def test_with_the_smtp_server_down_the_mails_go_once_it_is_back(
     notifier: str,
     hotel: Hotel,
     smtp_sink: SmtpSink,
-    engine: AsyncEngine,
+    store: EventStore,
     kafka_bootstrap: str,
     namespace: str,
 ) -> None:
@@ -271,11 +302,14 @@ async def test_with_the_smtp_server_down_the_mails_go_once_it_is_back(
     assert smtp_sink.messages == []
 
     await smtp_sink.start()  # back, on the same port
-    await smtp_sink.wait_for(2)
-    mails = await still_only(smtp_sink, 2, wait=2.5)
+    mails = await smtp_sink.wait_for(2)
     assert len({m.message_id for m in mails}) == 2
 
-    recorded = await notification_events(engine)
+    async def both_recorded() -> list[tuple[str, dict[str, Any]]]:
+        found = await notification_events(store)
+        return found if sum(t == "NotificationSent" for t, _ in found) == 2 else []
+
+    recorded = await eventually(both_recorded)
     failed = [d for t, d in recorded if t == "NotificationFailed"]
     sent = [d for t, d in recorded if t == "NotificationSent"]
     assert len(sent) == 2
@@ -290,10 +324,17 @@ async def test_with_the_smtp_server_down_the_mails_go_once_it_is_back(
         kafka_bootstrap, events_topic("notifier", namespace), expect=len(recorded)
     )
     assert len(on_topic) == len(recorded)
+    # and neither was sent twice
+    await only_these_before_a_sentinel(smtp_sink, hotel, 2)
 
 
 async def test_a_recipient_refused_for_good_is_given_up_and_the_rest_still_goes(
-    notifier: str, hotel: Hotel, smtp_sink: SmtpSink, engine: AsyncEngine
+    notifier: str,
+    notifier_settings: Settings,
+    hotel: Hotel,
+    smtp_sink: SmtpSink,
+    reader: AsyncEngine,
+    store: EventStore,
 ) -> None:
     smtp_sink.reject_recipients.add("nobody@example.org")
     await hotel.configure()
@@ -302,21 +343,25 @@ async def test_a_recipient_refused_for_good_is_given_up_and_the_rest_still_goes(
     assert desk.rcpt_tos == (DESK,)
 
     async def given_up() -> list[tuple[str, dict[str, Any]]]:
-        found = [e for e in await notification_events(engine) if e[0] == "NotificationFailed"]
+        found = [e for e in await notification_events(store) if e[0] == "NotificationFailed"]
         return found
 
     ((_, failed),) = await eventually(given_up)
     assert failed["will_retry"] is False
     assert failed["recipient_role"] == "guest"
     assert "550" in failed["error"]
-    await still_only(smtp_sink, 1)
-    async with engine.connect() as conn:
+    async with reader.connect() as conn:
         row = (
             await conn.execute(
                 sa.select(outgoing_mails).where(outgoing_mails.c.recipient_role == "guest")
             )
         ).one()
     assert (row.status, row.attempts, row.recipient) == ("failed", 1, None)
+    # About time: a retry would have been due mail_retry_base (0.2 s) after the failure; once
+    # the longest backoff passed, a sentinel shows the sender went round, without it.
+    await asyncio.sleep(notifier_settings.mail_retry_max)
+    await only_these_before_a_sentinel(smtp_sink, hotel, 1)
+    assert len(await given_up()) == 1
 
 
 async def test_a_venue_without_an_address_gets_no_property_mail(
@@ -328,10 +373,15 @@ async def test_a_venue_without_an_address_gets_no_property_mail(
     assert guest.rcpt_tos == ("zoe@example.org",)
     assert guest.reply_to is None  # nobody to reply to
     assert "Répondez" not in guest.text
-    await still_only(smtp_sink, 1)
+    # a property e-mail would have been planned with the guest's, in the same transaction
     async with httpx.AsyncClient(base_url=notifier) as http:
         listed = (await http.get(f"/venues/{hotel.venue_id}/notifications")).json()
     assert [n["recipient_role"] for n in listed] == ["guest"]
+    # and none was sent: the order's next event, on the same stream, is the sentinel
+    await hotel.cancel(hotel.last_order_id)
+    await only_these_before(
+        smtp_sink, "Hôtel Lumière : votre demande « Petit-déjeuner en chambre » est annulée", 1
+    )
 
 
 async def test_a_property_mail_waits_for_the_venues_settings_when_they_come_later(
@@ -340,9 +390,13 @@ async def test_a_property_mail_waits_for_the_venues_settings_when_they_come_late
     await hotel.order(language="en")
     (guest,) = await smtp_sink.wait_for(1)
     assert guest.message["From"].addresses[0].display_name == hotel.venue_id  # no name yet
-    await still_only(smtp_sink, 1, wait=1.0)
+    # the property e-mail waits: the order's next event, on the same stream, is the sentinel
+    await hotel.cancel(hotel.last_order_id)
+    cancelled = f'{hotel.venue_id}: your request "Breakfast in bed" is cancelled'
+    (before,) = await only_these_before(smtp_sink, cancelled, 1)
+    assert before.message_id == guest.message_id
     await hotel.configure(language="fr")
-    desk = (await smtp_sink.wait_for(2))[1]
+    desk = (await smtp_sink.wait_for(3))[2]
     assert desk.rcpt_tos == (DESK,)
     assert desk.subject.startswith("Nouvelle demande")
 
@@ -361,8 +415,8 @@ async def test_two_notifier_replicas_send_each_mail_once(
     for _ in range(6):
         await hotel.order(auto_confirm=True)
     mails = await smtp_sink.wait_for(12, within=30)
-    await still_only(smtp_sink, 12)
     assert len({m.message_id for m in mails}) == 12
+    await only_these_before_a_sentinel(smtp_sink, hotel, 12)
 
 
 async def test_the_back_office_list_refuses_an_unknown_status(notifier: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts import EventEnvelope
 from convive.contracts.ordering import CartItemRemoved
-from convive.notifier.projections import feed_entries
+from convive.notifier.tables import feed_entries
 
 pytestmark = pytest.mark.infra
 
@@ -113,7 +113,7 @@ async def test_a_pos_device_follows_its_venue_and_no_other(
     make_table: Any,
     device_paired: Any,
     feed_has: Any,
-    engine: AsyncEngine,
+    reader: AsyncEngine,
 ) -> None:
     a, elsewhere = make_table("a", venue="venue-1"), make_table("x", venue="venue-2")
     mine = device_paired("venue-1", "till-1", "credential-of-till-1")
@@ -153,7 +153,7 @@ async def test_a_pos_device_follows_its_venue_and_no_other(
             assert stream.response.json()["status"] == status, case
 
     # no feed holds a pairing, nor a credential digest anywhere
-    async with engine.connect() as conn:
+    async with reader.connect() as conn:
         rows = (await conn.execute(sa.select(feed_entries.c.type, feed_entries.c.data))).all()
     assert rows
     assert "DevicePaired" not in {r.type for r in rows}

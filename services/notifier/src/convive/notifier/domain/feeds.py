@@ -1,5 +1,5 @@
-"""The notifier's rules, free of I/O: which events reach which live feed, what is hidden from
-them, how a credential and a resume position are read from a request, and the feed messages.
+"""Which events reach which live feed and what is hidden from them, the SSE message of a feed
+entry, and what a NOTIFY says to the live hub (`workers.feed_hub`).
 
 A *feed* is what one audience may follow live: a table session's guests (`session` feed) or a
 venue's POS devices (`venue` feed). Each feed numbers its entries 1, 2, 3…; that number is the
@@ -8,7 +8,6 @@ SSE `id` a client resumes from.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -18,7 +17,6 @@ from enum import StrEnum
 from typing import Any
 
 from convive.contracts import Event
-from convive.runtime.domain import Invalid, Unauthenticated
 
 RELAYED_SERVICES = frozenset({"table-session", "ordering", "pos-gateway"})
 
@@ -134,42 +132,7 @@ def feeds_of(event_type: str, data: Mapping[str, Any]) -> list[FeedTarget]:
     return targets
 
 
-# --- requests ----------------------------------------------------------------------------
-
-
-def resume_position(header: str | None, query: str | None) -> int:
-    """The last feed sequence number the client has: the `Last-Event-ID` header (what
-    EventSource sends when it reconnects) wins over the `last_event_id` query parameter
-    (for clients that cannot set headers); 0 when neither is given."""
-    raw, field = (header, "Last-Event-ID") if header not in (None, "") else (query, "last_event_id")
-    if raw in (None, ""):
-        return 0
-    text = raw.strip()
-    if not text.isdigit() or len(text) > 18:
-        raise Invalid(
-            f"{field} must be a feed sequence number (a non-negative integer), not {raw!r}",
-            field=field,
-        )
-    return int(text)
-
-
-def bearer_credential(authorization: str | None) -> str:
-    """The credential of an `Authorization: Bearer <credential>` header."""
-    scheme, _, credential = (authorization or "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not credential.strip():
-        raise Unauthenticated(
-            "a device credential is required: Authorization: Bearer <credential>",
-            field="Authorization",
-        )
-    return credential.strip()
-
-
-def credential_digest(credential: str) -> str:
-    """The SHA-256 hex digest DevicePaired carries for a credential (of its UTF-8 bytes)."""
-    return hashlib.sha256(credential.encode()).hexdigest()
-
-
-# --- feed messages and notifications -----------------------------------------------------
+# --- feed messages --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -198,7 +161,17 @@ def message_data(entry: FeedEntry) -> str:
     )
 
 
+# --- what a NOTIFY says to the live hub ---------------------------------------------------
+
+
+def feed_channel(schema: str) -> str:
+    """The LISTEN/NOTIFY channel on which a schema's projections announce new feed entries,
+    revoked devices and planned e-mails (PostgreSQL cuts channel names at 63 bytes)."""
+    return f"convive_feed_{schema}"[:63]
+
+
 def notification(kind: FeedKind, feed_id: str, seq: int) -> str:
+    """NOTIFY payload: this feed has an entry numbered `seq`."""
     return f"{kind.value}:{feed_id}:{seq}"
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg
 from litestar import Litestar
 
-from convive.notifier.domain import MAIL_DUE, FeedKind, parse_notification, parse_revocation
+from convive.notifier.domain.feeds import MAIL_DUE, FeedKind, parse_notification, parse_revocation
 
 log = logging.getLogger(__name__)
 

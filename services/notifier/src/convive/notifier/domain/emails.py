@@ -42,6 +42,13 @@ class MailStatus(StrEnum):
     FAILED = "failed"  # given up: refused for good, or too many tries
 
 
+SENDABLE = frozenset({MailStatus.PENDING, MailStatus.FAILING})
+"""The e-mails the sender still tries (once their recipient is known)."""
+
+SETTLED = frozenset({MailStatus.SENT, MailStatus.FAILED})
+"""The e-mails done with: their addresses and the guest's words are forgotten."""
+
+
 def notification_id(cause_event_id: str, role: RecipientRole) -> str:
     return uuid.uuid5(_NOTIFICATIONS, f"{cause_event_id}/{role.value}").hex
 
@@ -169,6 +176,14 @@ def after_failure(attempt: int, max_attempts: int, permanent: bool) -> MailStatu
     if permanent or attempt >= max_attempts:
         return MailStatus.FAILED
     return MailStatus.FAILING
+
+
+def status_after_try(sent: bool, will_retry: bool = False) -> MailStatus:
+    """The status a recorded try leaves an e-mail in (NotificationSent, or NotificationFailed
+    saying whether it will be tried again)."""
+    if sent:
+        return MailStatus.SENT
+    return MailStatus.FAILING if will_retry else MailStatus.FAILED
 
 
 # --- the message ---------------------------------------------------------------------------
