@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from convive.gateway.admin.forms import FormError, apply_product_edits, offer_body, parse_price
+from convive.gateway.admin.forms import apply_product_edits, offer_body, parse_price
 from convive.gateway.admin.orders import OrderFilters, order_rows
-from convive.gateway.i18n import Translator
+from convive.gateway.web.forms import FormError
+from convive.gateway.web.i18n import Translator
 
 
 def orders_of(gateway: Any) -> str:

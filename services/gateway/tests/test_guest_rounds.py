@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from convive.gateway.i18n import Translator
-from convive.gateway.views import live_view
+from convive.gateway.guest.views import live_view
+from convive.gateway.web.i18n import Translator
 
 
 def test_an_amended_round_and_a_refused_one_say_so_with_the_staffs_words() -> None:

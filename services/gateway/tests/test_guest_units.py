@@ -3,9 +3,9 @@ shows from the services' answers."""
 
 from __future__ import annotations
 
-from convive.gateway.cookies import GuestCookies, Seat
-from convive.gateway.i18n import CATALOGUE, Translator, allergen_name, negotiate
-from convive.gateway.views import Access, guest_labels, live_view, menu_view
+from convive.gateway.guest.views import Access, guest_labels, live_view, menu_view
+from convive.gateway.web.cookies import GuestCookies, Seat
+from convive.gateway.web.i18n import CATALOGUE, Translator, allergen_name, negotiate
 
 
 def test_the_language_is_the_choice_then_the_cookie_then_the_browsers() -> None:

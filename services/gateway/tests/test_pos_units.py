@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from convive.gateway.cookies import GuestCookies
-from convive.gateway.pos import PosDevice, PosDevices
 from convive.gateway.pos.i18n import POS_CATALOGUE, PosTranslator
 from convive.gateway.pos.parts import ConsoleState
 from convive.gateway.pos.views import (
-    FormError,
     amended_round,
     open_tables,
     order_list,
@@ -20,6 +17,8 @@ from convive.gateway.pos.views import (
     stations,
     tickets_view,
 )
+from convive.gateway.web.cookies import GuestCookies, PosDevice, PosDevices
+from convive.gateway.web.forms import FormError
 
 EUR = "EUR"
 
@@ -187,7 +186,7 @@ def test_an_amended_round_keeps_changed_lines_drops_zeroes_and_adds_a_product() 
 def test_an_amended_round_cannot_be_emptied_nor_take_bad_quantities() -> None:
     with pytest.raises(FormError) as empty:
         amended_round({"qty:l1": "0"}, ["l1"])
-    assert (empty.value.key, empty.value.field) == ("amend_empty", "lines")
+    assert (empty.value.message, empty.value.field) == ("amend_empty", "lines")
     with pytest.raises(FormError) as bad:
         amended_round({"qty:l1": "lots"}, ["l1"])
     assert bad.value.field == "qty:l1"

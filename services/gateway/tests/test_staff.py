@@ -7,13 +7,9 @@ import html
 import time
 from typing import Any
 
-from convive.gateway import staff
-from convive.gateway.staff import (
-    STAFF_COOKIE,
-    StaffCookies,
-    StaffProfile,
-    safe_next,
-)
+from convive.gateway.web import staff
+from convive.gateway.web.cookies import STAFF_COOKIE, StaffCookies, StaffProfile
+from convive.gateway.web.staff import safe_next
 
 
 async def test_the_login_page_speaks_the_browsers_language(gateway: Any) -> None:

@@ -12,18 +12,24 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from convive.gateway.admin import forms, orders
-from convive.gateway.admin.office import Backoffice, Office, gather, p
-from convive.gateway.admin.venue import EVERYONE_OF_VENUE, MANAGERS_OF_VENUE, VENUE, here
-from convive.gateway.staff import StaffRefused
-from convive.gateway.upstream import UpstreamError
+from convive.gateway.admin.office import Office, gather, or_default
+from convive.gateway.admin.venue import EVERYONE_OF_VENUE, MANAGERS_OF_VENUE, OFFICE, VENUE, here
+from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.web.forms import FormError
+from convive.gateway.web.refusals import Refused
 
 # --- offers ------------------------------------------------------------------------------------
 
 
-@get(f"{VENUE}/offers", summary="Concierge offers and upgrades", dependencies=MANAGERS_OF_VENUE)
+@get(
+    f"{VENUE}/offers",
+    summary="Concierge offers and upgrades",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def offers_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
     t = office.t
-    offers = await office.api.offers(venue_id)
+    offers = await office.services.ordering.offers(venue_id)
     offers.sort(key=lambda o: (not o.get("available", True), t.text(o.get("name")).casefold()))
     return await office.page(
         "admin/offers.html",
@@ -61,23 +67,29 @@ async def _offer_form(
     )
 
 
-async def _find_offer(api: Backoffice, venue_id: str, offer_id: str) -> dict[str, Any]:
-    offer = next((o for o in await api.offers(venue_id) if o.get("offer_id") == offer_id), None)
+async def _find_offer(services: Services, venue_id: str, offer_id: str) -> dict[str, Any]:
+    listed = await services.ordering.offers(venue_id)
+    offer = next((o for o in listed if o.get("offer_id") == offer_id), None)
     if offer is None:
-        raise StaffRefused(404, "no such offer in this venue", "offer_id")
+        raise Refused(404, "no such offer in this venue", "offer_id")
     return offer
 
 
-@get(f"{VENUE}/offers/new", summary="A new offer", dependencies=MANAGERS_OF_VENUE)
+@get(f"{VENUE}/offers/new", summary="A new offer", guards=MANAGERS_OF_VENUE, dependencies=OFFICE)
 async def new_offer(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
     return await _offer_form(office, venue_id, None, forms.offer_form_values(None))
 
 
-@get(f"{VENUE}/offers/{{offer_id:str}}", summary="Edit an offer", dependencies=MANAGERS_OF_VENUE)
+@get(
+    f"{VENUE}/offers/{{offer_id:str}}",
+    summary="Edit an offer",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def edit_offer(
     venue_id: FromPath[str], offer_id: FromPath[str], office: NamedDependency[Office]
 ) -> Template:
-    offer = await _find_offer(office.api, venue_id, offer_id)
+    offer = await _find_offer(office.services, venue_id, offer_id)
     return await _offer_form(office, venue_id, offer_id, forms.offer_form_values(offer))
 
 
@@ -92,25 +104,29 @@ async def _save_offer(office: Office, venue_id: str, offer_id: str | None) -> Re
     try:
         currency = "EUR"
         if offer_id is not None:
-            existing = await _find_offer(office.api, venue_id, offer_id)
+            existing = await _find_offer(office.services, venue_id, offer_id)
             currency = str((existing.get("price") or {}).get("currency") or currency)
         body = forms.offer_body(form, currency)
         target = offer_id or forms.new_id(body["name"]["en"], "offer-")
-        url = f"{office.services.ordering}/venues/{p(venue_id)}/offers/{p(target)}"
-        await office.api.send("PUT", url, body)
-    except (forms.FormError, UpstreamError) as exc:
+        await office.services.ordering.save_offer(venue_id, target, body)
+    except (FormError, UpstreamError) as exc:
         status, error = office.error(exc)
         return await _offer_form(office, venue_id, offer_id, values, status=status, error=error)
     name = office.t.text(body["name"])
     return office.back(here(venue_id, "/offers"), "saved_offer", name=name)
 
 
-@post(f"{VENUE}/offers", summary="Create an offer", dependencies=MANAGERS_OF_VENUE)
+@post(f"{VENUE}/offers", summary="Create an offer", guards=MANAGERS_OF_VENUE, dependencies=OFFICE)
 async def create_offer(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
     return await _save_offer(office, venue_id, None)
 
 
-@post(f"{VENUE}/offers/{{offer_id:str}}", summary="Save an offer", dependencies=MANAGERS_OF_VENUE)
+@post(
+    f"{VENUE}/offers/{{offer_id:str}}",
+    summary="Save an offer",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def update_offer(
     venue_id: FromPath[str], offer_id: FromPath[str], office: NamedDependency[Office]
 ) -> Response[Any]:
@@ -123,16 +139,17 @@ async def update_offer(
 @get(
     f"{VENUE}/offer-orders",
     summary="Guest activity: the offer orders, newest first",
-    dependencies=EVERYONE_OF_VENUE,
+    guards=EVERYONE_OF_VENUE,
+    dependencies=OFFICE,
 )
 async def offer_orders_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
     filters = orders.OrderFilters.parse(office.request.query_params)
-    api = office.api
+    services = office.services
     found, postings, notifications, settings = await gather(
-        api.offer_orders(venue_id, filters.params()),
-        api.postings(venue_id),
-        api.notifications(venue_id),
-        api.get_or(api.settings_url(venue_id), None),
+        services.ordering.offer_orders(venue_id, filters.params()),
+        or_default(services.pos.folio_postings(office.me, venue_id), []),
+        or_default(services.notifier.notifications(venue_id), []),
+        or_default(services.table_session.settings(venue_id), None),
     )
     integration = (settings or {}).get("pms_integration")
     url = office.request.url
@@ -166,20 +183,19 @@ async def _act(office: Office, venue_id: str, offer_order_id: str, action: str) 
     back_to = back_to if back_to.startswith(base) and "//" not in back_to else base
     try:
         # Ordering and pos-gateway act on any id: the gateway checks it is this venue's.
-        listed = await office.api.offer_orders(venue_id)
+        listed = await office.services.ordering.offer_orders(venue_id)
         order = next((o for o in listed if o.get("offer_order_id") == offer_order_id), None)
         if order is None:
-            raise StaffRefused(404, "no such offer order in this venue", "offer_order_id")
+            raise Refused(404, "no such offer order in this venue", "offer_order_id")
         body: dict[str, Any] = {"staff": office.staff.name}
         if action == "cancel" and (reason := forms.text(form, "reason", max_length=500)):
             body["reason"] = reason
         service, verb = ACTIONS[action]
         if service == "ordering":
-            url = f"{office.services.ordering}/offer-orders/{p(offer_order_id)}/{verb}"
+            await office.services.ordering.decide_offer_order(offer_order_id, verb, body)
         else:
-            url = f"{office.services.pos}/folio-postings/{p(offer_order_id)}/{verb}"
-        await office.api.send("POST", url, body)
-    except (forms.FormError, UpstreamError) as exc:
+            await office.services.pos.act_on_posting(office.me, offer_order_id, verb, body)
+    except (FormError, UpstreamError) as exc:
         return office.refused(back_to, exc)
     key = f"done_{action.replace('-', '_')}"
     return office.back(back_to, key, guest=str(order.get("guest_name") or ""))
@@ -188,7 +204,8 @@ async def _act(office: Office, venue_id: str, offer_order_id: str, action: str) 
 @post(
     f"{VENUE}/offer-orders/{{offer_order_id:str}}/{{action:str}}",
     summary="Confirm, cancel, mark posted to the PMS by hand, or post to the PMS again",
-    dependencies=MANAGERS_OF_VENUE,
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
 )
 async def offer_order_action(
     venue_id: FromPath[str],
@@ -197,7 +214,7 @@ async def offer_order_action(
     office: NamedDependency[Office],
 ) -> Response[Any]:
     if action not in ACTIONS:
-        raise StaffRefused(404, f"no action {action!r} on an offer order", "action")
+        raise Refused(404, f"no action {action!r} on an offer order", "action")
     return await _act(office, venue_id, offer_order_id, action)
 
 

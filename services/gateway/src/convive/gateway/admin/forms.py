@@ -1,9 +1,7 @@
-"""What the back office reads from its forms (pure functions, no I/O): venue settings, offers
-and menu products from plain form fields, prices typed the way people type them, and the menu
-as its edit page shows it.
-
-Form problems raise `FormError` naming the field and a message key, so the page can be shown
-again with the entered values and the error next to its field."""
+"""What the back office reads from its forms (pure functions, no I/O): venue settings, staff
+accounts, offers and menu products from plain form fields, and the menu as its edit page shows
+it. Form problems raise `web.forms.FormError` naming the field and the message, so the page can
+be shown again with the entered values and the error next to its field."""
 
 from __future__ import annotations
 
@@ -14,7 +12,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from convive.gateway.i18n import ALLERGENS, Translator, allergen_code
+from convive.gateway.web.forms import (
+    EMAIL,
+    Form,
+    FormError,
+    checked,
+    choice,
+    money_input,
+    parse_money,
+    text,
+)
+from convive.gateway.web.i18n import ALLERGENS, Translator, allergen_code
 
 LANGUAGES = ("fr", "en")
 PMS_MODES = ("none", "one_way", "two_way")
@@ -23,58 +31,21 @@ SPOT_KINDS = ("table", "room")
 OFFER_TYPES = ("offer", "upgrade")
 STAFF_ROLES = ("owner", "manager", "cashier")
 MAX_PRICE_MINOR = 100_000_000
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 
 
-class FormError(Exception):
-    def __init__(self, field: str, key: str, **values: Any) -> None:
-        super().__init__(f"{field}: {key}")
-        self.field, self.key, self.values = field, key, values
-
-
-Form = Mapping[str, Any]
-
-
-def text(form: Form, name: str, *, required: bool = False, max_length: int = 200) -> str:
-    value = str(form.get(name) or "").strip()
-    if required and not value:
-        raise FormError(name, "error_required")
-    if len(value) > max_length:
-        raise FormError(name, "error_too_long", n=max_length)
-    return value
-
-
-def choice(form: Form, name: str, allowed: Iterable[str]) -> str:
-    value = str(form.get(name) or "")
-    if value not in allowed:
-        raise FormError(name, "error_choice")
-    return value
-
-
-def checked(form: Form, name: str) -> bool:
-    return str(form.get(name) or "") in ("on", "true", "1", "yes")
-
-
-def parse_price(value: Any, name: str = "price") -> int:
-    """Minor units of a price typed as `12`, `12.5`, `12,50` or `1 234,50` (never negative)."""
-    raw = str(value or "").strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
-    raw = raw.removesuffix("€").removeprefix("€")
-    if not re.fullmatch(r"\d{1,7}([.,]\d{1,2})?", raw):
-        raise FormError(name, "error_price")
-    units, _, cents = raw.replace(",", ".").partition(".")
-    minor = int(units) * 100 + int((cents + "00")[:2])
-    if minor > MAX_PRICE_MINOR:
-        raise FormError(name, "error_price")
-    return minor
+def parse_price(value: Any, name: str = "price", currency: str = "EUR") -> int:
+    """Minor units of a price as people type it (`12`, `12,50`, `1 234,50 €`; never negative)."""
+    return parse_money(
+        value, field=name, message="error_price", currency=currency, maximum=MAX_PRICE_MINOR
+    )
 
 
 def price_input(money: Mapping[str, Any] | None) -> str:
     """A price as the form shows it for editing: `12.50`."""
     if not money:
         return ""
-    units, cents = divmod(int(money.get("amount_minor", 0)), 100)
-    return f"{units}.{cents:02d}"
+    return money_input(int(money.get("amount_minor", 0)), str(money.get("currency") or "EUR"))
 
 
 def new_id(name: str, prefix: str = "") -> str:

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from convive.gateway.admin.forms import OFFER_TYPES
-from convive.gateway.i18n import Translator, instant
+from convive.gateway.web.i18n import Translator, instant
 
 OFFER_STATUSES = ("pending", "confirmed", "cancelled")
 

@@ -12,37 +12,43 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from convive.gateway.admin import forms
-from convive.gateway.admin.office import Office, gather, p, provide_office
-from convive.gateway.i18n import ALLERGENS
-from convive.gateway.staff import EVERYONE, MANAGERS, StaffRefused, require_staff
+from convive.gateway.admin.office import Office, gather, p, passthrough, provide_office
 from convive.gateway.upstream import UpstreamError
+from convive.gateway.web.cookies import MANAGERS, ROLES
+from convive.gateway.web.forms import FormError
+from convive.gateway.web.guards import signed_in, staff_only
+from convive.gateway.web.i18n import ALLERGENS
+from convive.gateway.web.refusals import Refused
 
 VENUE = "/venues/{venue_id:str}"
 
 
-def needs(*roles: str) -> dict[str, Provide]:
-    """A route's dependencies: the signed-in member of one of `roles` (and of the path's venue),
-    and the `office` built for them."""
-    return {"staff": require_staff(*roles), "office": Provide(provide_office)}
+OFFICE = {"staff": Provide(signed_in, sync_to_thread=False), "office": Provide(provide_office)}
+"""Every back-office route's dependencies: the member its guards let in, the `office` built for
+them."""
 
-
-EVERYONE_OF_VENUE = needs(*EVERYONE)
-MANAGERS_OF_VENUE = needs(*MANAGERS)
-OWNER_OF_VENUE = needs("owner")
+EVERYONE_OF_VENUE = staff_only(*ROLES)
+MANAGERS_OF_VENUE = staff_only(*MANAGERS)
+OWNER_OF_VENUE = staff_only("owner")
 
 
 def here(venue_id: str, page: str = "") -> str:
     return f"/admin/venues/{p(venue_id)}{page}"
 
 
-@get("/", summary="The back office: the member's venues", dependencies=EVERYONE_OF_VENUE)
+@get(
+    "/",
+    summary="The back office: the member's venues",
+    guards=EVERYONE_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def home(office: NamedDependency[Office]) -> Template:
-    names = await gather(*(office.api.venue_name(v) for v in office.staff.venue_ids))
+    names = await gather(*(office.venue_name(v) for v in office.staff.venue_ids))
     venues = list(zip(office.staff.venue_ids, names, strict=True))
     return await office.page("admin/home.html", venues=venues)
 
 
-@get(VENUE, summary="A venue's back office", dependencies=EVERYONE_OF_VENUE)
+@get(VENUE, summary="A venue's back office", guards=EVERYONE_OF_VENUE, dependencies=OFFICE)
 async def venue_home(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
     if not office.staff.is_manager:  # a cashier's part of the back office is the Orders list
         return Redirect(here(venue_id, "/offer-orders"), status_code=303)
@@ -52,9 +58,9 @@ async def venue_home(venue_id: FromPath[str], office: NamedDependency[Office]) -
 # --- settings ----------------------------------------------------------------------------------
 
 
-@get(f"{VENUE}/settings", summary="Venue settings", dependencies=MANAGERS_OF_VENUE)
+@get(f"{VENUE}/settings", summary="Venue settings", guards=MANAGERS_OF_VENUE, dependencies=OFFICE)
 async def settings_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
-    current = await office.api.settings(venue_id)
+    current = await office.services.table_session.settings(venue_id)
     values = {"name": "", "language": "fr", "pms_integration": "none", **(current or {})}
     values["notification_email"] = values.get("notification_email") or ""
     return await office.page(
@@ -66,13 +72,18 @@ async def settings_page(venue_id: FromPath[str], office: NamedDependency[Office]
     )
 
 
-@post(f"{VENUE}/settings", summary="Save the venue settings", dependencies=MANAGERS_OF_VENUE)
+@post(
+    f"{VENUE}/settings",
+    summary="Save the venue settings",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def save_settings(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
     form = await office.form()
     try:
         body = forms.settings_body(form)
-        await office.api.send("PUT", office.api.settings_url(venue_id), body)
-    except (forms.FormError, UpstreamError) as exc:
+        await office.services.table_session.save_settings(venue_id, body)
+    except (FormError, UpstreamError) as exc:
         status, error = office.error(exc)
         return await office.page(
             "admin/settings.html",
@@ -89,9 +100,15 @@ async def save_settings(venue_id: FromPath[str], office: NamedDependency[Office]
 # --- profit centres and spots ------------------------------------------------------------------
 
 
-@get(f"{VENUE}/spots", summary="Profit centres, spots, QR codes", dependencies=MANAGERS_OF_VENUE)
+@get(
+    f"{VENUE}/spots",
+    summary="Profit centres, spots, QR codes",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def spots_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
-    centres, spots = await gather(office.api.profit_centres(venue_id), office.api.spots(venue_id))
+    ts = office.services.table_session
+    centres, spots = await gather(ts.profit_centres(venue_id), ts.spots(venue_id))
     names = {str(c.get("profit_centre_id")): str(c.get("name")) for c in centres}
     return await office.page(
         "admin/spots.html",
@@ -106,7 +123,8 @@ async def spots_page(venue_id: FromPath[str], office: NamedDependency[Office]) -
 @post(
     f"{VENUE}/profit-centres",
     summary="Add a profit centre or change its journey mode",
-    dependencies=MANAGERS_OF_VENUE,
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
 )
 async def save_profit_centre(
     venue_id: FromPath[str], office: NamedDependency[Office]
@@ -119,14 +137,15 @@ async def save_profit_centre(
         }
         if pc_id := forms.text(form, "profit_centre_id", max_length=100):
             body["profit_centre_id"] = pc_id
-        url = f"{office.services.table_session}/venues/{p(venue_id)}/profit-centres"
-        await office.api.send("POST", url, body)
-    except (forms.FormError, UpstreamError) as exc:
+        await office.services.table_session.save_profit_centre(venue_id, body)
+    except (FormError, UpstreamError) as exc:
         return office.refused(here(venue_id, "/spots"), exc)
     return office.back(here(venue_id, "/spots"), "saved_profit_centre")
 
 
-@post(f"{VENUE}/spots", summary="Add a table or a room", dependencies=MANAGERS_OF_VENUE)
+@post(
+    f"{VENUE}/spots", summary="Add a table or a room", guards=MANAGERS_OF_VENUE, dependencies=OFFICE
+)
 async def add_spot(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
     form = await office.form()
     try:
@@ -135,9 +154,8 @@ async def add_spot(venue_id: FromPath[str], office: NamedDependency[Office]) -> 
             "name": forms.text(form, "name", required=True, max_length=100),
             "kind": forms.choice(form, "kind", forms.SPOT_KINDS),
         }
-        url = f"{office.services.table_session}/venues/{p(venue_id)}/spots"
-        await office.api.send("POST", url, body)
-    except (forms.FormError, UpstreamError) as exc:
+        await office.services.table_session.add_spot(venue_id, body)
+    except (FormError, UpstreamError) as exc:
         return office.refused(here(venue_id, "/spots"), exc)
     return office.back(here(venue_id, "/spots"), "saved_spot", name=body["name"])
 
@@ -145,21 +163,26 @@ async def add_spot(venue_id: FromPath[str], office: NamedDependency[Office]) -> 
 @get(
     f"{VENUE}/qr-sheet.pdf",
     summary="The venue's QR codes as one printable PDF",
-    dependencies=MANAGERS_OF_VENUE,
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
 )
 async def qr_sheet(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
-    url = f"{office.services.table_session}/venues/{p(venue_id)}/qr-sheet.pdf"
-    return await office.api.passthrough(url, "application/pdf")
+    return await passthrough(office.services.table_session.qr_sheet(venue_id), "application/pdf")
 
 
-@get(f"{VENUE}/spots/{{spot_id:str}}/qr.svg", summary="A QR code", dependencies=MANAGERS_OF_VENUE)
+@get(
+    f"{VENUE}/spots/{{spot_id:str}}/qr.svg",
+    summary="A QR code",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def spot_qr(
     venue_id: FromPath[str], spot_id: FromPath[str], office: NamedDependency[Office]
 ) -> Response[Any]:
-    if not any(str(s.get("spot_id")) == spot_id for s in await office.api.spots(venue_id)):
-        raise StaffRefused(404, "no such spot in this venue", "spot_id")
-    url = f"{office.services.table_session}/spots/{p(spot_id)}/qr.svg"
-    return await office.api.passthrough(url, "image/svg+xml")
+    spots = await office.services.table_session.spots(venue_id)
+    if not any(str(s.get("spot_id")) == spot_id for s in spots):
+        raise Refused(404, "no such spot in this venue", "spot_id")
+    return await passthrough(office.services.table_session.qr_code(spot_id), "image/svg+xml")
 
 
 # --- the menu ----------------------------------------------------------------------------------
@@ -172,7 +195,7 @@ async def _menu_page(
     status: int = 200,
     error: dict[str, str] | None = None,
 ) -> Template:
-    menu = await office.api.menu(venue_id)
+    menu = await office.services.ordering.menu(venue_id)
     t = office.t
     return await office.page(
         "admin/menu.html",
@@ -189,7 +212,7 @@ async def _menu_page(
     )
 
 
-@get(f"{VENUE}/menu", summary="The menu's products", dependencies=MANAGERS_OF_VENUE)
+@get(f"{VENUE}/menu", summary="The menu's products", guards=MANAGERS_OF_VENUE, dependencies=OFFICE)
 async def menu_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
     return await _menu_page(office, venue_id)
 
@@ -199,23 +222,25 @@ async def _publish(office: Office, venue_id: str, *, adding: bool) -> Response[A
     venue; the last published wins)."""
     form = await office.form()
     try:
-        menu = await office.api.menu(venue_id)
+        menu = await office.services.ordering.menu(venue_id)
         if adding:
             body = forms.add_product(menu, form)
         elif menu is None:
-            raise forms.FormError("menu", "error_no_menu")
+            raise FormError("menu", "error_no_menu")
         else:
             body = forms.apply_product_edits(menu, form)
-        url = f"{office.services.ordering}/venues/{p(venue_id)}/menu"
-        await office.api.send("PUT", url, body)
-    except (forms.FormError, UpstreamError) as exc:
+        await office.services.ordering.publish_menu(venue_id, body)
+    except (FormError, UpstreamError) as exc:
         status, error = office.error(exc)
         return await _menu_page(office, venue_id, status=status, error=error)
     return office.back(here(venue_id, "/menu"), "saved_product" if adding else "saved_menu")
 
 
 @post(
-    f"{VENUE}/menu", summary="Save the products, publish the menu", dependencies=MANAGERS_OF_VENUE
+    f"{VENUE}/menu",
+    summary="Save the products, publish the menu",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
 )
 async def save_menu(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
     return await _publish(office, venue_id, adding=False)
@@ -224,7 +249,8 @@ async def save_menu(venue_id: FromPath[str], office: NamedDependency[Office]) ->
 @post(
     f"{VENUE}/menu/products",
     summary="Add a product and publish the menu",
-    dependencies=MANAGERS_OF_VENUE,
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
 )
 async def add_product(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
     return await _publish(office, venue_id, adding=True)
@@ -236,7 +262,7 @@ async def add_product(venue_id: FromPath[str], office: NamedDependency[Office]) 
 async def _devices_page(
     office: Office, venue_id: str, *, pairing: dict[str, Any] | None = None, status: int = 200
 ) -> Template:
-    devices = await office.api.devices(venue_id)
+    devices = await office.services.pos.devices(office.me, venue_id)
     rows = [
         {**d, "paired_at_text": office.t.when(d.get("paired_at"))}
         for d in sorted(devices, key=lambda d: (bool(d.get("revoked")), str(d.get("name"))))
@@ -251,7 +277,12 @@ async def _devices_page(
     )
 
 
-@get(f"{VENUE}/devices", summary="POS devices, pairing codes", dependencies=MANAGERS_OF_VENUE)
+@get(
+    f"{VENUE}/devices",
+    summary="POS devices, pairing codes",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def devices_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
     return await _devices_page(office, venue_id)
 
@@ -259,14 +290,14 @@ async def devices_page(venue_id: FromPath[str], office: NamedDependency[Office])
 @post(
     f"{VENUE}/pairing-codes",
     summary="Issue a pairing code for a new POS device",
-    dependencies=MANAGERS_OF_VENUE,
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
 )
 async def new_pairing_code(
     venue_id: FromPath[str], office: NamedDependency[Office]
 ) -> Response[Any]:
     try:
-        url = f"{office.services.pos}/venues/{p(venue_id)}/pairing-codes"
-        code = await office.api.send("POST", url)
+        code = await office.services.pos.pairing_code(office.me, venue_id)
     except UpstreamError as exc:
         return office.refused(here(venue_id, "/devices"), exc)
     # Shown in this answer only, never in a URL or a cookie: it opens the venue's till.
@@ -281,17 +312,18 @@ async def new_pairing_code(
 @post(
     f"{VENUE}/devices/{{device_id:str}}/revoke",
     summary="Revoke a POS device",
-    dependencies=MANAGERS_OF_VENUE,
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
 )
 async def revoke_device(
     venue_id: FromPath[str], device_id: FromPath[str], office: NamedDependency[Office]
 ) -> Response[Any]:
     try:
-        devices = await office.api.devices(venue_id)
+        devices = await office.services.pos.devices(office.me, venue_id)
         device = next((d for d in devices if str(d.get("device_id")) == device_id), None)
         if device is None:
-            raise StaffRefused(404, "no such device in this venue", "device_id")
-        await office.api.send("POST", f"{office.services.pos}/devices/{p(device_id)}/revoke")
+            raise Refused(404, "no such device in this venue", "device_id")
+        await office.services.pos.revoke_device(office.me, device_id)
     except UpstreamError as exc:
         return office.refused(here(venue_id, "/devices"), exc)
     return office.back(here(venue_id, "/devices"), "revoked_device", name=str(device.get("name")))
@@ -309,7 +341,8 @@ async def _staff_page(
     values: dict[str, Any] | None = None,
 ) -> Template:
     accounts, names = await gather(
-        office.api.accounts(), gather(*(office.api.venue_name(v) for v in office.staff.venue_ids))
+        office.services.pos.accounts(office.me),
+        gather(*(office.venue_name(v) for v in office.staff.venue_ids)),
     )
     mine = [a for a in accounts if venue_id in (a.get("venue_ids") or [])]
     mine.sort(key=lambda a: (forms.STAFF_ROLES.index(a.get("role", "cashier")), a.get("name")))
@@ -325,20 +358,25 @@ async def _staff_page(
     )
 
 
-@get(f"{VENUE}/staff", summary="Staff accounts of the venue", dependencies=OWNER_OF_VENUE)
+@get(
+    f"{VENUE}/staff",
+    summary="Staff accounts of the venue",
+    guards=OWNER_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def staff_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
     return await _staff_page(office, venue_id)
 
 
-@post(f"{VENUE}/staff", summary="Open a staff account", dependencies=OWNER_OF_VENUE)
+@post(f"{VENUE}/staff", summary="Open a staff account", guards=OWNER_OF_VENUE, dependencies=OFFICE)
 async def open_account(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
     form = await office.form()
     venues = [v for v in form.getall("venue_ids", []) if v]
     values = {"name": "", "email": "", "role": "cashier", **dict(form), "venue_ids": venues}
     try:
         body = forms.account_body(form, venues, office.staff.venue_ids)
-        await office.api.send("POST", f"{office.services.pos}/staff", body)
-    except (forms.FormError, UpstreamError) as exc:
+        await office.services.pos.open_account(office.me, body)
+    except (FormError, UpstreamError) as exc:
         status, error = office.error(exc)
         return await _staff_page(office, venue_id, status=status, error=error, values=values)
     return office.back(here(venue_id, "/staff"), "opened_account", name=body["name"])
@@ -347,7 +385,8 @@ async def open_account(venue_id: FromPath[str], office: NamedDependency[Office])
 @post(
     f"{VENUE}/staff/{{staff_id:str}}/close",
     summary="Close a staff account",
-    dependencies=OWNER_OF_VENUE,
+    guards=OWNER_OF_VENUE,
+    dependencies=OFFICE,
 )
 async def close_account(
     venue_id: FromPath[str], staff_id: FromPath[str], office: NamedDependency[Office]
@@ -355,11 +394,11 @@ async def close_account(
     if staff_id == office.staff.staff_id:
         return office.back(here(venue_id, "/staff"), "error_close_self", "error")
     try:
-        accounts = await office.api.accounts()
+        accounts = await office.services.pos.accounts(office.me)
         account = next((a for a in accounts if str(a.get("staff_id")) == staff_id), None)
         if account is None or venue_id not in (account.get("venue_ids") or []):
-            raise StaffRefused(404, "no such staff account in this venue", "staff_id")
-        await office.api.send("DELETE", f"{office.services.pos}/staff/{p(staff_id)}")
+            raise Refused(404, "no such staff account in this venue", "staff_id")
+        await office.services.pos.close_account(office.me, staff_id)
     except UpstreamError as exc:
         return office.refused(here(venue_id, "/staff"), exc)
     return office.back(here(venue_id, "/staff"), "closed_account", name=str(account.get("name")))

@@ -9,28 +9,22 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, Response, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from convive.gateway.cookies import GuestCookies
 from convive.gateway.pos import views as pos_views
-from convive.gateway.pos.device import (
-    DeviceRevoked,
-    PosDevice,
-    PosRefused,
-    device_call,
-    json_refusal,
-    path_segment,
-    require_device,
-    staff_of_venue,
-)
+from convive.gateway.pos.device import as_device, require_device, revoked, staff_of_venue
 from convive.gateway.pos.i18n import PosTranslator
 from convive.gateway.pos.parts import ConsoleState, pos_language
-from convive.gateway.pos.views import FormError
-from convive.gateway.staff import StaffProfile, require_staff, wants_json
 from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.web.cookies import GuestCookies, PosDevice, StaffProfile
+from convive.gateway.web.forms import FormError
+from convive.gateway.web.guards import signed_in, staff_only
+from convive.gateway.web.refusals import Refused, wants_json
+
+STAFF = {"staff": Provide(signed_in, sync_to_thread=False)}
 
 
 async def _device_name(
@@ -38,9 +32,7 @@ async def _device_name(
 ) -> str:
     """The name of the device that won a race, for "validated by X on Y" (staff API)."""
     try:
-        _, devices = await services.call(
-            "GET", f"{services.pos}/venues/{path_segment(venue_id)}/devices", headers=staff.header
-        )
+        devices = await services.pos.devices(staff.staff_id, venue_id)
     except UpstreamError:
         return ""
     return next(
@@ -69,13 +61,14 @@ async def act(
         staff_of_venue(staff, device)
         message = await run(device, t)
     except FormError as exc:
-        return _refused(request, guest_cookies, back, 400, t(exc.key, **exc.values), exc.field)
-    except PosRefused as exc:
-        return _refused(request, guest_cookies, back, exc.status, exc.message, exc.field)
-    except DeviceRevoked:
+        message = t(exc.message, **exc.values)
+        raise Refused(400, message, exc.field, back=back) from exc
+    except Refused as exc:
+        if not revoked(exc):
+            raise Refused(exc.status, exc.message, exc.field, back=back) from exc
         if not wants_json(request):
             return Redirect("/pos", status_code=303)
-        return json_refusal(401, t("revoked"), "device", reason="device_revoked")
+        raise Refused(401, t("revoked"), "device", reason=exc.reason) from exc
     except UpstreamError as exc:
         message = exc.message if exc.status < 500 else t("unavailable")
         validated_by = exc.body.get("validated_by")
@@ -90,27 +83,13 @@ async def act(
                 else t("already_validated", who=validated_by)
             )
             extra = {"validated_by": validated_by, "device_id": exc.body.get("device_id")}
-        return _refused(request, guest_cookies, back, exc.status, message, exc.field, **extra)
+        raise Refused(exc.status, message, exc.field, back=back, **extra) from exc
     if wants_json(request):
         return Response(
             {"ok": True, "message": message, "next": back}, headers={"cache-control": "no-store"}
         )
     flash = guest_cookies.flash_cookie("pos", kind="ok", message=message)
     return Redirect(back, status_code=303, cookies=[flash])
-
-
-def _refused(
-    request: Request[Any, Any, Any],
-    cookies: GuestCookies,
-    back: str,
-    status: int,
-    message: str,
-    field: str | None = None,
-    **extra: Any,
-) -> Response[Any]:
-    if wants_json(request):
-        return json_refusal(status, message, field, **extra)
-    return Redirect(back, status_code=303, cookies=[cookies.flash_cookie("pos", message=message)])
 
 
 def _staff_body(staff: StaffProfile) -> dict[str, str]:
@@ -138,7 +117,7 @@ async def _rejection(request: Request[Any, Any, Any]) -> dict[str, Any]:
     form = await request.form()
     reason = " ".join(str(form.get("reason") or "").split())[:500]
     if not reason:
-        raise FormError("reject_missing", "reason")
+        raise FormError("reason", "reject_missing")
     return {"reason": reason}
 
 
@@ -161,19 +140,15 @@ def round_action(
     ) -> Response[Any]:
         async def run(device: PosDevice, t: PosTranslator) -> str:
             body = {**_staff_body(staff), **await read_form(request)}
-            await device_call(
-                services,
-                device,
-                "POST",
-                f"/orders/{path_segment(order_id)}/rounds/{round_number}/{action}",
-                json_body=body,
+            await as_device(
+                services.pos.decide_round(device.credential, order_id, round_number, action, body)
             )
             return t(done, n=round_number)
 
         return await act(request, services, guest_cookies, staff, order_id, run)
 
     handler.__name__ = handler.__qualname__ = action
-    return post(f"{ROUND}/{action}", summary=summary, dependencies={"staff": require_staff()})(
+    return post(f"{ROUND}/{action}", summary=summary, guards=staff_only(), dependencies=STAFF)(
         handler
     )
 
@@ -191,7 +166,8 @@ reject = round_action(
 @post(
     "/pos/orders/{order_id:str}/payments",
     summary="Record a payment: cash, card (the terminal's token) or room charge; in full or part",
-    dependencies={"staff": require_staff()},
+    guards=staff_only(),
+    dependencies=STAFF,
 )
 async def settle(
     order_id: FromPath[str],
@@ -204,20 +180,20 @@ async def settle(
         form = await request.form()
         method = str(form.get("method") or "")
         if method not in pos_views.PAYMENT_METHODS:
-            raise FormError("bad_method", "method")
-        raw = await device_call(services, device, "GET", f"/orders/{path_segment(order_id)}")
+            raise FormError("method", "bad_method")
+        raw = await as_device(services.pos.order(device.credential, order_id))
         order = pos_views.pos_order(raw, t)
         line_ids = [str(v) for v in form.getall("line_ids", []) if v]
         if form.get("by_items") and not line_ids:
-            raise FormError("items_missing", "line_ids")
+            raise FormError("line_ids", "items_missing")
         if line_ids:
             # The amount of ticked lines is theirs, not typed: pos-gateway checks it matches.
             unpaid = {line.line_id: line.total_minor for line in order.unpaid_lines}
             amount = sum(unpaid.get(i, 0) for i in line_ids)
             if amount <= 0:
-                raise FormError("items_missing", "line_ids")
+                raise FormError("line_ids", "items_missing")
         else:
-            amount = pos_views.parse_amount(form.get("amount"))
+            amount = pos_views.parse_amount(form.get("amount"), order.currency)
         body: dict[str, Any] = {
             **_staff_body(staff),
             "amount": {"amount_minor": amount, "currency": order.currency},
@@ -228,11 +204,9 @@ async def settle(
         if method == "card":
             token = str(form.get("payment_card_token") or "").strip()
             if not token:
-                raise FormError("card_token_missing", "payment_card_token")
+                raise FormError("payment_card_token", "card_token_missing")
             body["payment_card_token"] = token[:200]
-        answer = await device_call(
-            services, device, "POST", f"/orders/{path_segment(order_id)}/payments", json_body=body
-        )
+        answer = await as_device(services.pos.record_payment(device.credential, order_id, body))
         text = t("paid_ok", amount=t.money(body["amount"]))
         if isinstance(answer, dict) and answer.get("fully_paid") is True:
             text = f"{text} {t('paid_in_full')}"

@@ -3,7 +3,7 @@ guests and staff (`?lang=`, the `convive_lang` cookie, `Accept-Language`)."""
 
 from __future__ import annotations
 
-from convive.gateway.i18n import Translator
+from convive.gateway.web.i18n import Translator
 
 POS_CATALOGUE: dict[str, dict[str, str]] = {
     "en": {

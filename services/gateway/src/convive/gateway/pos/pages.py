@@ -14,22 +14,16 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from convive.gateway.cookies import FLASH_COOKIE, GuestCookies
 from convive.gateway.pos import views as pos_views
 from convive.gateway.pos.device import (
-    DeviceRevoked,
-    PosDevice,
-    PosDevices,
-    PosRefused,
-    device_call,
+    as_device,
     device_of,
-    json_refusal,
-    path_segment,
     require_device,
+    revoked,
     staff_of_venue,
 )
 from convive.gateway.pos.i18n import PosTranslator
@@ -42,17 +36,20 @@ from convive.gateway.pos.parts import (
     tables_context,
     tickets_context,
 )
-from convive.gateway.staff import (
+from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.web.cookies import (
+    FLASH_COOKIE,
     STAFF_COOKIE,
+    GuestCookies,
+    PosDevice,
+    PosDevices,
     StaffCookies,
     StaffProfile,
-    StaffRefused,
-    check_csrf,
-    csrf_token,
-    require_staff,
-    staff_page,
 )
-from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.web.guards import csrf_checked, signed_in, staff_only
+from convive.gateway.web.refusals import Refused
+from convive.gateway.web.responses import staff_page
+from convive.gateway.web.staff import csrf_token
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +119,7 @@ async def console(
         return pair_page(request, staff_cookies, t, set_cookies)
     profile = staff_cookies.profile(request.cookies.get(STAFF_COOKIE))
     if profile is None:
-        raise StaffRefused(401, "sign in first", "staff")  # → the POS login page, then back
+        raise Refused(401, "sign in first", "staff")  # → the POS login page, then back
     token = csrf_token(request, staff_cookies, set_cookies)
     staff = StaffProfile(**{**asdict(profile), "csrf": token})
     if not staff.has_venue(device.venue_id):
@@ -140,7 +137,9 @@ async def console(
             else _nothing(),
             tables_context(services, device.venue_id) if state.view == "tables" else _nothing(),
         )
-    except DeviceRevoked:
+    except Refused as exc:
+        if not revoked(exc):
+            raise
         set_cookies.append(PosDevices.of(guest_cookies).forget())
         return pair_page(request, staff_cookies, t, set_cookies, revoked=True, status=401)
     except UpstreamError as exc:
@@ -180,7 +179,8 @@ FRAGMENTS = {
 @get(
     "/pos/fragments/{part:str}",
     summary="A part of the console, re-read when the live feed says it changed",
-    dependencies={"staff": require_staff()},
+    guards=staff_only(),
+    dependencies={"staff": Provide(signed_in, sync_to_thread=False)},
 )
 async def fragment(
     part: FromPath[str],
@@ -191,7 +191,7 @@ async def fragment(
 ) -> Response[Any]:
     t, _ = pos_language(request)
     if part not in FRAGMENTS:
-        return json_refusal(404, f"the console has no part {part}", "part")
+        return Refused(404, f"the console has no part {part}", "part").as_json()
     try:
         device = require_device(request, guest_cookies)
         staff_of_venue(staff, device)
@@ -204,12 +204,12 @@ async def fragment(
             data = await tickets_context(services, device.venue_id, t, state)
         else:
             data = await tables_context(services, device.venue_id)
-    except PosRefused as exc:
-        return json_refusal(exc.status, exc.message, exc.field)
-    except DeviceRevoked:
-        return json_refusal(401, t("revoked"), "device", reason="device_revoked")
+    except Refused as exc:
+        if revoked(exc):
+            return Refused(401, t("revoked"), "device", reason=exc.reason).as_json()
+        return exc.as_json()
     except UpstreamError as exc:
-        return json_refusal(exc.status if exc.status < 500 else 503, t("unavailable"))
+        return Refused(exc.status if exc.status < 500 else 503, t("unavailable")).as_json()
     return staff_page(FRAGMENTS[part], {**_fragment_context(t, device, staff, state), **data})
 
 
@@ -230,15 +230,9 @@ async def device_status(
     if device is not None:
         body.update(device_id=device.device_id, venue_id=device.venue_id, name=device.name)
         try:
-            await device_call(
-                services,
-                device,
-                "GET",
-                f"/venues/{path_segment(device.venue_id)}/orders",
-                params={"status": "all", "limit": "1"},
-            )
-        except DeviceRevoked:
-            body["revoked"] = True
+            await as_device(services.pos.orders(device.credential, device.venue_id, limit=1))
+        except Refused as exc:
+            body["revoked"] = revoked(exc)
         except UpstreamError:
             pass  # unreachable is not revoked: the script retries
     return Response(body, headers={"cache-control": "no-store"})
@@ -247,7 +241,11 @@ async def device_status(
 # --- pairing -------------------------------------------------------------------------------------
 
 
-@post("/pos/pair", summary="Pair this browser as a POS device with a pairing code")
+@post(
+    "/pos/pair",
+    summary="Pair this browser as a POS device with a pairing code",
+    guards=[csrf_checked],
+)
 async def pair(
     request: Request[Any, Any, Any],
     services: NamedDependency[Services],
@@ -255,7 +253,6 @@ async def pair(
     staff_cookies: NamedDependency[StaffCookies],
 ) -> Response[Any]:
     t, set_cookies = pos_language(request)
-    await check_csrf(request, staff_cookies)
     form = await request.form()
     code = str(form.get("code") or "").strip().upper()[:40]
     name = " ".join(str(form.get("name") or "").split())[:80]
@@ -269,9 +266,7 @@ async def pair(
             request, staff_cookies, t, set_cookies, error=error, code=code, name=name, status=400
         )
     try:
-        _, answer = await services.call(
-            "POST", f"{services.pos}/devices/pair", json={"code": code, "name": name}
-        )
+        answer = await services.pos.pair(code, name)
         device = PosDevice(
             device_id=str(answer["device_id"]),
             venue_id=str(answer["venue_id"]),
@@ -296,11 +291,10 @@ async def pair(
     return Redirect("/pos", status_code=303, cookies=set_cookies)
 
 
-@post("/pos/forget", summary="Unpair this browser (forget the device credential)")
-async def forget(
-    request: Request[Any, Any, Any],
-    guest_cookies: NamedDependency[GuestCookies],
-    staff_cookies: NamedDependency[StaffCookies],
-) -> Response[Any]:
-    await check_csrf(request, staff_cookies)
+@post(
+    "/pos/forget",
+    summary="Unpair this browser (forget the device credential)",
+    guards=[csrf_checked],
+)
+async def forget(guest_cookies: NamedDependency[GuestCookies]) -> Response[Any]:
     return Redirect("/pos", status_code=303, cookies=[PosDevices.of(guest_cookies).forget()])

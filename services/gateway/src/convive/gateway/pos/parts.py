@@ -15,15 +15,13 @@ from urllib.parse import urlencode
 from litestar import Request
 from litestar.datastructures import Cookie
 
-from convive.gateway.guest import language
 from convive.gateway.pos import views as pos_views
-from convive.gateway.pos.device import PosDevice, device_call, path_segment
+from convive.gateway.pos.device import as_device
 from convive.gateway.pos.i18n import PosTranslator
-from convive.gateway.pos.views import FormError
-from convive.gateway.staff import StaffProfile
 from convive.gateway.upstream import Services, UpstreamError
-
-log = logging.getLogger(__name__)
+from convive.gateway.web.cookies import PosDevice, StaffProfile
+from convive.gateway.web.forms import FormError
+from convive.gateway.web.i18n import language
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +108,12 @@ async def _or_none(call: Awaitable[Any]) -> Any:
 
 
 async def spot_names(services: Services, venue_id: str) -> tuple[dict[str, str], list[Any]]:
-    spots = await _or_none(
-        services.call("GET", f"{services.table_session}/venues/{path_segment(venue_id)}/spots")
-    )
-    listed = spots[1] if spots else []
-    return {str(s.get("spot_id")): str(s.get("name") or "") for s in listed or []}, listed or []
+    listed = await _or_none(services.table_session.spots(venue_id)) or []
+    return {str(s.get("spot_id")): str(s.get("name") or "") for s in listed}, listed
 
 
 async def session_pin(services: Services, session_id: str) -> str | None:
-    session = await _or_none(services.session(session_id)) if session_id else None
+    session = await _or_none(services.table_session.session(session_id)) if session_id else None
     if not session or session.get("status", "open") != "open":
         return None
     return str(session.get("pin") or "") or None
@@ -128,13 +123,7 @@ async def orders_context(
     services: Services, device: PosDevice, t: PosTranslator, state: ConsoleState
 ) -> dict[str, Any]:
     raw, (names, _) = await asyncio.gather(
-        device_call(
-            services,
-            device,
-            "GET",
-            f"/venues/{path_segment(device.venue_id)}/orders",
-            params={"status": "all"},
-        ),
+        as_device(services.pos.orders(device.credential, device.venue_id)),
         spot_names(services, device.venue_id),
     )
     orders = pos_views.order_list(raw or [], t, names, open_only=not state.show_all)
@@ -152,7 +141,7 @@ async def order_context(
     if not state.order:
         return nothing
     try:
-        raw = await device_call(services, device, "GET", f"/orders/{path_segment(state.order)}")
+        raw = await as_device(services.pos.order(device.credential, state.order))
     except UpstreamError as exc:
         if exc.status in (403, 404):
             return {**nothing, "order_gone": True}
@@ -163,18 +152,13 @@ async def order_context(
     order = pos_views.pos_order(raw, t, names, pin)
     menu = None
     if any(r.pending for r in order.rounds):
-        menu = await _or_none(services.menu(device.venue_id))
+        menu = await _or_none(services.ordering.menu(device.venue_id))
     shares: list[pos_views.Share] = []
     if state.split and order.can_settle:
         # The shares not paid yet, of what is due now: paying one leaves the others as they were.
+        parts = state.split - state.paid_shares
         answer = await _or_none(
-            device_call(
-                services,
-                device,
-                "GET",
-                f"/orders/{path_segment(order.order_id)}/split",
-                params={"parts": str(state.split - state.paid_shares)},
-            )
+            as_device(services.pos.split(device.credential, order.order_id, parts))
         )
         shares = pos_views.split_shares(answer, t, first=state.paid_shares + 1)
     return {
@@ -189,16 +173,11 @@ async def order_context(
 async def tickets_context(
     services: Services, venue_id: str, t: PosTranslator, state: ConsoleState
 ) -> dict[str, Any]:
-    params = {"station": state.station} if state.station else None
     answer, menu = await asyncio.gather(
-        _or_none(
-            services.call(
-                "GET", f"{services.ordering}/venues/{path_segment(venue_id)}/tickets", params=params
-            )
-        ),
-        _or_none(services.menu(venue_id)),
+        _or_none(services.ordering.tickets(venue_id, state.station or None)),
+        _or_none(services.ordering.menu(venue_id)),
     )
-    tickets = pos_views.tickets_view(answer[1] if answer else [], t)
+    tickets = pos_views.tickets_view(answer or [], t)
     return {
         "tickets": tickets,
         "stations": [(s, t.station(s)) for s in pos_views.stations(menu, tickets)],
@@ -209,5 +188,5 @@ async def tickets_context(
 async def tables_context(services: Services, venue_id: str) -> dict[str, Any]:
     _, spots = await spot_names(services, venue_id)
     ids = [str(s["session_id"]) for s in spots if s.get("session_id")]
-    found = await asyncio.gather(*(_or_none(services.session(i)) for i in ids))
+    found = await asyncio.gather(*(_or_none(services.table_session.session(i)) for i in ids))
     return {"tables": pos_views.open_tables(spots, dict(zip(ids, found, strict=True)))}

@@ -8,28 +8,18 @@ that part out of the page rather than breaking it."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from convive.gateway.pos.i18n import PosTranslator
+from convive.gateway.web.forms import FormError, money_input, parse_money
 
 MAX_QUANTITY = 99
 MAX_PARTS = 20
 ROUND_STATUSES = frozenset({"pending", "validated", "rejected"})
 PAYMENT_METHODS = ("cash", "card", "room_charge")
-AMOUNT = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?")
-
-
-class FormError(Exception):
-    """A console form the gateway refuses before calling a service; `key` is the message's
-    catalogue key."""
-
-    def __init__(self, key: str, field: str, **values: Any) -> None:
-        super().__init__(key)
-        self.key, self.field, self.values = key, field, values
 
 
 def _minor(money: Any) -> int:
@@ -124,7 +114,7 @@ class PosOrder:
     @property
     def due_input(self) -> str:
         """What is due as the amount field shows it (`12.50`)."""
-        return f"{self.due_minor // 100}.{self.due_minor % 100:02d}"
+        return money_input(self.due_minor, self.currency)
 
     @property
     def unpaid_lines(self) -> list[PosLine]:
@@ -302,7 +292,8 @@ def split_shares(answer: Mapping[str, Any] | None, t: PosTranslator, first: int 
     shares = []
     for n, money in enumerate((answer or {}).get("shares") or [], start=first):
         minor = _minor(money)
-        shares.append(Share(n, t.money(money), f"{minor // 100}.{minor % 100:02d}"))
+        currency = str(money.get("currency") or "EUR") if isinstance(money, Mapping) else "EUR"
+        shares.append(Share(n, t.money(money), money_input(minor, currency)))
     return shares
 
 
@@ -397,26 +388,18 @@ def open_tables(
 # --- reading the console's forms --------------------------------------------------------------
 
 
-def parse_amount(text: Any) -> int:
-    """Minor units of an amount a cashier typed (`12.50`, `12,50`, `12 €`)."""
-    cleaned = str(text or "").strip().replace("\u00a0", "").replace(" ", "").replace("\u202f", "")
-    cleaned = cleaned.strip("€$£").replace(",", ".")
-    if not AMOUNT.fullmatch(cleaned):
-        raise FormError("bad_amount", "amount")
-    units, _, cents = cleaned.partition(".")
-    minor = int(units) * 100 + int(cents.ljust(2, "0") or 0)
-    if minor <= 0:
-        raise FormError("bad_amount", "amount")
-    return minor
+def parse_amount(text: Any, currency: str = "EUR") -> int:
+    """Minor units of an amount a cashier typed (`12.50`, `12,50`, `12 €`), more than zero."""
+    return parse_money(text, field="amount", message="bad_amount", currency=currency, positive=True)
 
 
 def parse_quantity(text: Any, field: str) -> int:
     try:
         quantity = int(str(text).strip())
     except ValueError as exc:
-        raise FormError("bad_quantity", field) from exc
+        raise FormError(field, "bad_quantity") from exc
     if not 0 <= quantity <= MAX_QUANTITY:
-        raise FormError("bad_quantity", field)
+        raise FormError(field, "bad_quantity")
     return quantity
 
 
@@ -424,9 +407,9 @@ def parse_parts(text: Any) -> int:
     try:
         parts = int(str(text).strip())
     except ValueError as exc:
-        raise FormError("bad_parts", "parts") from exc
+        raise FormError("parts", "bad_parts") from exc
     if not 2 <= parts <= MAX_PARTS:
-        raise FormError("bad_parts", "parts")
+        raise FormError("parts", "bad_parts")
     return parts
 
 
@@ -459,6 +442,6 @@ def amended_round(form: Mapping[str, Any], line_ids: Iterable[str]) -> Amendment
                 added["note"] = note
             lines.append(added)
     if not lines:
-        raise FormError("amend_empty", "lines")
+        raise FormError("lines", "amend_empty")
     note = str(form.get("note") or "").strip()[:500]
     return Amendment(lines=lines, note=note or None)

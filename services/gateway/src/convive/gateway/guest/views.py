@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from convive.gateway.i18n import ALLERGENS, Translator, allergen_code
+from convive.gateway.web.i18n import ALLERGENS, Translator, allergen_code
 
 ORDER_MODES = frozenset({"order", "order_and_pay"})
 PAY_MODES = frozenset({"order_and_pay", "pay"})

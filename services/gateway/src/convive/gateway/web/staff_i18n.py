@@ -3,7 +3,12 @@ chosen as for guests (`?lang=`, the `convive_lang` cookie, `Accept-Language`).""
 
 from __future__ import annotations
 
-from convive.gateway.i18n import Translator
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import Cookie
+
+from convive.gateway.web.i18n import Translator, language
 
 STAFF_CATALOGUE: dict[str, dict[str, str]] = {
     "en": {
@@ -441,3 +446,8 @@ class StaffTranslator(Translator):
 
     catalogue = STAFF_CATALOGUE
     script_keys = ()  # the staff pages have no live script to word
+
+
+def staff_language(request: Request[Any, Any, Any]) -> tuple[StaffTranslator, list[Cookie]]:
+    t, cookies = language(request)
+    return StaffTranslator(t.lang), cookies

@@ -12,28 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from convive.gateway import guest
-from convive.gateway.cookies import GuestCookies, Seat
-from convive.gateway.i18n import Translator
+from convive.gateway.guest.requests import form_or_json, refused_by, require_seat
 from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.web.cookies import GuestCookies, Seat
+from convive.gateway.web.forms import EMAIL
+from convive.gateway.web.i18n import Translator, language
+from convive.gateway.web.refusals import Refused, wants_json
+from convive.gateway.web.responses import same_origin
 
 log = logging.getLogger(__name__)
-
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _p(segment: str) -> str:
-    return quote(segment, safe="")
 
 
 @dataclass
@@ -97,12 +93,10 @@ async def room_context(services: Services, seat: Seat, t: Translator) -> dict[st
     """What a seated phone at a room shows of the offers; nothing at a table."""
     if seat.kind != "room":
         return {}
-    offers_url = f"{services.ordering}/venues/{_p(seat.venue_id)}/offers"
-    orders_url = f"{services.ordering}/sessions/{_p(seat.session_id)}/offer-orders"
 
-    async def read(url: str, params: dict[str, str]) -> Any:
+    async def read(listing: Awaitable[Any]) -> Any:
         try:
-            return (await services.call("GET", url, params=params))[1]
+            return await listing
         except UpstreamError as exc:
             # The offers are a part of the room's page: without them it still works.
             if exc.status != 404:
@@ -110,8 +104,8 @@ async def room_context(services: Services, seat: Seat, t: Translator) -> dict[st
             return []
 
     offers, orders = await asyncio.gather(
-        read(offers_url, {"available": "true"}),
-        read(orders_url, {"guest_id": seat.guest_id}),
+        read(services.ordering.offers(seat.venue_id, available_only=True)),
+        read(services.ordering.guest_offer_orders(seat.session_id, seat.guest_id)),
     )
     mine = orders if isinstance(orders, list) else []
     latest = max(mine, key=lambda o: str(o.get("ordered_at") or ""), default={})
@@ -133,38 +127,36 @@ async def order_offer(
     services: NamedDependency[Services],
     guest_cookies: NamedDependency[GuestCookies],
 ) -> Response[Any]:
-    t, _ = guest.language(request)
+    t, _ = language(request)
+    same_origin(request)
+    seat = require_seat(request, guest_cookies, token)
+    if seat.kind != "room":
+        raise Refused(409, "offers are ordered from a room", "spot")
+    body = await form_or_json(request)
+    offer_id = str(body.get("offer_id") or "").strip()
+    name = str(body.get("guest_name") or "").strip()
+    email = str(body.get("guest_email") or "").strip()
+    note = str(body.get("note") or "").strip()
+    if not offer_id or len(offer_id) > 100:
+        raise Refused(400, t("offer_unknown"), "offer_id")
+    if not name or len(name) > 100:
+        raise Refused(400, t("offer_name_needed"), "guest_name")
+    if not EMAIL.match(email) or len(email) > 254:
+        raise Refused(400, t("offer_email_needed"), "guest_email")
+    order = {
+        "guest_id": seat.guest_id,
+        "offer_id": offer_id,
+        "guest_name": name,
+        "guest_email": email,
+        "language": t.lang,
+    }
+    if note:
+        order["note"] = note[:1000]
     try:
-        guest.same_origin(request)
-        seat = guest.require_seat(request, guest_cookies, token)
-        if seat.kind != "room":
-            raise guest.Refused(409, "offers are ordered from a room", "spot")
-        body = await guest.form_or_json(request)
-        offer_id = str(body.get("offer_id") or "").strip()
-        name = str(body.get("guest_name") or "").strip()
-        email = str(body.get("guest_email") or "").strip()
-        note = str(body.get("note") or "").strip()
-        if not offer_id or len(offer_id) > 100:
-            raise guest.Refused(400, t("offer_unknown"), "offer_id")
-        if not name or len(name) > 100:
-            raise guest.Refused(400, t("offer_name_needed"), "guest_name")
-        if not EMAIL.match(email) or len(email) > 254:
-            raise guest.Refused(400, t("offer_email_needed"), "guest_email")
-        order = {
-            "guest_id": seat.guest_id,
-            "offer_id": offer_id,
-            "guest_name": name,
-            "guest_email": email,
-            "language": t.lang,
-        }
-        if note:
-            order["note"] = note[:1000]
-        url = f"{services.ordering}/sessions/{_p(seat.session_id)}/offer-orders"
-        # Ordering learns of the seat from table-session's events: a moment behind a scan.
-        answer = await services._retry_unknown_session("POST", url, order)
-    except (guest.Refused, UpstreamError) as exc:
-        return guest.refusal(request, guest_cookies, token, exc.status, exc.message, exc.field)
-    if guest.wants_json(request):
+        answer = await services.ordering.order_offer(seat.session_id, order)
+    except UpstreamError as exc:
+        raise refused_by(exc) from exc
+    if wants_json(request):
         return Response(answer, status_code=201)
     confirmed = isinstance(answer, dict) and answer.get("status") == "confirmed"
     flash = guest_cookies.flash_cookie(

@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from litestar import Request
+from litestar.datastructures import Cookie
+
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "en"
 LANG_COOKIE = "convive_lang"
@@ -401,3 +404,20 @@ def negotiate(query_lang: str | None, cookie_lang: str | None, accept_language: 
         if tag in LANGUAGES and q > 0 and score > best_q:
             best, best_q = tag, score
     return best
+
+
+LANG_MAX_AGE = 400 * 24 * 3600
+
+
+def language(request: Request[Any, Any, Any]) -> tuple[Translator, list[Cookie]]:
+    """The request's language, and the cookie that remembers an explicit `?lang=` choice."""
+    chosen = request.query_params.get("lang")
+    cookies: list[Cookie] = []
+    if chosen in LANGUAGES:
+        cookies.append(
+            Cookie(key=LANG_COOKIE, value=chosen, max_age=LANG_MAX_AGE, path="/", samesite="lax")
+        )
+    lang = negotiate(
+        chosen, request.cookies.get(LANG_COOKIE), request.headers.get("accept-language", "")
+    )
+    return Translator(lang), cookies

@@ -1,0 +1,346 @@
+"""The guest web app at `/t/<token>`: the page a phone opens by scanning a spot's QR code, its
+live fragment, and joining a table with its PIN (the cart and payment actions are in
+`guest.actions`, a room's concierge offers in `guest.offers`).
+
+The phone is known by two signed cookies: `convive_device` (minted on the first visit; what
+table-session recognises a returning phone by) and `convive_seat` (set when table-session
+seated it: the session and guest id every action uses; a guest id from the browser is never
+trusted). Actions answer JSON to scripts (`Accept: application/json`, 4xx with the service's
+message) and redirect plain form posts back to the page with a one-shot message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from convive.gateway.guest import offers, views
+from convive.gateway.guest.requests import form_or_json, refused_by, require_seat
+from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.web.cookies import (
+    DEVICE_COOKIE,
+    FLASH_COOKIE,
+    SEAT_COOKIE,
+    GuestCookies,
+    Seat,
+    new_device_id,
+)
+from convive.gateway.web.i18n import Translator, language
+from convive.gateway.web.refusals import Refused, wants_json
+from convive.gateway.web.responses import GUEST_PAGE_HEADERS, page, same_origin
+
+log = logging.getLogger(__name__)
+
+# The session feed's event types the page reacts to (the notifier names each SSE message so).
+LIVE_EVENT_TYPES = (
+    "CartItemAdded",
+    "CartItemChanged",
+    "CartItemRemoved",
+    "OrderPlaced",
+    "RoundAdded",
+    "OrderValidated",
+    "SentToProduction",
+    "OrderClosed",
+    "PaymentSettled",
+    "OnlinePaymentStarted",
+    "OnlinePaymentFailed",
+    "GuestJoined",
+    "PinRotated",
+    "SessionClosed",
+)
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def flash_message(
+    request: Request[Any, Any, Any], cookies: GuestCookies, t: Translator
+) -> dict[str, str] | None:
+    value = cookies.flash(request.cookies.get(FLASH_COOKIE))
+    if value is None:
+        payment = request.query_params.get("status")
+        if request.query_params.get("payment") and payment in ("paid", "cancelled"):
+            key = "payment_done" if payment == "paid" else "payment_cancelled"
+            return {"kind": "ok" if payment == "paid" else "info", "text": t(key)}
+        return None
+    key, values = str(value.get("key")), value.get("values") or {}
+    if key == "raw":
+        text = str(values.get("message", ""))
+    elif key == "wrong_pin":
+        n = values.get("tries_left")
+        text = t("wrong_pin", n=n) if isinstance(n, int) else t("wrong_pin_plain")
+    else:
+        try:
+            text = t(key)
+        except KeyError:
+            return None
+    return {"kind": str(value.get("kind", "error")), "text": text}
+
+
+async def live_context(
+    services: Services, seat: Seat, access: views.Access, t: Translator
+) -> dict[str, Any]:
+    """The live part of a seated phone's page: cart, rounds, bill, the host's PIN."""
+    wants_cart = access.mode in views.ORDER_MODES
+    cart, order, session = await asyncio.gather(
+        services.ordering.cart(seat.session_id) if wants_cart else _none(),
+        services.ordering.order(seat.session_id),
+        services.table_session.session(seat.session_id),
+    )
+    labels = views.guest_labels(session, seat.guest_id, t)
+    numbers = views.guest_numbers(session)
+    pin = access.pin
+    if seat.role == "host" and session and session.get("pin"):
+        pin = str(session["pin"])  # the current one: it may have been rotated since the scan
+    session_open = (session or {}).get("status", "open") == "open"
+    return {
+        "live": views.live_view(cart, order, labels, seat.guest_id, t),
+        "numbers_json": json.dumps(numbers),
+        # A closed session's PIN opens nothing any more: not worth showing.
+        "pin": pin if seat.role == "host" and session_open else None,
+        "can_pay": access.can_pay(order),
+        "can_charge_room": access.can_charge_room(order),
+        "session_open": session_open,
+    }
+
+
+async def _none() -> None:
+    return None
+
+
+def problem_page(
+    t: Translator, token: str, title: str, body: str, status: int, cookies: list[Cookie]
+) -> Template:
+    return page(
+        "guest/problem.html",
+        {"t": t, "lang": t.lang, "token": token, "title": title, "body": body, "status": status},
+        status,
+        cookies,
+    )
+
+
+# --- handlers ----------------------------------------------------------------------------------
+
+
+@get("/t/{token:str}", summary="The guest page of a spot (what its QR code opens)")
+async def guest_page(
+    token: FromPath[str],
+    request: Request[Any, Any, Any],
+    services: NamedDependency[Services],
+    guest_cookies: NamedDependency[GuestCookies],
+) -> Template:
+    t, set_cookies = language(request)
+    device = guest_cookies.device(request.cookies.get(DEVICE_COOKIE))
+    if device is None:
+        device = new_device_id()
+        set_cookies.append(guest_cookies.device_cookie(device))
+    if request.cookies.get(FLASH_COOKIE):
+        set_cookies.append(guest_cookies.delete(FLASH_COOKIE))
+    flash = flash_message(request, guest_cookies, t)
+
+    try:
+        seat_before = guest_cookies.seat(request.cookies.get(SEAT_COOKIE))
+        if seat_before and seat_before.token == token and just_paid(request, guest_cookies):
+            # Back from paying: a scan now could open a new session at the spot the payment
+            # has just released; this phone wants to see the bill it paid.
+            answer = await seat_answer(services, seat_before)
+        else:
+            answer = await services.table_session.scan(token, device)
+    except UpstreamError as exc:
+        if exc.status == 404:
+            return problem_page(t, token, t("unknown_title"), t("unknown_body"), 404, set_cookies)
+        if exc.status == 410:
+            return problem_page(t, token, t("gone_title"), t("gone_body"), 410, set_cookies)
+        if exc.status == 403 and exc.reason == "locked_out":
+            answer = {**exc.body, "role": "viewer", "reason": "locked_out"}
+        elif exc.status >= 500:
+            return problem_page(t, token, t("error_title"), t("unavailable"), 503, set_cookies)
+        else:
+            return problem_page(t, token, t("error_title"), exc.message, exc.status, set_cookies)
+    answer = answer if isinstance(answer, dict) else {}
+    role = str(answer.get("role") or "viewer")
+    venue_id = str(answer.get("venue_id") or "")
+    spot_id = str(answer.get("spot_id") or "")
+    mode = str(answer.get("mode") or "order")
+    seat: Seat | None = None
+    if role in ("host", "guest") and answer.get("session_id") and answer.get("guest_id"):
+        kind = str(answer.get("spot_kind") or answer.get("kind") or "")
+        if not kind:
+            kind = await _spot_kind(services, venue_id, spot_id)
+        seat = Seat(
+            token=token,
+            session_id=str(answer["session_id"]),
+            guest_id=str(answer["guest_id"]),
+            role=role,
+            venue_id=venue_id,
+            spot_id=spot_id,
+            mode=mode,
+            kind=kind,
+        )
+        set_cookies.append(guest_cookies.seat_cookie(seat))
+        access = views.Access(role=role, mode=mode, kind=kind, pin=answer.get("pin"))
+    else:
+        role = "viewer"
+        reason = answer.get("reason")
+        if reason not in views.VIEWER_REASONS:
+            reason = "menu_only" if mode == "menu" else None
+        access = views.Access(role="viewer", mode=mode, reason=reason)
+        if request.cookies.get(SEAT_COOKIE):
+            set_cookies.append(guest_cookies.delete(SEAT_COOKIE))
+
+    if flash and access.reason and flash["text"] == t(access.reason):
+        flash = None  # the page says it already, once is clearer
+    avoid = {a for a in request.query_params.getall("avoid", []) if a}
+    try:
+        menu, live, room = await asyncio.gather(
+            services.ordering.menu(venue_id) if venue_id and mode != "pay" else _none(),
+            live_context(services, seat, access, t) if seat else _none(),
+            offers.room_context(services, seat, t) if seat else _none(),
+        )
+    except UpstreamError as exc:
+        log.warning("page data unavailable", extra={"status": exc.status, "error": exc.message})
+        return problem_page(t, token, t("error_title"), t("unavailable"), 503, set_cookies)
+
+    context: dict[str, Any] = {
+        "t": t,
+        "lang": t.lang,
+        "other_lang": "en" if t.lang == "fr" else "fr",
+        "token": token,
+        "spot_name": answer.get("spot_name") or "",
+        "access": access,
+        "seat": seat,
+        "mode": mode,
+        "flash": flash,
+        "menu": views.menu_view(menu, t, avoid),
+        "allergen_filter": views.allergen_filter(t, avoid),
+        "avoid": sorted(avoid),
+        "script": {
+            "token": token,
+            "session": seat.session_id if seat else "",
+            "guest": seat.guest_id if seat else "",
+            "events": ",".join(LIVE_EVENT_TYPES),
+            "strings": json.dumps(t.script_strings(), ensure_ascii=False),
+            "rendered": datetime.now(UTC).isoformat(),
+        },
+        "room_offers": [],
+        "my_offer_orders": [],
+        **(live or {}),
+        **(room or {}),
+    }
+    return page("guest/page.html", context, 200, set_cookies)
+
+
+def just_paid(request: Request[Any, Any, Any], cookies: GuestCookies) -> bool:
+    """The page is where the phone lands right after paying (the provider's return URL, or
+    the redirect after a room charge)."""
+    if request.query_params.get("payment") and request.query_params.get("status") == "paid":
+        return True
+    flash = cookies.flash(request.cookies.get(FLASH_COOKIE))
+    return bool(flash) and flash.get("key") == "room_charge_done"  # type: ignore[union-attr]
+
+
+async def seat_answer(services: Services, seat: Seat) -> dict[str, Any]:
+    """What a scan told this seated phone, rebuilt from its seat cookie without scanning."""
+    try:
+        spot = await services.table_session.spot(seat.venue_id, seat.spot_id)
+    except UpstreamError:
+        spot = None
+    return {
+        "role": seat.role,
+        "session_id": seat.session_id,
+        "guest_id": seat.guest_id,
+        "venue_id": seat.venue_id,
+        "spot_id": seat.spot_id,
+        "spot_name": (spot or {}).get("name") or "",
+        "spot_kind": seat.kind,
+        "mode": seat.mode,
+    }
+
+
+async def _spot_kind(services: Services, venue_id: str, spot_id: str) -> str:
+    try:
+        return await services.table_session.spot_kind(venue_id, spot_id) if venue_id else "table"
+    except UpstreamError:
+        return "table"
+
+
+@get("/t/{token:str}/fragments/cart", summary="The live part of the page (cart, rounds, bill)")
+async def cart_fragment(
+    token: FromPath[str],
+    request: Request[Any, Any, Any],
+    services: NamedDependency[Services],
+    guest_cookies: NamedDependency[GuestCookies],
+) -> Response[Any]:
+    t, _ = language(request)
+    try:
+        seat = require_seat(request, guest_cookies, token)
+        access = views.Access(role=seat.role, mode=seat.mode, kind=seat.kind)
+        live = await live_context(services, seat, access, t)
+    except Refused as exc:
+        return Response(
+            f'<p class="message message-error" role="alert">{t("not_seated")}</p>',
+            status_code=exc.status,
+            media_type="text/html",
+            headers=GUEST_PAGE_HEADERS,
+        )
+    except UpstreamError as exc:
+        return Response(
+            f'<p class="message message-error" role="alert">{t("unavailable")}</p>',
+            status_code=exc.status if exc.status < 500 else 503,
+            media_type="text/html",
+            headers=GUEST_PAGE_HEADERS,
+        )
+    return page(
+        "guest/fragment.html",
+        {"t": t, "lang": t.lang, "token": token, "access": access, "seat": seat, **live},
+    )
+
+
+@post("/t/{token:str}/pin", summary="Join the table with the PIN its host shares")
+async def enter_pin(
+    token: FromPath[str],
+    request: Request[Any, Any, Any],
+    services: NamedDependency[Services],
+    guest_cookies: NamedDependency[GuestCookies],
+) -> Response[Any]:
+    set_cookies: list[Cookie] = []
+    same_origin(request)
+    body = await form_or_json(request)
+    pin = str(body.get("pin") or "").strip()
+    if not pin.isdigit() or len(pin) > 12:
+        if not wants_json(request):
+            flash = guest_cookies.flash_cookie("wrong_pin_plain")
+            return Redirect(f"/t/{token}", status_code=303, cookies=[flash])
+        raise Refused(400, "the PIN is the digits shown to the table's host", "pin")
+    device = guest_cookies.device(request.cookies.get(DEVICE_COOKIE))
+    if device is None:
+        device = new_device_id()
+        set_cookies.append(guest_cookies.device_cookie(device))
+    try:
+        answer = await services.table_session.scan(token, device, pin=pin)
+    except UpstreamError as exc:
+        if exc.status == 403 and not wants_json(request):
+            locked = exc.reason == "locked_out" or exc.body.get("tries_left") == 0
+            flash = (
+                guest_cookies.flash_cookie("locked_out")
+                if locked
+                else guest_cookies.flash_cookie("wrong_pin", tries_left=exc.body.get("tries_left"))
+            )
+            return Redirect(f"/t/{token}", status_code=303, cookies=[*set_cookies, flash])
+        raise refused_by(exc, "tries_left", "reason") from exc
+    # The page scans again and sets the seat: the answer here only says whether it worked.
+    role = answer.get("role") if isinstance(answer, dict) else None
+    if wants_json(request):
+        return Response({"role": role, "session_id": answer.get("session_id")}, cookies=set_cookies)
+    return Redirect(f"/t/{token}", status_code=303, cookies=set_cookies)
+
+
+ROUTES = [guest_page, cart_fragment, enter_pin]
