@@ -10,6 +10,8 @@ import pytest
 
 from convive.gateway.admin.forms import apply_product_edits, offer_body, parse_price
 from convive.gateway.admin.orders import OrderFilters, order_rows
+from convive.gateway.upstream.ordering import Menu, OfferOrder
+from convive.gateway.upstream.pos_gateway import FolioPosting
 from convive.gateway.web.forms import FormError
 from convive.gateway.web.i18n import Translator
 
@@ -313,22 +315,8 @@ async def test_a_first_product_makes_the_menu(gateway: Any) -> None:
 
 
 async def test_a_pairing_code_is_shown_big_and_devices_are_revoked(gateway: Any) -> None:
-    gateway.services.devices[gateway.venue] = [
-        {
-            "device_id": "d1",
-            "name": "Bar till",
-            "paired_at": "2026-11-01T09:00:00Z",
-            "revoked": False,
-        }
-    ]
-    gateway.services.devices[gateway.other_venue] = [
-        {
-            "device_id": "d9",
-            "name": "Not yours",
-            "paired_at": "2026-11-01T09:00:00Z",
-            "revoked": False,
-        }
-    ]
+    gateway.services.device(gateway.venue, "d1", "Bar till")
+    gateway.services.device(gateway.other_venue, "d9", "Not yours")
     await gateway.sign_in("manager@hotel.test")
     page = await gateway.client.get(f"/admin/venues/{gateway.venue}/devices")
     code = await gateway.post_from(
@@ -364,15 +352,8 @@ async def test_orders_are_listed_newest_first_with_the_pms_column(gateway: Any) 
     an_order(gateway, "oo-old", "confirmed", "2026-11-20T08:00:00+00:00", guest_name="Old Guest")
     an_order(gateway, "oo-new", "pending", "2026-11-21T20:30:00+00:00", guest_name="New Guest")
     an_order(gateway, "oo-mid", "confirmed", "2026-11-21T09:00:00+00:00", guest_name="Mid Guest")
-    gateway.services.postings[gateway.venue] = [
-        {"offer_order_id": "oo-old", "status": "to_post_by_hand", "attempts": 0},
-        {
-            "offer_order_id": "oo-mid",
-            "status": "failing",
-            "attempts": 3,
-            "last_error": "PMS answered 502",
-        },
-    ]
+    gateway.services.posting("oo-old", "to_post_by_hand")
+    gateway.services.posting("oo-mid", "failing", attempts=3, last_error="PMS answered 502")
     await gateway.sign_in("manager@hotel.test")
     page = await gateway.client.get(orders_of(gateway))
     text = page.text
@@ -444,6 +425,24 @@ async def test_filters_reach_ordering_and_apply_here_too(gateway: Any) -> None:
 # --- pure parts --------------------------------------------------------------------------------
 
 
+def offer_order(offer_order_id: str, status: str, ordered_at: str) -> OfferOrder:
+    """An offer order as ordering lists it."""
+    return OfferOrder.model_validate(
+        {
+            "offer_order_id": offer_order_id,
+            "venue_id": "hotel-1",
+            "ordered_at": ordered_at,
+            "guest_name": "Ada Lovelace",
+            "guest_email": "ada@example.com",
+            "offer_name": {"fr": "Accès spa", "en": "Spa access"},
+            "offer_type": "offer",
+            "revenue": {"amount_minor": 3500, "currency": "EUR"},
+            "status": status,
+            "automatic": False,
+        }
+    )
+
+
 def test_prices_are_read_as_people_type_them() -> None:
     assert parse_price("12") == 1200
     assert parse_price("12,5") == 1250
@@ -456,7 +455,7 @@ def test_prices_are_read_as_people_type_them() -> None:
 
 def test_an_offer_needs_both_names_and_both_descriptions_or_none() -> None:
     form = {"name_fr": "Spa", "name_en": "Spa", "offer_type": "offer", "price": "35"}
-    assert offer_body(form)["auto_confirm"] is False
+    assert offer_body(form).auto_confirm is False
     with pytest.raises(FormError) as missing:
         offer_body({**form, "name_en": " "})
     assert missing.value.field == "name_en"
@@ -473,15 +472,15 @@ def test_the_until_date_takes_its_whole_day() -> None:
     assert filters.status == ""
     assert filters.since is None
     assert filters.params() == {"until": "2026-11-21"}
-    assert filters.keeps({"ordered_at": "2026-11-21T23:59:00+00:00"})
-    assert not filters.keeps({"ordered_at": "2026-11-22T00:00:00+00:00"})
+    assert filters.keeps(offer_order("a", "pending", "2026-11-21T23:59:00+00:00"))
+    assert not filters.keeps(offer_order("a", "pending", "2026-11-22T00:00:00+00:00"))
 
 
 def test_the_pms_column_follows_the_integration_and_the_posting() -> None:
     t = Translator("en")
     orders = [
-        {"offer_order_id": "a", "status": "confirmed", "ordered_at": "2026-11-21T10:00:00Z"},
-        {"offer_order_id": "b", "status": "pending", "ordered_at": "2026-11-21T09:00:00Z"},
+        offer_order("a", "confirmed", "2026-11-21T10:00:00Z"),
+        offer_order("b", "pending", "2026-11-21T09:00:00Z"),
     ]
     none = order_rows(orders, [], [], "none", OrderFilters(), t)
     assert [r.pms.status for r in none] == ["none", "none"]
@@ -489,7 +488,19 @@ def test_the_pms_column_follows_the_integration_and_the_posting() -> None:
     assert [r.pms.status for r in waiting] == ["waiting", "none"]
     posted = order_rows(
         orders,
-        [{"offer_order_id": "a", "status": "posted", "method": "manual"}],
+        [
+            FolioPosting.model_validate(
+                {
+                    "offer_order_id": "a",
+                    "status": "posted",
+                    "attempts": 1,
+                    "last_error": None,
+                    "next_attempt_at": None,
+                    "pms_reference": None,
+                    "method": "manual",
+                }
+            )
+        ],
         [],
         "one_way",
         OrderFilters(),
@@ -515,8 +526,9 @@ def test_editing_a_product_keeps_what_the_form_does_not_show() -> None:
         ],
     }
     body = apply_product_edits(
-        menu, {"name_fr:p": "B", "name_en:p": "B", "price:p": "2", "available:p": "on"}
-    )
+        Menu.model_validate(menu),
+        {"name_fr:p": "B", "name_en:p": "B", "price:p": "2", "available:p": "on"},
+    ).to_json()
     [product] = body["products"]
     assert product["photo_url"] == "https://img.example/p.jpg"
     assert product["description"] == {"fr": "d", "en": "d"}

@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from convive.gateway import admin, guest, live_proxy, pos
 from convive.gateway.settings import Settings
 from convive.gateway.web import handlers, sign_in
+from convive.gateway.web.refusals import Refused
 from convive.gateway.web.shared import Shared
 from convive.runtime.app import ServiceDefinition, create_service_app
 
@@ -65,5 +66,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     shared.install(app)
     app.template_engine = template_engine()
     # The gateway's own refusals answer as each app does (a page, a redirect, or JSON).
-    app.exception_handlers.update(handlers.EXCEPTION_HANDLERS)
+    app.exception_handlers[Refused] = handlers.on_refused
     return app

@@ -4,6 +4,7 @@ managers confirm, cancel, mark posted by hand (one-way PMS) or post again (two-w
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Response, get, post
@@ -12,13 +13,36 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from convive.gateway.admin import forms, orders
-from convive.gateway.admin.office import Office, gather, or_default
-from convive.gateway.admin.venue import EVERYONE_OF_VENUE, MANAGERS_OF_VENUE, OFFICE, VENUE, here
+from convive.gateway.admin.office import (
+    EVERYONE_OF_VENUE,
+    MANAGERS_OF_VENUE,
+    OFFICE,
+    VENUE,
+    Office,
+    gather,
+    here,
+    or_default,
+)
 from convive.gateway.upstream import Services, UpstreamError
-from convive.gateway.web.forms import FormError
+from convive.gateway.upstream.notifier import Notification
+from convive.gateway.upstream.ordering import Offer, StaffDecision
+from convive.gateway.upstream.pos_gateway import FolioPosting, StaffAction
+from convive.gateway.upstream.table_session import VenueSettings
+from convive.gateway.web.forms import FormError, checked, text
 from convive.gateway.web.refusals import Refused
 
 # --- offers ------------------------------------------------------------------------------------
+
+
+@dataclass
+class OfferRow:
+    offer_id: str
+    name_text: str
+    price_text: str
+    description_text: str
+    offer_type: str
+    auto_confirm: bool
+    available: bool
 
 
 @get(
@@ -30,18 +54,21 @@ from convive.gateway.web.refusals import Refused
 async def offers_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
     t = office.t
     offers = await office.services.ordering.offers(venue_id)
-    offers.sort(key=lambda o: (not o.get("available", True), t.text(o.get("name")).casefold()))
+    offers.sort(key=lambda o: (not o.available, t.text(o.name).casefold()))
     return await office.page(
         "admin/offers.html",
         venue_id=venue_id,
         section="offers",
         offers=[
-            {
-                **o,
-                "name_text": t.text(o.get("name")),
-                "price_text": t.money(o.get("price")),
-                "description_text": t.text(o.get("description")),
-            }
+            OfferRow(
+                offer_id=o.offer_id,
+                name_text=t.text(o.name),
+                price_text=t.money(o.price),
+                description_text=t.text(o.description),
+                offer_type=o.offer_type,
+                auto_confirm=o.auto_confirm,
+                available=o.available,
+            )
             for o in offers
         ],
     )
@@ -67,9 +94,9 @@ async def _offer_form(
     )
 
 
-async def _find_offer(services: Services, venue_id: str, offer_id: str) -> dict[str, Any]:
+async def _find_offer(services: Services, venue_id: str, offer_id: str) -> Offer:
     listed = await services.ordering.offers(venue_id)
-    offer = next((o for o in listed if o.get("offer_id") == offer_id), None)
+    offer = next((o for o in listed if o.offer_id == offer_id), None)
     if offer is None:
         raise Refused(404, "no such offer in this venue", "offer_id")
     return offer
@@ -98,21 +125,20 @@ async def _save_offer(office: Office, venue_id: str, offer_id: str | None) -> Re
     values = {
         **forms.offer_form_values(None),
         **dict(form),
-        "auto_confirm": forms.checked(form, "auto_confirm"),
-        "available": forms.checked(form, "available"),
+        "auto_confirm": checked(form, "auto_confirm"),
+        "available": checked(form, "available"),
     }
     try:
-        currency = "EUR"
+        currency = forms.DEFAULT_CURRENCY
         if offer_id is not None:
-            existing = await _find_offer(office.services, venue_id, offer_id)
-            currency = str((existing.get("price") or {}).get("currency") or currency)
+            currency = (await _find_offer(office.services, venue_id, offer_id)).price.currency
         body = forms.offer_body(form, currency)
-        target = offer_id or forms.new_id(body["name"]["en"], "offer-")
+        target = offer_id or forms.new_id(body.name.en, "offer-")
         await office.services.ordering.save_offer(venue_id, target, body)
     except (FormError, UpstreamError) as exc:
         status, error = office.error(exc)
         return await _offer_form(office, venue_id, offer_id, values, status=status, error=error)
-    name = office.t.text(body["name"])
+    name = office.t.text(body.name)
     return office.back(here(venue_id, "/offers"), "saved_offer", name=name)
 
 
@@ -145,18 +171,21 @@ async def update_offer(
 async def offer_orders_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
     filters = orders.OrderFilters.parse(office.request.query_params)
     services = office.services
+    no_postings: list[FolioPosting] = []
+    no_notifications: list[Notification] = []
+    no_settings: VenueSettings | None = None
     found, postings, notifications, settings = await gather(
         services.ordering.offer_orders(venue_id, filters.params()),
-        or_default(services.pos.folio_postings(office.me, venue_id), []),
-        or_default(services.notifier.notifications(venue_id), []),
-        or_default(services.table_session.settings(venue_id), None),
+        or_default(services.pos.folio_postings(office.me, venue_id), no_postings),
+        or_default(services.notifier.notifications(venue_id), no_notifications),
+        or_default(services.table_session.settings(venue_id), no_settings),
     )
-    integration = (settings or {}).get("pms_integration")
+    integration = settings.pms_integration if settings is not None else None
     url = office.request.url
     return await office.page(
         "admin/offer_orders.html",
         venue_id=venue_id,
-        venue_name=(settings or {}).get("name") or venue_id,
+        venue_name=settings.name if settings is not None else venue_id,
         section="offer-orders",
         rows=orders.order_rows(found, postings, notifications, integration, filters, office.t),
         filters=filters,
@@ -184,21 +213,23 @@ async def _act(office: Office, venue_id: str, offer_order_id: str, action: str) 
     try:
         # Ordering and pos-gateway act on any id: the gateway checks it is this venue's.
         listed = await office.services.ordering.offer_orders(venue_id)
-        order = next((o for o in listed if o.get("offer_order_id") == offer_order_id), None)
+        order = next((o for o in listed if o.offer_order_id == offer_order_id), None)
         if order is None:
             raise Refused(404, "no such offer order in this venue", "offer_order_id")
-        body: dict[str, Any] = {"staff": office.staff.name}
-        if action == "cancel" and (reason := forms.text(form, "reason", max_length=500)):
-            body["reason"] = reason
         service, verb = ACTIONS[action]
         if service == "ordering":
-            await office.services.ordering.decide_offer_order(offer_order_id, verb, body)
+            reason = text(form, "reason", max_length=500) if action == "cancel" else ""
+            decision = StaffDecision(
+                staff=office.staff.name, **({"reason": reason} if reason else {})
+            )
+            await office.services.ordering.decide_offer_order(offer_order_id, verb, decision)
         else:
-            await office.services.pos.act_on_posting(office.me, offer_order_id, verb, body)
+            staff_action = StaffAction(staff=office.staff.name)
+            await office.services.pos.act_on_posting(office.me, offer_order_id, verb, staff_action)
     except (FormError, UpstreamError) as exc:
         return office.refused(back_to, exc)
     key = f"done_{action.replace('-', '_')}"
-    return office.back(back_to, key, guest=str(order.get("guest_name") or ""))
+    return office.back(back_to, key, guest=order.guest_name)
 
 
 @post(

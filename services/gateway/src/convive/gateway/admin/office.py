@@ -11,12 +11,13 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from litestar import Request, Response
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Template
 
 from convive.gateway.upstream import Services, UpstreamError
-from convive.gateway.web.cookies import StaffCookies, StaffProfile
+from convive.gateway.web.cookies import MANAGERS, ROLES, StaffCookies, StaffProfile
 from convive.gateway.web.forms import FormError
+from convive.gateway.web.guards import signed_in, staff_only
 from convive.gateway.web.responses import staff_page
 from convive.gateway.web.staff_i18n import staff_language
 
@@ -27,9 +28,16 @@ FLASH_MAX_AGE = 120
 T = TypeVar("T")
 
 
-def p(segment: str) -> str:
-    """A path segment, escaped."""
-    return quote(segment, safe="")
+VENUE = "/venues/{venue_id:str}"
+
+EVERYONE_OF_VENUE = staff_only(*ROLES)
+MANAGERS_OF_VENUE = staff_only(*MANAGERS)
+OWNER_OF_VENUE = staff_only("owner")
+
+
+def here(venue_id: str, page: str = "") -> str:
+    """A page of the venue's back office."""
+    return f"/admin/venues/{quote(venue_id, safe='')}{page}"
 
 
 async def gather(*calls: Awaitable[Any]) -> list[Any]:
@@ -91,7 +99,7 @@ class Office:
             found = await self.services.table_session.settings(venue_id)
         except UpstreamError:
             found = None
-        return str((found or {}).get("name") or venue_id)
+        return found.name if found is not None else venue_id
 
     def flash(self) -> dict[str, str] | None:
         value = self.cookies.signer.unsign(FLASH_COOKIE, self.request.cookies.get(FLASH_COOKIE))
@@ -170,3 +178,8 @@ async def provide_office(
     staff_cookies: NamedDependency[StaffCookies],
 ) -> Office:
     return Office(request, staff, services, staff_cookies)
+
+
+OFFICE = {"staff": Provide(signed_in, sync_to_thread=False), "office": Provide(provide_office)}
+"""Every back-office route's dependencies: the member its guards let in, the `office` built for
+them."""

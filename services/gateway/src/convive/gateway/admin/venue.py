@@ -1,39 +1,32 @@
 """The back office's venue pages: the member's venues, a venue's settings, its profit centres and
-spots with their QR codes, its menu, its POS devices and pairing codes, and (owner only) the
-staff accounts."""
+spots with their QR codes (printed, or replaced by a new one), and its menu."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from convive.gateway.admin import forms
-from convive.gateway.admin.office import Office, gather, p, passthrough, provide_office
+from convive.gateway.admin.office import (
+    EVERYONE_OF_VENUE,
+    MANAGERS_OF_VENUE,
+    OFFICE,
+    VENUE,
+    Office,
+    gather,
+    here,
+    passthrough,
+)
 from convive.gateway.upstream import UpstreamError
-from convive.gateway.web.cookies import MANAGERS, ROLES
-from convive.gateway.web.forms import FormError
-from convive.gateway.web.guards import signed_in, staff_only
+from convive.gateway.upstream.table_session import ProfitCentreIn, SpotIn
+from convive.gateway.web.forms import FormError, choice, text
 from convive.gateway.web.i18n import ALLERGENS
 from convive.gateway.web.refusals import Refused
-
-VENUE = "/venues/{venue_id:str}"
-
-
-OFFICE = {"staff": Provide(signed_in, sync_to_thread=False), "office": Provide(provide_office)}
-"""Every back-office route's dependencies: the member its guards let in, the `office` built for
-them."""
-
-EVERYONE_OF_VENUE = staff_only(*ROLES)
-MANAGERS_OF_VENUE = staff_only(*MANAGERS)
-OWNER_OF_VENUE = staff_only("owner")
-
-
-def here(venue_id: str, page: str = "") -> str:
-    return f"/admin/venues/{p(venue_id)}{page}"
 
 
 @get(
@@ -61,8 +54,14 @@ async def venue_home(venue_id: FromPath[str], office: NamedDependency[Office]) -
 @get(f"{VENUE}/settings", summary="Venue settings", guards=MANAGERS_OF_VENUE, dependencies=OFFICE)
 async def settings_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
     current = await office.services.table_session.settings(venue_id)
-    values = {"name": "", "language": "fr", "pms_integration": "none", **(current or {})}
-    values["notification_email"] = values.get("notification_email") or ""
+    values = {"name": "", "language": "fr", "pms_integration": "none", "notification_email": ""}
+    if current is not None:
+        values = {
+            "name": current.name,
+            "language": current.language,
+            "pms_integration": current.pms_integration,
+            "notification_email": current.notification_email or "",
+        }
     return await office.page(
         "admin/settings.html",
         venue_id=venue_id,
@@ -80,9 +79,14 @@ async def settings_page(venue_id: FromPath[str], office: NamedDependency[Office]
 )
 async def save_settings(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
     form = await office.form()
+    table_session = office.services.table_session
     try:
-        body = forms.settings_body(form)
-        await office.services.table_session.save_settings(venue_id, body)
+        # The time zone is not on the form: saving keeps the one table-session has.
+        current = await table_session.settings(venue_id)
+        time_zone = (
+            current.time_zone if current and "time_zone" in current.model_fields_set else None
+        )
+        await table_session.save_settings(venue_id, forms.settings_body(form, time_zone))
     except (FormError, UpstreamError) as exc:
         status, error = office.error(exc)
         return await office.page(
@@ -100,6 +104,16 @@ async def save_settings(venue_id: FromPath[str], office: NamedDependency[Office]
 # --- profit centres and spots ------------------------------------------------------------------
 
 
+@dataclass
+class SpotRow:
+    spot_id: str
+    name: str
+    kind: str
+    centre_name: str
+    status: str
+    guest_url: str
+
+
 @get(
     f"{VENUE}/spots",
     summary="Profit centres, spots, QR codes",
@@ -107,16 +121,31 @@ async def save_settings(venue_id: FromPath[str], office: NamedDependency[Office]
     dependencies=OFFICE,
 )
 async def spots_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
-    ts = office.services.table_session
-    centres, spots = await gather(ts.profit_centres(venue_id), ts.spots(venue_id))
-    names = {str(c.get("profit_centre_id")): str(c.get("name")) for c in centres}
+    table_session = office.services.table_session
+    centres, spots = await gather(
+        table_session.profit_centres(venue_id), table_session.spots(venue_id)
+    )
+    names = {c.profit_centre_id: c.name for c in centres}
+    rows = [
+        SpotRow(
+            spot_id=s.spot_id,
+            name=s.name,
+            kind=s.kind,
+            centre_name=names.get(s.profit_centre_id, ""),
+            status=s.status,
+            guest_url=s.guest_url or "",
+        )
+        for s in spots
+    ]
+    rotated = office.request.query_params.get("rotated")
     return await office.page(
         "admin/spots.html",
         venue_id=venue_id,
         section="spots",
         centres=centres,
-        spots=[{**s, "centre_name": names.get(str(s.get("profit_centre_id")), "")} for s in spots],
+        spots=rows,
         modes=forms.JOURNEY_MODES,
+        rotated=next((row for row in rows if row.spot_id == rotated), None),
     )
 
 
@@ -131,13 +160,13 @@ async def save_profit_centre(
 ) -> Response[Any]:
     form = await office.form()
     try:
-        body: dict[str, Any] = {
-            "name": forms.text(form, "name", required=True, max_length=100),
-            "mode": forms.choice(form, "mode", forms.JOURNEY_MODES),
-        }
-        if pc_id := forms.text(form, "profit_centre_id", max_length=100):
-            body["profit_centre_id"] = pc_id
-        await office.services.table_session.save_profit_centre(venue_id, body)
+        pc_id = text(form, "profit_centre_id", max_length=100)
+        centre = ProfitCentreIn(
+            name=text(form, "name", required=True, max_length=100),
+            mode=choice(form, "mode", forms.JOURNEY_MODES),
+            **({"profit_centre_id": pc_id} if pc_id else {}),
+        )
+        await office.services.table_session.save_profit_centre(venue_id, centre)
     except (FormError, UpstreamError) as exc:
         return office.refused(here(venue_id, "/spots"), exc)
     return office.back(here(venue_id, "/spots"), "saved_profit_centre")
@@ -149,15 +178,23 @@ async def save_profit_centre(
 async def add_spot(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
     form = await office.form()
     try:
-        body = {
-            "profit_centre_id": forms.text(form, "profit_centre_id", required=True),
-            "name": forms.text(form, "name", required=True, max_length=100),
-            "kind": forms.choice(form, "kind", forms.SPOT_KINDS),
-        }
-        await office.services.table_session.add_spot(venue_id, body)
+        spot = SpotIn(
+            profit_centre_id=text(form, "profit_centre_id", required=True),
+            name=text(form, "name", required=True, max_length=100),
+            kind=choice(form, "kind", forms.SPOT_KINDS),
+        )
+        await office.services.table_session.add_spot(venue_id, spot)
     except (FormError, UpstreamError) as exc:
         return office.refused(here(venue_id, "/spots"), exc)
-    return office.back(here(venue_id, "/spots"), "saved_spot", name=body["name"])
+    return office.back(here(venue_id, "/spots"), "saved_spot", name=spot.name)
+
+
+async def _spot_of(office: Office, venue_id: str, spot_id: str) -> str:
+    """The spot's name, once it is known to be this venue's (table-session acts on any id)."""
+    spot = await office.services.table_session.spot(venue_id, spot_id)
+    if spot is None:
+        raise Refused(404, "no such spot in this venue", "spot_id")
+    return spot.name
 
 
 @get(
@@ -179,9 +216,7 @@ async def qr_sheet(venue_id: FromPath[str], office: NamedDependency[Office]) -> 
 async def spot_qr(
     venue_id: FromPath[str], spot_id: FromPath[str], office: NamedDependency[Office]
 ) -> Response[Any]:
-    spots = await office.services.table_session.spots(venue_id)
-    if not any(str(s.get("spot_id")) == spot_id for s in spots):
-        raise Refused(404, "no such spot in this venue", "spot_id")
+    await _spot_of(office, venue_id, spot_id)
     return await passthrough(office.services.table_session.qr_code(spot_id), "image/svg+xml")
 
 
@@ -204,9 +239,7 @@ async def _menu_page(
         status=status,
         error=error,
         products=forms.product_rows(menu, t),
-        categories=[
-            (c["category_id"], t.text(c.get("name"))) for c in (menu or {}).get("categories") or []
-        ],
+        categories=[(c.category_id, t.text(c.name)) for c in (menu.categories if menu else [])],
         allergens=[(code, names[t.lang]) for code, names in ALLERGENS.items()],
         has_menu=menu is not None,
     )
@@ -256,154 +289,6 @@ async def add_product(venue_id: FromPath[str], office: NamedDependency[Office]) 
     return await _publish(office, venue_id, adding=True)
 
 
-# --- devices -----------------------------------------------------------------------------------
-
-
-async def _devices_page(
-    office: Office, venue_id: str, *, pairing: dict[str, Any] | None = None, status: int = 200
-) -> Template:
-    devices = await office.services.pos.devices(office.me, venue_id)
-    rows = [
-        {**d, "paired_at_text": office.t.when(d.get("paired_at"))}
-        for d in sorted(devices, key=lambda d: (bool(d.get("revoked")), str(d.get("name"))))
-    ]
-    return await office.page(
-        "admin/devices.html",
-        venue_id=venue_id,
-        section="devices",
-        status=status,
-        devices=rows,
-        pairing=pairing,
-    )
-
-
-@get(
-    f"{VENUE}/devices",
-    summary="POS devices, pairing codes",
-    guards=MANAGERS_OF_VENUE,
-    dependencies=OFFICE,
-)
-async def devices_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
-    return await _devices_page(office, venue_id)
-
-
-@post(
-    f"{VENUE}/pairing-codes",
-    summary="Issue a pairing code for a new POS device",
-    guards=MANAGERS_OF_VENUE,
-    dependencies=OFFICE,
-)
-async def new_pairing_code(
-    venue_id: FromPath[str], office: NamedDependency[Office]
-) -> Response[Any]:
-    try:
-        code = await office.services.pos.pairing_code(office.me, venue_id)
-    except UpstreamError as exc:
-        return office.refused(here(venue_id, "/devices"), exc)
-    # Shown in this answer only, never in a URL or a cookie: it opens the venue's till.
-    pairing = {
-        "code": str(code.get("code") or ""),
-        "expires_at": str(code.get("expires_at") or ""),
-        "expires_text": office.t.when(code.get("expires_at"))[-5:],
-    }
-    return await _devices_page(office, venue_id, pairing=pairing, status=201)
-
-
-@post(
-    f"{VENUE}/devices/{{device_id:str}}/revoke",
-    summary="Revoke a POS device",
-    guards=MANAGERS_OF_VENUE,
-    dependencies=OFFICE,
-)
-async def revoke_device(
-    venue_id: FromPath[str], device_id: FromPath[str], office: NamedDependency[Office]
-) -> Response[Any]:
-    try:
-        devices = await office.services.pos.devices(office.me, venue_id)
-        device = next((d for d in devices if str(d.get("device_id")) == device_id), None)
-        if device is None:
-            raise Refused(404, "no such device in this venue", "device_id")
-        await office.services.pos.revoke_device(office.me, device_id)
-    except UpstreamError as exc:
-        return office.refused(here(venue_id, "/devices"), exc)
-    return office.back(here(venue_id, "/devices"), "revoked_device", name=str(device.get("name")))
-
-
-# --- staff accounts ----------------------------------------------------------------------------
-
-
-async def _staff_page(
-    office: Office,
-    venue_id: str,
-    *,
-    status: int = 200,
-    error: dict[str, str] | None = None,
-    values: dict[str, Any] | None = None,
-) -> Template:
-    accounts, names = await gather(
-        office.services.pos.accounts(office.me),
-        gather(*(office.venue_name(v) for v in office.staff.venue_ids)),
-    )
-    mine = [a for a in accounts if venue_id in (a.get("venue_ids") or [])]
-    mine.sort(key=lambda a: (forms.STAFF_ROLES.index(a.get("role", "cashier")), a.get("name")))
-    return await office.page(
-        "admin/staff.html",
-        venue_id=venue_id,
-        section="staff",
-        status=status,
-        error=error,
-        accounts=mine,
-        my_venues=list(zip(office.staff.venue_ids, names, strict=True)),
-        values=values or {"name": "", "email": "", "role": "cashier", "venue_ids": [venue_id]},
-    )
-
-
-@get(
-    f"{VENUE}/staff",
-    summary="Staff accounts of the venue",
-    guards=OWNER_OF_VENUE,
-    dependencies=OFFICE,
-)
-async def staff_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
-    return await _staff_page(office, venue_id)
-
-
-@post(f"{VENUE}/staff", summary="Open a staff account", guards=OWNER_OF_VENUE, dependencies=OFFICE)
-async def open_account(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
-    form = await office.form()
-    venues = [v for v in form.getall("venue_ids", []) if v]
-    values = {"name": "", "email": "", "role": "cashier", **dict(form), "venue_ids": venues}
-    try:
-        body = forms.account_body(form, venues, office.staff.venue_ids)
-        await office.services.pos.open_account(office.me, body)
-    except (FormError, UpstreamError) as exc:
-        status, error = office.error(exc)
-        return await _staff_page(office, venue_id, status=status, error=error, values=values)
-    return office.back(here(venue_id, "/staff"), "opened_account", name=body["name"])
-
-
-@post(
-    f"{VENUE}/staff/{{staff_id:str}}/close",
-    summary="Close a staff account",
-    guards=OWNER_OF_VENUE,
-    dependencies=OFFICE,
-)
-async def close_account(
-    venue_id: FromPath[str], staff_id: FromPath[str], office: NamedDependency[Office]
-) -> Response[Any]:
-    if staff_id == office.staff.staff_id:
-        return office.back(here(venue_id, "/staff"), "error_close_self", "error")
-    try:
-        accounts = await office.services.pos.accounts(office.me)
-        account = next((a for a in accounts if str(a.get("staff_id")) == staff_id), None)
-        if account is None or venue_id not in (account.get("venue_ids") or []):
-            raise Refused(404, "no such staff account in this venue", "staff_id")
-        await office.services.pos.close_account(office.me, staff_id)
-    except UpstreamError as exc:
-        return office.refused(here(venue_id, "/staff"), exc)
-    return office.back(here(venue_id, "/staff"), "closed_account", name=str(account.get("name")))
-
-
 ROUTES = [
     home,
     venue_home,
@@ -417,10 +302,4 @@ ROUTES = [
     menu_page,
     save_menu,
     add_product,
-    devices_page,
-    new_pairing_code,
-    revoke_device,
-    staff_page,
-    open_account,
-    close_account,
 ]

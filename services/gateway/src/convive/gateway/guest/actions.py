@@ -23,6 +23,7 @@ from convive.gateway.guest.requests import (
 )
 from convive.gateway.settings import Settings
 from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.upstream.ordering import AddItem, OptionPick
 from convive.gateway.web.cookies import GuestCookies, Seat
 from convive.gateway.web.refusals import Refused, wants_json
 from convive.gateway.web.responses import same_origin
@@ -48,18 +49,19 @@ async def add_item(
     ):
         raise Refused(400, "options must be [{group_id, choice_id}]", "options")
     note = body.get("note") or None
+    chosen: dict[str, Any] = {}
+    if options:  # only sent when chosen, so an ordering without options takes the others
+        chosen["options"] = [
+            OptionPick(group_id=str(o["group_id"]), choice_id=str(o["choice_id"])) for o in options
+        ]
+    if note:
+        chosen["note"] = str(note)[:500]
+    item = AddItem(guest_id=seat.guest_id, product_id=product_id, quantity=quantity, **chosen)
     try:
-        answer = await services.ordering.add_item(
-            seat.session_id,
-            seat.guest_id,
-            product_id,
-            quantity,
-            [{"group_id": str(o["group_id"]), "choice_id": str(o["choice_id"])} for o in options],
-            str(note)[:500] if note else None,
-        )
+        answer = await services.ordering.add_item(seat.session_id, item)
     except UpstreamError as exc:
         raise refused_by(exc) from exc
-    return done(request, token, answer, 201, anchor=f"product-{product_id}")
+    return done(request, token, answer.json_body(), 201, anchor=f"product-{product_id}")
 
 
 async def _change(
@@ -84,7 +86,7 @@ async def _change(
             )
     except UpstreamError as exc:
         raise refused_by(exc) from exc
-    return done(request, token, answer)
+    return done(request, token, answer.json_body())
 
 
 @post("/t/{token:str}/cart/items/{line_id:str}/quantity", summary="Set a line's quantity")
@@ -144,14 +146,14 @@ async def confirm(
         answer = await services.ordering.confirm(seat.session_id, seat.guest_id)
     except UpstreamError as exc:
         raise refused_by(exc) from exc
-    return done(request, token, answer, 201, anchor="rounds")
+    return done(request, token, answer.json_body(), 201, anchor="rounds")
 
 
 async def _order_id(services: Services, seat: Seat) -> str:
     order = await services.ordering.order(seat.session_id)
-    if not order or not order.get("order_id"):
+    if order is None:
         raise Refused(409, "there is nothing to pay at this table yet", "order")
-    return str(order["order_id"])
+    return order.order_id
 
 
 def base_url(request: Request[Any, Any, Any], settings: Settings) -> str:
@@ -175,12 +177,11 @@ async def pay_online(
         )
     except UpstreamError as exc:
         raise refused_by(exc) from exc
-    redirect_url = str((answer or {}).get("redirect_url") or "")
-    if not redirect_url.startswith(("https://", "http://")):
+    if not answer.redirect_url.startswith(("https://", "http://")):
         raise Refused(503, "the payment provider gave no payment page")
     if wants_json(request):
-        return Response(answer, status_code=201)
-    return Redirect(redirect_url, status_code=303)
+        return Response(answer.json_body(), status_code=201)
+    return Redirect(answer.redirect_url, status_code=303)
 
 
 @post("/t/{token:str}/room-charge", summary="Charge the bill to the room")
@@ -202,7 +203,7 @@ async def room_charge(
     return done(
         request,
         token,
-        answer,
+        answer.json_body(),
         201,
         cookies=[guest_cookies.flash_cookie("room_charge_done", kind="ok")],
         anchor="bill",

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Request, Response, post
 from litestar.di import NamedDependency
@@ -23,6 +23,7 @@ from litestar.response import Redirect
 
 from convive.gateway.guest.requests import form_or_json, refused_by, require_seat
 from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.upstream.ordering import Offer, OfferOrder, OrderOffer
 from convive.gateway.web.cookies import GuestCookies, Seat
 from convive.gateway.web.forms import EMAIL
 from convive.gateway.web.i18n import Translator, language
@@ -30,6 +31,7 @@ from convive.gateway.web.refusals import Refused, wants_json
 from convive.gateway.web.responses import same_origin
 
 log = logging.getLogger(__name__)
+A = TypeVar("A")
 
 
 @dataclass
@@ -49,41 +51,37 @@ class OfferOrderView:
     price: str
     status: str
     status_text: str
-    ordered_at: str
-    ordered_at_text: str
 
 
-def offers_view(offers: list[dict[str, Any]] | None, t: Translator) -> list[OfferView]:
+OFFER_ORDER_STATUSES = ("pending", "confirmed", "cancelled")
+
+
+def offers_view(offers: list[Offer], t: Translator) -> list[OfferView]:
     return [
         OfferView(
-            offer_id=str(o["offer_id"]),
-            name=t.text(o.get("name")),
-            description=t.text(o.get("description")),
-            price=t.money(o.get("price")),
-            offer_type=str(o.get("offer_type") or "offer"),
-            type_text=t(f"offer_type_{o.get('offer_type') or 'offer'}"),
+            offer_id=o.offer_id,
+            name=t.text(o.name),
+            description=t.text(o.description),
+            price=t.money(o.price),
+            offer_type=o.offer_type,
+            type_text=t(f"offer_type_{o.offer_type}"),
         )
-        for o in offers or []
-        if o.get("available", True) and o.get("offer_id")
+        for o in offers
+        if o.available
     ]
 
 
-def my_orders_view(orders: list[dict[str, Any]] | None, t: Translator) -> list[OfferOrderView]:
-    rows = sorted(orders or [], key=lambda o: str(o.get("ordered_at") or ""), reverse=True)
+def my_orders_view(orders: list[OfferOrder], t: Translator) -> list[OfferOrderView]:
     views = []
-    for o in rows:
-        status = str(o.get("status") or "pending")
-        if status not in ("pending", "confirmed", "cancelled"):
-            status = "pending"
+    for o in sorted(orders, key=lambda o: o.ordered_at, reverse=True):
+        status = o.status if o.status in OFFER_ORDER_STATUSES else "pending"
         views.append(
             OfferOrderView(
-                offer_order_id=str(o.get("offer_order_id")),
-                name=t.text(o.get("offer_name")),
-                price=t.money(o.get("revenue") or o.get("price")),
+                offer_order_id=o.offer_order_id,
+                name=t.text(o.offer_name),
+                price=t.money(o.revenue),
                 status=status,
                 status_text=t(f"offer_status_{status}"),
-                ordered_at=str(o.get("ordered_at") or ""),
-                ordered_at_text=t.when(o.get("ordered_at")),
             )
         )
     return views
@@ -94,7 +92,7 @@ async def room_context(services: Services, seat: Seat, t: Translator) -> dict[st
     if seat.kind != "room":
         return {}
 
-    async def read(listing: Awaitable[Any]) -> Any:
+    async def read(listing: Awaitable[list[A]]) -> list[A]:
         try:
             return await listing
         except UpstreamError as exc:
@@ -103,19 +101,18 @@ async def room_context(services: Services, seat: Seat, t: Translator) -> dict[st
                 log.warning("room offers unavailable", extra={"status": exc.status})
             return []
 
-    offers, orders = await asyncio.gather(
+    offers, mine = await asyncio.gather(
         read(services.ordering.offers(seat.venue_id, available_only=True)),
         read(services.ordering.guest_offer_orders(seat.session_id, seat.guest_id)),
     )
-    mine = orders if isinstance(orders, list) else []
-    latest = max(mine, key=lambda o: str(o.get("ordered_at") or ""), default={})
+    latest = max(mine, key=lambda o: o.ordered_at, default=None)
     return {
-        "room_offers": offers_view(offers if isinstance(offers, list) else [], t),
+        "room_offers": offers_view(offers, t),
         "my_offer_orders": my_orders_view(mine, t),
         # The name and address of the guest's last request, so the next one is quicker.
         "offer_defaults": {
-            "guest_name": str(latest.get("guest_name") or ""),
-            "guest_email": str(latest.get("guest_email") or ""),
+            "guest_name": latest.guest_name if latest is not None else "",
+            "guest_email": latest.guest_email if latest is not None else "",
         },
     }
 
@@ -143,22 +140,21 @@ async def order_offer(
         raise Refused(400, t("offer_name_needed"), "guest_name")
     if not EMAIL.match(email) or len(email) > 254:
         raise Refused(400, t("offer_email_needed"), "guest_email")
-    order = {
-        "guest_id": seat.guest_id,
-        "offer_id": offer_id,
-        "guest_name": name,
-        "guest_email": email,
-        "language": t.lang,
-    }
-    if note:
-        order["note"] = note[:1000]
+    order = OrderOffer(
+        guest_id=seat.guest_id,
+        offer_id=offer_id,
+        guest_name=name,
+        guest_email=email,
+        language=t.lang,
+        **({"note": note[:1000]} if note else {}),
+    )
     try:
         answer = await services.ordering.order_offer(seat.session_id, order)
     except UpstreamError as exc:
         raise refused_by(exc) from exc
     if wants_json(request):
-        return Response(answer, status_code=201)
-    confirmed = isinstance(answer, dict) and answer.get("status") == "confirmed"
+        return Response(answer.json_body(), status_code=201)
+    confirmed = answer.status == "confirmed"
     flash = guest_cookies.flash_cookie(
         "offer_ordered_confirmed" if confirmed else "offer_ordered", kind="ok"
     )

@@ -26,6 +26,7 @@ from litestar.response import Redirect, Template
 from convive.gateway.guest import offers, views
 from convive.gateway.guest.requests import form_or_json, refused_by, require_seat
 from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.upstream.table_session import Scanned
 from convive.gateway.web.cookies import (
     DEVICE_COOKIE,
     FLASH_COOKIE,
@@ -98,9 +99,9 @@ async def live_context(
     labels = views.guest_labels(session, seat.guest_id, t)
     numbers = views.guest_numbers(session)
     pin = access.pin
-    if seat.role == "host" and session and session.get("pin"):
-        pin = str(session["pin"])  # the current one: it may have been rotated since the scan
-    session_open = (session or {}).get("status", "open") == "open"
+    if seat.role == "host" and session is not None and session.pin:
+        pin = session.pin  # the current one: it may have been rotated since the scan
+    session_open = session is None or session.open
     return {
         "live": views.live_view(cart, order, labels, seat.guest_id, t),
         "numbers_json": json.dumps(numbers),
@@ -160,36 +161,28 @@ async def guest_page(
         if exc.status == 410:
             return problem_page(t, token, t("gone_title"), t("gone_body"), 410, set_cookies)
         if exc.status == 403 and exc.reason == "locked_out":
-            answer = {**exc.body, "role": "viewer", "reason": "locked_out"}
+            answer = Scanned.model_validate({**exc.body, "role": "viewer", "reason": "locked_out"})
         elif exc.status >= 500:
             return problem_page(t, token, t("error_title"), t("unavailable"), 503, set_cookies)
         else:
             return problem_page(t, token, t("error_title"), exc.message, exc.status, set_cookies)
-    answer = answer if isinstance(answer, dict) else {}
-    role = str(answer.get("role") or "viewer")
-    venue_id = str(answer.get("venue_id") or "")
-    spot_id = str(answer.get("spot_id") or "")
-    mode = str(answer.get("mode") or "order")
+    venue_id, mode = answer.venue_id, answer.mode
     seat: Seat | None = None
-    if role in ("host", "guest") and answer.get("session_id") and answer.get("guest_id"):
-        kind = str(answer.get("spot_kind") or answer.get("kind") or "")
-        if not kind:
-            kind = await _spot_kind(services, venue_id, spot_id)
+    if answer.role in ("host", "guest") and answer.session_id and answer.guest_id:
         seat = Seat(
             token=token,
-            session_id=str(answer["session_id"]),
-            guest_id=str(answer["guest_id"]),
-            role=role,
+            session_id=answer.session_id,
+            guest_id=answer.guest_id,
+            role=answer.role,
             venue_id=venue_id,
-            spot_id=spot_id,
+            spot_id=answer.spot_id,
             mode=mode,
-            kind=kind,
+            kind=answer.spot_kind,
         )
         set_cookies.append(guest_cookies.seat_cookie(seat))
-        access = views.Access(role=role, mode=mode, kind=kind, pin=answer.get("pin"))
+        access = views.Access(role=seat.role, mode=mode, kind=seat.kind, pin=answer.pin)
     else:
-        role = "viewer"
-        reason = answer.get("reason")
+        reason = answer.reason
         if reason not in views.VIEWER_REASONS:
             reason = "menu_only" if mode == "menu" else None
         access = views.Access(role="viewer", mode=mode, reason=reason)
@@ -214,7 +207,7 @@ async def guest_page(
         "lang": t.lang,
         "other_lang": "en" if t.lang == "fr" else "fr",
         "token": token,
-        "spot_name": answer.get("spot_name") or "",
+        "spot_name": answer.spot_name,
         "access": access,
         "seat": seat,
         "mode": mode,
@@ -244,32 +237,26 @@ def just_paid(request: Request[Any, Any, Any], cookies: GuestCookies) -> bool:
     if request.query_params.get("payment") and request.query_params.get("status") == "paid":
         return True
     flash = cookies.flash(request.cookies.get(FLASH_COOKIE))
-    return bool(flash) and flash.get("key") == "room_charge_done"  # type: ignore[union-attr]
+    return flash is not None and flash.get("key") == "room_charge_done"
 
 
-async def seat_answer(services: Services, seat: Seat) -> dict[str, Any]:
+async def seat_answer(services: Services, seat: Seat) -> Scanned:
     """What a scan told this seated phone, rebuilt from its seat cookie without scanning."""
     try:
         spot = await services.table_session.spot(seat.venue_id, seat.spot_id)
     except UpstreamError:
         spot = None
-    return {
-        "role": seat.role,
-        "session_id": seat.session_id,
-        "guest_id": seat.guest_id,
-        "venue_id": seat.venue_id,
-        "spot_id": seat.spot_id,
-        "spot_name": (spot or {}).get("name") or "",
-        "spot_kind": seat.kind,
-        "mode": seat.mode,
-    }
-
-
-async def _spot_kind(services: Services, venue_id: str, spot_id: str) -> str:
-    try:
-        return await services.table_session.spot_kind(venue_id, spot_id) if venue_id else "table"
-    except UpstreamError:
-        return "table"
+    return Scanned(
+        role=seat.role,
+        reason=None,
+        session_id=seat.session_id,
+        guest_id=seat.guest_id,
+        venue_id=seat.venue_id,
+        spot_id=seat.spot_id,
+        spot_name=spot.name if spot is not None else "",
+        spot_kind=seat.kind,
+        mode=seat.mode,
+    )
 
 
 @get("/t/{token:str}/fragments/cart", summary="The live part of the page (cart, rounds, bill)")
@@ -328,18 +315,19 @@ async def enter_pin(
         answer = await services.table_session.scan(token, device, pin=pin)
     except UpstreamError as exc:
         if exc.status == 403 and not wants_json(request):
-            locked = exc.reason == "locked_out" or exc.body.get("tries_left") == 0
+            tries_left = exc.number("tries_left")
+            locked = exc.reason == "locked_out" or tries_left == 0
             flash = (
                 guest_cookies.flash_cookie("locked_out")
                 if locked
-                else guest_cookies.flash_cookie("wrong_pin", tries_left=exc.body.get("tries_left"))
+                else guest_cookies.flash_cookie("wrong_pin", tries_left=tries_left)
             )
             return Redirect(f"/t/{token}", status_code=303, cookies=[*set_cookies, flash])
         raise refused_by(exc, "tries_left", "reason") from exc
     # The page scans again and sets the seat: the answer here only says whether it worked.
-    role = answer.get("role") if isinstance(answer, dict) else None
     if wants_json(request):
-        return Response({"role": role, "session_id": answer.get("session_id")}, cookies=set_cookies)
+        body = {"role": answer.role, "session_id": answer.session_id}
+        return Response(body, cookies=set_cookies)
     return Redirect(f"/t/{token}", status_code=303, cookies=set_cookies)
 
 

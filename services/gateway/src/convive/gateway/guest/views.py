@@ -1,16 +1,16 @@
 """What the guest pages show, built from the services' answers (pure functions, no I/O): the
 menu in one language with its allergens and options, the shared cart with who added what, the
-rounds sent and what this phone may do in the spot's journey mode.
-
-Every service field is read defensively: a service that does not send a field yet (options,
-validated rounds…) leaves that part out of the page rather than breaking it."""
+rounds sent and what this phone may do in the spot's journey mode."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from convive.contracts import Money
+from convive.contracts.ordering import ChosenOption, OrderLine
+from convive.gateway.upstream.ordering import Cart, CartLine, Menu, Order, OrderRound
+from convive.gateway.upstream.table_session import Session
 from convive.gateway.web.i18n import ALLERGENS, Translator, allergen_code
 
 ORDER_MODES = frozenset({"order", "order_and_pay"})
@@ -38,34 +38,32 @@ class Access:
     def can_order(self) -> bool:
         return self.seated and self.mode in ORDER_MODES
 
-    def can_pay(self, order: Mapping[str, Any] | None) -> bool:
+    def can_pay(self, order: Order | None) -> bool:
         return self.seated and self.mode in PAY_MODES and _payable(order)
 
-    def can_charge_room(self, order: Mapping[str, Any] | None) -> bool:
+    def can_charge_room(self, order: Order | None) -> bool:
         return self.seated and self.kind == "room" and self.mode != "menu" and _payable(order)
 
 
-def _payable(order: Mapping[str, Any] | None) -> bool:
-    return bool(order) and order.get("status") != "closed" and bool(order.get("rounds"))  # type: ignore[union-attr]
+def _payable(order: Order | None) -> bool:
+    return order is not None and not order.closed and bool(order.rounds)
 
 
-def guest_labels(
-    session: Mapping[str, Any] | None, me: str | None, t: Translator
-) -> dict[str, str]:
-    """`guest_id → "you" | "guest n"`, n by order of joining (the host is guest 1)."""
-    labels: dict[str, str] = {}
-    guests = (session or {}).get("guests") or []
-    for n, guest in enumerate(guests, start=1):
-        gid = str(guest.get("guest_id"))
-        labels[gid] = t("you") if gid == me else t("guest_n", n=n)
+def guest_numbers(session: Session | None) -> dict[str, int]:
+    """`guest_id → n`, by order of joining (the host is guest 1)."""
+    guests = session.guests if session is not None else []
+    return {guest.guest_id: n for n, guest in enumerate(guests, start=1)}
+
+
+def guest_labels(session: Session | None, me: str | None, t: Translator) -> dict[str, str]:
+    """`guest_id → "you" | "guest n"`."""
+    labels = {
+        gid: t("you") if gid == me else t("guest_n", n=n)
+        for gid, n in guest_numbers(session).items()
+    }
     if me and me not in labels:
         labels[me] = t("you")
     return labels
-
-
-def guest_numbers(session: Mapping[str, Any] | None) -> dict[str, int]:
-    guests = (session or {}).get("guests") or []
-    return {str(g.get("guest_id")): n for n, g in enumerate(guests, start=1)}
 
 
 @dataclass
@@ -107,26 +105,19 @@ class Category:
     products: list[Product] = field(default_factory=list)
 
 
-def menu_view(
-    menu: Mapping[str, Any] | None, t: Translator, avoid: Collection[str]
-) -> list[Category]:
-    if not menu:
+def menu_view(menu: Menu | None, t: Translator, avoid: Collection[str]) -> list[Category]:
+    if menu is None:
         return []
-    categories = sorted(
-        menu.get("categories") or [], key=lambda c: (c.get("position", 0), c.get("category_id"))
-    )
-    by_id = {
-        str(c["category_id"]): Category(str(c["category_id"]), t.text(c.get("name")))
-        for c in categories
-    }
-    for p in menu.get("products") or []:
-        category = by_id.get(str(p.get("category_id")))
+    categories = sorted(menu.categories, key=lambda c: (c.position, c.category_id))
+    by_id = {c.category_id: Category(c.category_id, t.text(c.name)) for c in categories}
+    for p in menu.products:
+        category = by_id.get(p.category_id)
         if category is None:
             continue
-        codes = [allergen_code(a) for a in p.get("allergens") or []]
+        codes = [allergen_code(a) for a in p.allergens]
         groups = []
-        for g in p.get("options") or []:
-            lo, hi = int(g.get("min_choices", 0)), int(g.get("max_choices", 1))
+        for g in p.options:
+            lo, hi = g.min_choices, g.max_choices
             single = hi == 1
             if lo and lo == hi:
                 hint = t("options_required", n=lo)
@@ -134,36 +125,34 @@ def menu_view(
                 hint = t("options_up_to", n=hi) if not single else ""
             groups.append(
                 Group(
-                    group_id=str(g["group_id"]),
-                    name=t.text(g.get("name")),
+                    group_id=g.group_id,
+                    name=t.text(g.name),
                     input_type="radio" if single else "checkbox",
                     min_choices=lo,
                     max_choices=hi,
                     hint=hint,
                     choices=[
                         Choice(
-                            choice_id=str(c["choice_id"]),
-                            name=t.text(c.get("name")),
-                            delta=(
-                                "+" + t.money(c["price_delta"])
-                                if (c.get("price_delta") or {}).get("amount_minor")
-                                else ""
-                            ),
+                            choice_id=c.choice_id,
+                            name=t.text(c.name),
+                            delta="+" + t.money(c.price_delta)
+                            if c.price_delta.amount_minor
+                            else "",
                         )
-                        for c in g.get("choices") or []
+                        for c in g.choices
                     ],
                 )
             )
         category.products.append(
             Product(
-                product_id=str(p["product_id"]),
-                name=t.text(p.get("name")),
-                description=t.text(p.get("description")),
-                price=t.money(p.get("price")),
+                product_id=p.product_id,
+                name=t.text(p.name),
+                description=t.text(p.description),
+                price=t.money(p.price),
                 allergens=[(c, _allergen(c, t)) for c in codes],
                 allergen_codes=codes,
-                available=bool(p.get("available", True)),
-                photo_url=p.get("photo_url") or None,
+                available=p.available,
+                photo_url=p.photo_url or None,
                 groups=groups,
                 hidden=any(c in avoid for c in codes),
             )
@@ -193,29 +182,30 @@ class Line:
     note: str
 
 
-def _options_text(options: Any, t: Translator) -> str:
-    return ", ".join(t.text(o.get("name")) for o in options or [] if isinstance(o, Mapping))
+def options_text(options: Sequence[ChosenOption], t: Translator) -> str:
+    return ", ".join(t.text(o.name) for o in options)
 
 
-def _line(raw: Mapping[str, Any], labels: Mapping[str, str], me: str | None, t: Translator) -> Line:
-    unit = raw.get("unit_price") or {}
-    qty = int(raw.get("quantity", 1))
-    total = raw.get("line_total") or (
-        {"amount_minor": int(unit.get("amount_minor", 0)) * qty, "currency": unit.get("currency")}
-        if unit
-        else None
-    )
-    gid = str(raw.get("guest_id"))
+def line_total(line: CartLine | OrderLine) -> Money:
+    if isinstance(line, CartLine):
+        return line.line_total
+    unit = line.unit_price
+    return Money(amount_minor=unit.amount_minor * line.quantity, currency=unit.currency)
+
+
+def _line(
+    raw: CartLine | OrderLine, labels: Mapping[str, str], me: str | None, t: Translator
+) -> Line:
     return Line(
-        line_id=str(raw.get("line_id")),
-        name=t.text(raw.get("name") or raw.get("product_name")),
-        quantity=qty,
-        unit_price=t.money(unit),
-        line_total=t.money(total),
-        who=labels.get(gid, t("guest_n", n="?")),
-        mine=gid == me,
-        options=_options_text(raw.get("options"), t),
-        note=str(raw.get("note") or ""),
+        line_id=raw.line_id,
+        name=t.text(raw.name),
+        quantity=raw.quantity,
+        unit_price=t.money(raw.unit_price),
+        line_total=t.money(line_total(raw)),
+        who=labels.get(raw.guest_id, t("guest_n", n="?")),
+        mine=raw.guest_id == me,
+        options=options_text(raw.options, t),
+        note=raw.note or "",
     )
 
 
@@ -246,45 +236,45 @@ class Live:
     has_order: bool
 
 
-def round_status(raw: Mapping[str, Any]) -> str:
-    if raw.get("status") == "rejected":
+def round_status(raw: OrderRound) -> str:
+    if raw.status == "rejected":
         return "rejected"
-    if raw.get("sent_to_production"):
+    if raw.sent_to_production:
         return "in_production"
-    if raw.get("validated") or raw.get("status") == "validated":
+    if raw.status == "validated":
         return "validated"
     return "sent"
 
 
 def live_view(
-    cart: Mapping[str, Any] | None,
-    order: Mapping[str, Any] | None,
+    cart: Cart | None,
+    order: Order | None,
     labels: Mapping[str, str],
     me: str | None,
     t: Translator,
 ) -> Live:
-    lines = [_line(raw, labels, me, t) for raw in (cart or {}).get("lines") or []]
+    lines = [_line(raw, labels, me, t) for raw in (cart.lines if cart is not None else [])]
     rounds = []
-    for r in (order or {}).get("rounds") or []:
+    for r in order.rounds if order is not None else []:
         status = round_status(r)
         rounds.append(
             Round(
-                number=int(r.get("round_number", len(rounds) + 1)),
-                lines=[_line(raw, labels, me, t) for raw in r.get("lines") or []],
-                total=t.money(r.get("round_total")),
+                number=r.round_number,
+                lines=[_line(raw, labels, me, t) for raw in r.lines],
+                total=t.money(r.round_total),
                 status=status,
                 status_text=t(f"status_{status}"),
-                amended=bool(r.get("amended")),
-                amendment_note=str(r.get("amendment_note") or ""),
-                rejected_reason=str(r.get("rejected_reason") or ""),
+                amended=r.amended,
+                amendment_note=r.amendment_note or "",
+                rejected_reason=r.rejected_reason or "",
             )
         )
     return Live(
         lines=lines,
         count=sum(line.quantity for line in lines),
-        cart_total=t.money((cart or {}).get("total")),
+        cart_total=t.money(cart.total if cart is not None else None),
         rounds=rounds,
-        order_total=t.money((order or {}).get("order_total")),
-        order_closed=(order or {}).get("status") == "closed",
-        has_order=bool(order and order.get("rounds")),
+        order_total=t.money(order.order_total if order is not None else None),
+        order_closed=order is not None and order.closed,
+        has_order=order is not None and bool(order.rounds),
     )

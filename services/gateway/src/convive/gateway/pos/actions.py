@@ -14,11 +14,13 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from convive.contracts import Money
 from convive.gateway.pos import views as pos_views
 from convive.gateway.pos.device import as_device, require_device, revoked, staff_of_venue
 from convive.gateway.pos.i18n import PosTranslator
 from convive.gateway.pos.parts import ConsoleState, pos_language
 from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.upstream import pos_gateway as pos
 from convive.gateway.web.cookies import GuestCookies, PosDevice, StaffProfile
 from convive.gateway.web.forms import FormError
 from convive.gateway.web.guards import signed_in, staff_only
@@ -35,9 +37,7 @@ async def _device_name(
         devices = await services.pos.devices(staff.staff_id, venue_id)
     except UpstreamError:
         return ""
-    return next(
-        (str(d.get("name") or "") for d in devices or [] if d.get("device_id") == device_id), ""
-    )
+    return next((d.name for d in devices if d.device_id == device_id), "")
 
 
 async def act(
@@ -71,11 +71,11 @@ async def act(
         raise Refused(401, t("revoked"), "device", reason=exc.reason) from exc
     except UpstreamError as exc:
         message = exc.message if exc.status < 500 else t("unavailable")
-        validated_by = exc.body.get("validated_by")
+        validated_by = exc.text("validated_by")
         extra: dict[str, Any] = {}
         if exc.status == 409 and validated_by and device is not None:
             device_name = await _device_name(
-                services, staff, device.venue_id, str(exc.body.get("device_id") or "")
+                services, staff, device.venue_id, exc.text("device_id") or ""
             )
             message = (
                 t("already_validated_on", who=validated_by, device=device_name)
@@ -92,43 +92,41 @@ async def act(
     return Redirect(back, status_code=303, cookies=[flash])
 
 
-def _staff_body(staff: StaffProfile) -> dict[str, str]:
-    return {"staff": staff.name, "staff_id": staff.staff_id}
-
-
 ROUND = "/pos/orders/{order_id:str}/rounds/{round_number:int}"
 
 
-async def _validation(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    return {}
+async def _validation(request: Request[Any, Any, Any], staff: StaffProfile) -> pos.StaffOnDevice:
+    return pos.StaffOnDevice(staff=staff.name, staff_id=staff.staff_id)
 
 
-async def _amendment(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def _amendment(request: Request[Any, Any, Any], staff: StaffProfile) -> pos.StaffOnDevice:
     form = await request.form()
     line_ids = [str(v) for v in form.getall("line_id", []) if v]
     amendment = pos_views.amended_round(form, line_ids)
-    body: dict[str, Any] = {"lines": amendment.lines}
-    if amendment.note:
-        body["note"] = amendment.note
-    return body
+    return pos.Amendment(
+        staff=staff.name,
+        staff_id=staff.staff_id,
+        lines=[pos.AmendedLine.model_validate(line) for line in amendment.lines],
+        **({"note": amendment.note} if amendment.note else {}),
+    )
 
 
-async def _rejection(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def _rejection(request: Request[Any, Any, Any], staff: StaffProfile) -> pos.StaffOnDevice:
     form = await request.form()
     reason = " ".join(str(form.get("reason") or "").split())[:500]
     if not reason:
         raise FormError("reason", "reject_missing")
-    return {"reason": reason}
+    return pos.Rejection(staff=staff.name, staff_id=staff.staff_id, reason=reason)
 
 
 def round_action(
     action: str,
     summary: str,
-    read_form: Callable[[Request[Any, Any, Any]], Awaitable[dict[str, Any]]],
+    read_form: Callable[[Request[Any, Any, Any], StaffProfile], Awaitable[pos.StaffOnDevice]],
     done: str,
 ) -> HTTPRouteHandler:
-    """The route of one thing done to a round (`POST .../rounds/<n>/<action>`): what the form
-    adds to the staff member's name is `read_form`'s, the message on success is `done`."""
+    """The route of one thing done to a round (`POST .../rounds/<n>/<action>`): what is sent
+    in the staff member's name is `read_form`'s, the message on success is `done`."""
 
     async def handler(
         order_id: FromPath[str],
@@ -139,9 +137,9 @@ def round_action(
         guest_cookies: NamedDependency[GuestCookies],
     ) -> Response[Any]:
         async def run(device: PosDevice, t: PosTranslator) -> str:
-            body = {**_staff_body(staff), **await read_form(request)}
+            decision = await read_form(request, staff)
             await as_device(
-                services.pos.decide_round(device.credential, order_id, round_number, action, body)
+                services.pos.decide_round(device.credential, order_id, round_number, decision)
             )
             return t(done, n=round_number)
 
@@ -194,21 +192,24 @@ async def settle(
                 raise FormError("line_ids", "items_missing")
         else:
             amount = pos_views.parse_amount(form.get("amount"), order.currency)
-        body: dict[str, Any] = {
-            **_staff_body(staff),
-            "amount": {"amount_minor": amount, "currency": order.currency},
-            "method": method,
-        }
+        chosen: dict[str, Any] = {}
         if line_ids:
-            body["line_ids"] = line_ids
+            chosen["line_ids"] = line_ids
         if method == "card":
             token = str(form.get("payment_card_token") or "").strip()
             if not token:
                 raise FormError("payment_card_token", "card_token_missing")
-            body["payment_card_token"] = token[:200]
-        answer = await as_device(services.pos.record_payment(device.credential, order_id, body))
-        text = t("paid_ok", amount=t.money(body["amount"]))
-        if isinstance(answer, dict) and answer.get("fully_paid") is True:
+            chosen["payment_card_token"] = token[:200]
+        payment = pos.PaymentIn(
+            staff=staff.name,
+            staff_id=staff.staff_id,
+            amount=Money(amount_minor=amount, currency=order.currency),
+            method=method,
+            **chosen,
+        )
+        answer = await as_device(services.pos.record_payment(device.credential, order_id, payment))
+        text = t("paid_ok", amount=t.money(payment.amount))
+        if answer.fully_paid:
             text = f"{text} {t('paid_in_full')}"
         return text
 

@@ -268,10 +268,10 @@ async def pair(
     try:
         answer = await services.pos.pair(code, name)
         device = PosDevice(
-            device_id=str(answer["device_id"]),
-            venue_id=str(answer["venue_id"]),
-            name=str(answer.get("name") or name),
-            credential=str(answer["credential"]),
+            device_id=answer.device_id,
+            venue_id=answer.venue_id,
+            name=answer.name or name,
+            credential=answer.credential,
         )
     except UpstreamError as exc:
         if exc.status == 429:
@@ -283,9 +283,6 @@ async def pair(
         return pair_page(
             request, staff_cookies, t, set_cookies, error=message, name=name, status=status
         )
-    except (KeyError, TypeError) as exc:
-        log.warning("unexpected pairing answer", extra={"error": repr(exc)})
-        return pair_page(request, staff_cookies, t, set_cookies, error=t("unavailable"), status=503)
     log.info("POS device paired", extra={"device_id": device.device_id, "venue": device.venue_id})
     set_cookies.append(PosDevices.of(guest_cookies).cookie(device))
     return Redirect("/pos", status_code=303, cookies=set_cookies)

@@ -9,7 +9,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from litestar import Request
@@ -19,11 +19,13 @@ from convive.gateway.pos import views as pos_views
 from convive.gateway.pos.device import as_device
 from convive.gateway.pos.i18n import PosTranslator
 from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.upstream.table_session import Spot
 from convive.gateway.web.cookies import PosDevice, StaffProfile
 from convive.gateway.web.forms import FormError
 from convive.gateway.web.i18n import language
 
 log = logging.getLogger(__name__)
+A = TypeVar("A")
 
 
 VIEWS = ("orders", "tickets", "tables")
@@ -96,7 +98,7 @@ class ConsoleState:
         return "/pos" + (f"?{urlencode(kept)}" if kept else "")
 
 
-async def _or_none(call: Awaitable[Any]) -> Any:
+async def _or_none(call: Awaitable[A]) -> A | None:
     """A service's answer, or None when it does not have it (404) or is unreachable: a part of
     the console that can wait."""
     try:
@@ -107,16 +109,16 @@ async def _or_none(call: Awaitable[Any]) -> Any:
         return None
 
 
-async def spot_names(services: Services, venue_id: str) -> tuple[dict[str, str], list[Any]]:
+async def spot_names(services: Services, venue_id: str) -> tuple[dict[str, str], list[Spot]]:
     listed = await _or_none(services.table_session.spots(venue_id)) or []
-    return {str(s.get("spot_id")): str(s.get("name") or "") for s in listed}, listed
+    return {s.spot_id: s.name for s in listed}, listed
 
 
 async def session_pin(services: Services, session_id: str) -> str | None:
     session = await _or_none(services.table_session.session(session_id)) if session_id else None
-    if not session or session.get("status", "open") != "open":
+    if session is None or not session.open:
         return None
-    return str(session.get("pin") or "") or None
+    return session.pin or None
 
 
 async def orders_context(
@@ -126,7 +128,7 @@ async def orders_context(
         as_device(services.pos.orders(device.credential, device.venue_id)),
         spot_names(services, device.venue_id),
     )
-    orders = pos_views.order_list(raw or [], t, names, open_only=not state.show_all)
+    orders = pos_views.order_list(raw, t, names, open_only=not state.show_all)
     return {"orders": orders, "order_ids": " ".join(o.order_id for o in orders)}
 
 
@@ -137,7 +139,13 @@ async def order_context(
     state: ConsoleState,
     staff: StaffProfile,
 ) -> dict[str, Any]:
-    nothing = {"order": None, "order_gone": False, "menu_choices": [], "shares": [], "split": None}
+    nothing: dict[str, Any] = {
+        "order": None,
+        "order_gone": False,
+        "menu_choices": [],
+        "shares": [],
+        "split": None,
+    }
     if not state.order:
         return nothing
     try:
@@ -147,7 +155,7 @@ async def order_context(
             return {**nothing, "order_gone": True}
         raise
     (names, _), pin = await asyncio.gather(
-        spot_names(services, device.venue_id), session_pin(services, str(raw.get("session_id")))
+        spot_names(services, device.venue_id), session_pin(services, raw.session_id)
     )
     order = pos_views.pos_order(raw, t, names, pin)
     menu = None
@@ -187,6 +195,6 @@ async def tickets_context(
 
 async def tables_context(services: Services, venue_id: str) -> dict[str, Any]:
     _, spots = await spot_names(services, venue_id)
-    ids = [str(s["session_id"]) for s in spots if s.get("session_id")]
+    ids = [s.session_id for s in spots if s.session_id]
     found = await asyncio.gather(*(_or_none(services.table_session.session(i)) for i in ids))
     return {"tables": pos_views.open_tables(spots, dict(zip(ids, found, strict=True)))}

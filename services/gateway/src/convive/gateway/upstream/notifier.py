@@ -3,17 +3,36 @@ list) and the live streams the gateway forwards (`live_proxy`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from convive.gateway.upstream.http import Answer, Route, ServiceClient
 
-from convive.gateway.upstream.http import ServiceClient, segment
+
+class Notification(Answer):
+    """An e-mail to a guest or to the property, and how sending it goes."""
+
+    status: str  # pending | failing | sent | failed
+    recipient_role: str | None
+    attempts: int
+    last_error: str | None
+    offer_order_id: str | None
+
+
+NOTIFICATIONS = Route[list[Notification]](
+    "GET", "/venues/{venue_id}/notifications", list[Notification]
+)
+SESSION_STREAM = Route[None]("GET", "/events/sessions/{session_id}")
+VENUE_STREAM = Route[None]("GET", "/events/venues/{venue_id}")
+
+ROUTES = [NOTIFICATIONS, SESSION_STREAM, VENUE_STREAM]
 
 
 class Notifier(ServiceClient):
-    async def notifications(self, venue_id: str) -> Any:
-        return await self.read(f"/venues/{segment(venue_id)}/notifications") or []
+    service = "notifier"
+
+    async def notifications(self, venue_id: str) -> list[Notification]:
+        return await self.request(NOTIFICATIONS, venue_id=venue_id)
 
     def session_stream(self, session_id: str) -> str:
-        return self.url(f"/events/sessions/{segment(session_id)}")
+        return self.url(SESSION_STREAM, session_id=session_id)
 
     def venue_stream(self, venue_id: str) -> str:
-        return self.url(f"/events/venues/{segment(venue_id)}")
+        return self.url(VENUE_STREAM, venue_id=venue_id)

@@ -23,6 +23,8 @@ from typing import Any
 
 from litestar.datastructures import Cookie
 
+from convive.gateway.upstream.pos_gateway import StaffAccount
+
 DEVICE_COOKIE = "convive_device"
 SEAT_COOKIE = "convive_seat"
 FLASH_COOKIE = "convive_flash"
@@ -234,16 +236,15 @@ class StaffProfile:
         return self.role == "owner"
 
     @classmethod
-    def from_login(cls, answer: dict[str, Any], now: float) -> StaffProfile:
-        role = str(answer.get("role") or "")
-        if role not in ROLES:
-            raise ValueError(f"unknown staff role {role!r}")
+    def from_login(cls, account: StaffAccount, now: float) -> StaffProfile:
+        if account.role not in ROLES:
+            raise ValueError(f"unknown staff role {account.role!r}")
         return cls(
-            staff_id=str(answer["staff_id"]),
-            email=str(answer.get("email") or ""),
-            name=str(answer.get("name") or answer.get("email") or ""),
-            role=role,
-            venue_ids=tuple(str(v) for v in answer.get("venue_ids") or []),
+            staff_id=account.staff_id,
+            email=account.email,
+            name=account.name or account.email,
+            role=account.role,
+            venue_ids=tuple(account.venue_ids),
             expires_at=int(now) + STAFF_SESSION_SECONDS,
         )
 

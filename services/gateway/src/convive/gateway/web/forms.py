@@ -59,13 +59,13 @@ def parse_money(
     """Minor units of an amount typed as `12`, `12.5`, `12,50`, `1 234,50` or `12 €` (never
     negative; more than zero when `positive`; at most `maximum`), with at most the currency's
     decimals."""
-    digits = get_currency_precision(currency)
+    digits = int(get_currency_precision(currency))
     raw = str(typed or "").translate(SPACES).strip(CURRENCY_SIGNS)
     decimals = rf"([.,]\d{{1,{digits}}})?" if digits else ""
     if not re.fullmatch(rf"\d{{1,{MAX_MONEY_UNITS_DIGITS}}}{decimals}", raw):
         raise FormError(field, message)
     units, _, fraction = raw.replace(",", ".").partition(".")
-    minor = int(units) * 10**digits + int(fraction.ljust(digits, "0") or 0)
+    minor: int = int(units) * 10**digits + int(fraction.ljust(digits, "0") or 0)
     if (positive and minor <= 0) or (maximum is not None and minor > maximum):
         raise FormError(field, message)
     return minor
@@ -73,7 +73,7 @@ def parse_money(
 
 def money_input(minor: int, currency: str = "EUR") -> str:
     """An amount as a form field shows it for editing: `12.50`."""
-    digits = get_currency_precision(currency)
+    digits = int(get_currency_precision(currency))
     if not digits:
         return str(minor)
     units, fraction = divmod(minor, 10**digits)

@@ -50,6 +50,3 @@ def on_refused(request: Request[Any, Any, Any], refused: Refused) -> Response[An
         "home": f"/{app_of(path)}",
     }
     return staff_page("staff/forbidden.html", context, refused.status)
-
-
-EXCEPTION_HANDLERS = {Refused: on_refused}

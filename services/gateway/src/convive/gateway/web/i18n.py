@@ -11,6 +11,8 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import Cookie
 
+from convive.contracts.base import LocalizedText, Money
+
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "en"
 LANG_COOKIE = "convive_lang"
@@ -338,19 +340,20 @@ class Translator:
         text = self.strings.get(key) or self.catalogue[DEFAULT_LANGUAGE][key]
         return text.format(**values) if values else text
 
-    def text(self, localized: Mapping[str, str] | str | None) -> str:
+    def text(self, localized: LocalizedText | Mapping[str, str] | str | None) -> str:
         """A `{"fr", "en"}` text of a service in this language."""
         if localized is None:
             return ""
         if isinstance(localized, str):
             return localized
+        if isinstance(localized, LocalizedText):
+            return localized.fr if self.lang == "fr" else localized.en
         return localized.get(self.lang) or next(iter(localized.values()), "")
 
-    def money(self, money: Mapping[str, Any] | None) -> str:
-        if not money:
+    def money(self, money: Money | None) -> str:
+        if money is None:
             return ""
-        minor = int(money.get("amount_minor", 0))
-        currency = str(money.get("currency", ""))
+        minor, currency = money.amount_minor, money.currency
         sign = "-" if minor < 0 else ""
         units, cents = divmod(abs(minor), 100)
         symbol = {"EUR": "€", "GBP": "£", "USD": "$", "CHF": "CHF"}.get(currency, currency)

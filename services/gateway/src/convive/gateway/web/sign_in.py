@@ -62,13 +62,6 @@ async def login_page(
     return _login_page(request, staff_cookies, app=app, next_path=next_path)
 
 
-def _seconds(value: Any) -> int:
-    try:
-        return max(1, int(float(str(value))))
-    except (TypeError, ValueError):
-        return LOCK_OUT_SECONDS
-
-
 @post(
     ["/admin/login", "/pos/login"],
     summary="Sign a staff member in (through pos-gateway)",
@@ -105,14 +98,14 @@ async def login(
         profile = StaffProfile.from_login(answer, time.time())
     except UpstreamError as exc:
         if exc.status == 429:
-            seconds = _seconds(exc.body.get("retry_after"))
+            seconds = exc.number("retry_after") or LOCK_OUT_SECONDS
             return again(
                 t("login_locked", n=math.ceil(seconds / 60)), 429, {"retry-after": str(seconds)}
             )
         if exc.status in (400, 401, 422):  # e.g. not an e-mail address: as a wrong one
             return again(t("login_wrong"), 401)
         return again(t("unavailable"), exc.status)
-    except (KeyError, TypeError, ValueError) as exc:
+    except ValueError as exc:
         log.warning("unexpected staff login answer", extra={"error": repr(exc)})
         return again(t("unavailable"), 503)
     log.info("staff signed in", extra={"staff_id": profile.staff_id, "role": profile.role})

@@ -30,6 +30,7 @@ from litestar import Request
 from litestar.datastructures import Cookie
 
 from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.upstream.pos_gateway import StaffAccount
 from convive.gateway.web.cookies import CSRF_COOKIE, StaffCookies, StaffProfile, new_csrf_token
 from convive.gateway.web.refusals import Refused
 from convive.gateway.web.responses import same_origin
@@ -106,7 +107,7 @@ class StaffAccounts:
     asked at most every `ACCOUNT_CHECK_SECONDS` per account."""
 
     def __init__(self) -> None:
-        self._checked: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._checked: dict[str, tuple[float, StaffAccount | None]] = {}
 
     async def current(self, services: Services, profile: StaffProfile) -> StaffProfile | None:
         """The profile as the account now stands; None once the account is closed. When
@@ -115,20 +116,20 @@ class StaffAccounts:
         seen = self._checked.get(profile.staff_id)
         if seen is None or now - seen[0] > ACCOUNT_CHECK_SECONDS:
             try:
-                answer = await services.pos.me(profile.staff_id)
+                answer: StaffAccount | None = await services.pos.me(profile.staff_id)
             except UpstreamError as exc:
                 if exc.status not in (401, 403, 404):
                     log.warning("staff account not checked", extra={"error": exc.message})
                     return profile
                 answer = None
-            seen = (now, answer if isinstance(answer, dict) else None)
+            seen = (now, answer)
             self._checked[profile.staff_id] = seen
         account = seen[1]
         if account is None:
             return None
         return replace(
             profile,
-            name=str(account.get("name") or profile.name),
-            role=str(account.get("role") or profile.role),
-            venue_ids=tuple(str(v) for v in account.get("venue_ids") or ()),
+            name=account.name or profile.name,
+            role=account.role,
+            venue_ids=tuple(account.venue_ids),
         )
