@@ -13,7 +13,7 @@ from convive.gateway.admin.orders import OrderFilters, order_rows
 from convive.gateway.upstream.ordering import Menu, OfferOrder
 from convive.gateway.upstream.pos_gateway import FolioPosting
 from convive.gateway.web.forms import FormError
-from convive.gateway.web.i18n import Translator
+from convive.gateway.web.language import Language
 
 
 def orders_of(gateway: Any) -> str:
@@ -477,7 +477,7 @@ def test_the_until_date_takes_its_whole_day() -> None:
 
 
 def test_the_pms_column_follows_the_integration_and_the_posting() -> None:
-    t = Translator("en")
+    t = Language("en")
     orders = [
         offer_order("a", "confirmed", "2026-11-21T10:00:00Z"),
         offer_order("b", "pending", "2026-11-21T09:00:00Z"),

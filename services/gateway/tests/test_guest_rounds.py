@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from convive.gateway.guest.views import live_view
 from convive.gateway.upstream.ordering import Order
-from convive.gateway.web.i18n import Translator
+from convive.gateway.web.language import Language
 
 
 def test_an_amended_round_and_a_refused_one_say_so_with_the_staffs_words() -> None:
@@ -48,7 +48,7 @@ def test_an_amended_round_and_a_refused_one_say_so_with_the_staffs_words() -> No
         ],
         "order_total": {"amount_minor": 5000, "currency": "EUR"},
     }
-    live = live_view(None, Order.model_validate(order), {"g1": "you"}, "g1", Translator("en"))
+    live = live_view(None, Order.model_validate(order), {"g1": "you"}, "g1", Language("en"))
     amended, rejected, validated = live.rounds
     assert (amended.status, amended.amended, amended.amendment_note) == (
         "sent",

@@ -7,8 +7,9 @@ from convive.contracts import Money
 from convive.gateway.guest.views import Access, guest_labels, live_view, menu_view
 from convive.gateway.upstream.ordering import Cart, Menu, Order
 from convive.gateway.upstream.table_session import Session
+from convive.gateway.web.allergens import allergen_name
 from convive.gateway.web.cookies import GuestCookies, Seat
-from convive.gateway.web.i18n import CATALOGUE, Translator, allergen_name, negotiate
+from convive.gateway.web.language import Language, negotiate
 
 
 def test_the_language_is_the_choice_then_the_cookie_then_the_browsers() -> None:
@@ -21,17 +22,13 @@ def test_the_language_is_the_choice_then_the_cookie_then_the_browsers() -> None:
     assert negotiate("xx", None, "fr") == "fr"
 
 
-def test_both_languages_have_every_string() -> None:
-    assert CATALOGUE["fr"].keys() == CATALOGUE["en"].keys()
-
-
 def test_money_and_allergens_per_language() -> None:
-    fr, en = Translator("fr"), Translator("en")
+    fr, en = Language("fr"), Language("en")
     assert fr.money(Money(amount_minor=123450, currency="EUR")) == "1\u202f234,50\u00a0€"
     assert en.money(Money(amount_minor=1250, currency="EUR")) == "€12.50"
-    assert allergen_name("soya", "en") == "Soybeans"
-    assert allergen_name("sulfites", "fr") == "Anhydride sulfureux et sulfites"
-    assert allergen_name("unknown-thing", "fr") == "unknown-thing"
+    assert allergen_name("soya", en) == "Soybeans"
+    assert allergen_name("sulfites", fr) == "Anhydride sulfureux et sulfites"
+    assert allergen_name("unknown-thing", fr) == "unknown-thing"
 
 
 def test_a_seat_cookie_tampered_with_or_moved_is_not_read() -> None:
@@ -98,7 +95,7 @@ MENU = {
 
 
 def test_the_menu_filters_allergens_and_shows_options_and_sold_out() -> None:
-    [mains] = menu_view(Menu.model_validate(MENU), Translator("en"), avoid={"milk"})
+    [mains] = menu_view(Menu.model_validate(MENU), Language("en"), avoid={"milk"})
     croque, steak = mains.products
     assert croque.hidden
     assert croque.allergens == [("gluten", "Cereals containing gluten"), ("milk", "Milk")]
@@ -112,7 +109,7 @@ def test_the_menu_filters_allergens_and_shows_options_and_sold_out() -> None:
 
 
 def test_lines_say_who_added_them_and_rounds_their_status() -> None:
-    t = Translator("en")
+    t = Language("en")
     session = Session.model_validate(
         {
             "session_id": "s1",

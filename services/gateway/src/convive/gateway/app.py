@@ -17,7 +17,7 @@ from litestar.static_files import create_static_files_router
 
 from convive.gateway import admin, guest, live_proxy, pos
 from convive.gateway.settings import Settings
-from convive.gateway.web import handlers, sign_in
+from convive.gateway.web import handlers, language, sign_in
 from convive.gateway.web.refusals import Refused
 from convive.gateway.web.shared import Shared
 from convive.runtime.app import ServiceDefinition, create_service_app
@@ -56,11 +56,13 @@ def template_engine() -> JinjaTemplateEngine:
         lstrip_blocks=True,
         undefined=StrictUndefined,
     )
+    language.install(environment)
     return JinjaTemplateEngine.from_environment(environment)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
+    language.load_catalogues()  # a catalogue not compiled stops the gateway here, not a page
     shared = Shared(settings)
     app = create_service_app(definition(shared), settings)
     shared.install(app)

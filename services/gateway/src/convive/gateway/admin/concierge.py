@@ -29,6 +29,7 @@ from convive.gateway.upstream.ordering import Offer, StaffDecision
 from convive.gateway.upstream.pos_gateway import FolioPosting, StaffAction
 from convive.gateway.upstream.table_session import VenueSettings
 from convive.gateway.web.forms import FormError, checked, text
+from convive.gateway.web.language import N_
 from convive.gateway.web.refusals import Refused
 
 # --- offers ------------------------------------------------------------------------------------
@@ -139,7 +140,7 @@ async def _save_offer(office: Office, venue_id: str, offer_id: str | None) -> Re
         status, error = office.error(exc)
         return await _offer_form(office, venue_id, offer_id, values, status=status, error=error)
     name = office.t.text(body.name)
-    return office.back(here(venue_id, "/offers"), "saved_offer", name=name)
+    return office.back(here(venue_id, "/offers"), N_("%(name)s saved."), name=name)
 
 
 @post(f"{VENUE}/offers", summary="Create an offer", guards=MANAGERS_OF_VENUE, dependencies=OFFICE)
@@ -181,6 +182,7 @@ async def offer_orders_page(venue_id: FromPath[str], office: NamedDependency[Off
         or_default(services.table_session.settings(venue_id), no_settings),
     )
     integration = settings.pms_integration if settings is not None else None
+    await office.in_venue(venue_id)
     url = office.request.url
     return await office.page(
         "admin/offer_orders.html",
@@ -196,6 +198,12 @@ async def offer_orders_page(venue_id: FromPath[str], office: NamedDependency[Off
     )
 
 
+DONE = {
+    "confirm": N_("Order of %(guest)s confirmed."),
+    "cancel": N_("Order of %(guest)s cancelled."),
+    "mark-posted": N_("Order of %(guest)s marked posted to the PMS."),
+    "retry": N_("Posting the order of %(guest)s again."),
+}
 ACTIONS = {
     # action: (service, path after the offer order's id)
     "confirm": ("ordering", "confirm"),
@@ -228,8 +236,7 @@ async def _act(office: Office, venue_id: str, offer_order_id: str, action: str) 
             await office.services.pos.act_on_posting(office.me, offer_order_id, verb, staff_action)
     except (FormError, UpstreamError) as exc:
         return office.refused(back_to, exc)
-    key = f"done_{action.replace('-', '_')}"
-    return office.back(back_to, key, guest=order.guest_name)
+    return office.back(back_to, DONE[action], guest=order.guest_name)
 
 
 @post(

@@ -17,6 +17,7 @@ from convive.contracts.ordering import MenuCategory, MenuProduct
 from convive.gateway.upstream.ordering import Menu, MenuIn, Offer, OfferIn
 from convive.gateway.upstream.pos_gateway import NewAccount
 from convive.gateway.upstream.table_session import VenueSettingsIn
+from convive.gateway.web.allergens import ALLERGENS, allergen_code
 from convive.gateway.web.forms import (
     EMAIL,
     Form,
@@ -27,7 +28,7 @@ from convive.gateway.web.forms import (
     parse_money,
     text,
 )
-from convive.gateway.web.i18n import ALLERGENS, Translator, allergen_code
+from convive.gateway.web.language import N_, Language
 
 LANGUAGES = ("fr", "en")
 PMS_MODES = ("none", "one_way", "two_way")
@@ -41,8 +42,9 @@ DEFAULT_CURRENCY = "EUR"
 
 def parse_price(value: Any, name: str = "price", currency: str = DEFAULT_CURRENCY) -> int:
     """Minor units of a price as people type it (`12`, `12,50`, `1 234,50 €`; never negative)."""
+    message = N_("Type a price such as 12 or 12.50.")
     return parse_money(
-        value, field=name, message="error_price", currency=currency, maximum=MAX_PRICE_MINOR
+        value, field=name, message=message, currency=currency, maximum=MAX_PRICE_MINOR
     )
 
 
@@ -63,7 +65,10 @@ def localized(form: Form, name: str, *, required: bool = True, max_length: int =
     fr = text(form, f"{name}_fr", required=required, max_length=max_length)
     en = text(form, f"{name}_en", required=required, max_length=max_length)
     if not required and bool(fr) != bool(en):
-        raise FormError(f"{name}_en" if fr else f"{name}_fr", "error_both_languages")
+        raise FormError(
+            f"{name}_en" if fr else f"{name}_fr",
+            N_("Give the description in both languages, or in neither."),
+        )
     return LocalizedText(fr=fr, en=en) if fr else None
 
 
@@ -74,7 +79,9 @@ def settings_body(form: Form, time_zone: str | None = None) -> VenueSettingsIn:
     """The venue's settings as the form has them; the time zone (not on the form) as it was."""
     email = text(form, "notification_email", max_length=254) or None
     if email is not None and not EMAIL.match(email):
-        raise FormError("notification_email", "error_email")
+        raise FormError(
+            "notification_email", N_("Type an e-mail address such as desk@hotel.example.")
+        )
     return VenueSettingsIn(
         name=text(form, "name", required=True, max_length=100),
         language=choice(form, "language", LANGUAGES),
@@ -88,12 +95,12 @@ def account_body(form: Form, venues: list[str], my_venues: Iterable[str]) -> New
     """A staff account an owner opens: only for venues the owner has."""
     email = text(form, "email", required=True, max_length=254)
     if not EMAIL.match(email):
-        raise FormError("email", "error_email")
+        raise FormError("email", N_("Type an e-mail address such as desk@hotel.example."))
     password = str(form.get("password") or "")
     if len(password) < 10:
-        raise FormError("password", "error_password")
+        raise FormError("password", N_("The password needs 10 characters or more."))
     if not venues or not set(venues) <= set(my_venues):
-        raise FormError("venue_ids", "error_venues")
+        raise FormError("venue_ids", N_("Choose at least one of your venues."))
     return NewAccount(
         email=email,
         name=text(form, "name", required=True, max_length=100),
@@ -212,7 +219,7 @@ def add_product(menu: Menu | None, form: Form) -> MenuIn:
         categories.append(FIRST_CATEGORY)
         category_id = FIRST_CATEGORY.category_id
     elif category_id not in {c.category_id for c in categories}:
-        raise FormError("category_id", "error_choice")
+        raise FormError("category_id", N_("Choose one of the options."))
     product = MenuProduct(
         product_id=new_id(name.en),
         category_id=category_id,
@@ -239,7 +246,7 @@ class ProductRow:
     allergens: list[str]
 
 
-def product_rows(menu: Menu | None, t: Translator) -> list[ProductRow]:
+def product_rows(menu: Menu | None, t: Language) -> list[ProductRow]:
     """The menu's products in the order of their categories."""
     if menu is None:
         return []

@@ -18,8 +18,8 @@ from convive.gateway.upstream import Services, UpstreamError
 from convive.gateway.web.cookies import MANAGERS, ROLES, StaffCookies, StaffProfile
 from convive.gateway.web.forms import FormError
 from convive.gateway.web.guards import signed_in, staff_only
+from convive.gateway.web.language import N_, UNAVAILABLE, Language, language_of
 from convive.gateway.web.responses import staff_page
-from convive.gateway.web.staff_i18n import staff_language
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class Office:
         self.staff = staff
         self.services = services
         self.cookies = cookies
-        self.t, self._lang_cookies = staff_language(request)
+        self.t, self._lang_cookies = language_of(request)
 
     @property
     def me(self) -> str:
@@ -101,15 +101,19 @@ class Office:
             found = None
         return found.name if found is not None else venue_id
 
+    async def in_venue(self, venue_id: str) -> None:
+        """Write the page's times in the venue's time zone."""
+        self.t = self.t.in_zone(await self.services.table_session.time_zone(venue_id))
+
     def flash(self) -> dict[str, str] | None:
         value = self.cookies.signer.unsign(FLASH_COOKIE, self.request.cookies.get(FLASH_COOKIE))
         if not value:
             return None
         values = value.get("values") or {}
         try:
-            message = self.t(str(value.get("key")), **values)
-        except (KeyError, IndexError):
-            return None
+            message = self.t.gettext(str(value.get("key")), **values)
+        except (KeyError, TypeError, ValueError):
+            return None  # a message of an older gateway, whose values no longer fit
         return {"kind": str(value.get("kind") or "ok"), "text": message}
 
     async def page(
@@ -129,10 +133,9 @@ class Office:
         if venue_id is not None and not venue_name:
             venue_name = await self.venue_name(venue_id)
         query = {k: v for k, v in self.request.query_params.items() if k != "lang"}
-        lang_url = f"{self.request.url.path}?{urlencode({**query, 'lang': self.t('switch_lang')})}"
+        lang_url = f"{self.request.url.path}?{urlencode({**query, 'lang': self.t.other})}"
         context = {
-            "t": self.t,
-            "lang": self.t.lang,
+            "labels": labels(self.t),
             "staff": self.staff,
             "csrf_token": self.staff.csrf,
             "venue_id": venue_id,
@@ -143,15 +146,16 @@ class Office:
             "error": None,
             **context,
         }
-        return staff_page(template, context, status, set_cookies)
+        return staff_page(template, self.t, context, status, set_cookies)
 
-    def back(self, url: str, key: str, kind: str = "ok", **values: Any) -> Redirect:
-        """Back to a page (Post/Redirect/Get) with a one-shot message."""
-        message = {"key": key, "kind": kind, "values": values}
+    def back(self, url: str, text: str, kind: str = "ok", **values: Any) -> Redirect:
+        """Back to a page (Post/Redirect/Get) with a one-shot message (a catalogue entry,
+        marked with `N_`, worded when the page is shown; `values` fill its placeholders)."""
+        flash = {"key": text, "kind": kind, "values": values}
         return Redirect(
             url,
             status_code=303,
-            cookies=[self.cookies.signed(FLASH_COOKIE, message, FLASH_MAX_AGE)],
+            cookies=[self.cookies.signed(FLASH_COOKIE, flash, FLASH_MAX_AGE)],
         )
 
     def refused(self, url: str, exc: UpstreamError | FormError) -> Redirect:
@@ -159,16 +163,48 @@ class Office:
         if isinstance(exc, FormError):
             return self.back(url, exc.message, "error", **exc.values)
         if exc.status >= 500:
-            return self.back(url, "unavailable", "error")
-        return self.back(url, "service_refused", "error", message=exc.message)
+            return self.back(url, UNAVAILABLE, "error")
+        return self.back(url, N_("Refused: %(message)s"), "error", message=exc.message)
 
     def error(self, exc: UpstreamError | FormError) -> tuple[int, dict[str, str]]:
         """The status and the message of a form shown again, next to its field."""
         if isinstance(exc, FormError):
-            return 400, {"field": exc.field, "text": self.t(exc.message, **exc.values)}
+            return 400, {"field": exc.field, "text": self.t.gettext(exc.message, **exc.values)}
         if exc.status >= 500:
-            return 503, {"field": "", "text": self.t("unavailable")}
+            return 503, {"field": "", "text": self.t.gettext(UNAVAILABLE)}
         return exc.status, {"field": exc.field or "", "text": exc.message}
+
+
+def labels(t: Language) -> dict[str, dict[str, str]]:
+    """The words of the back office's codes: roles, statuses, kinds, modes."""
+    return {
+        "role": {
+            "owner": t.gettext("owner"),
+            "manager": t.gettext("manager"),
+            "cashier": t.gettext("cashier"),
+        },
+        "order_status": {
+            "pending": t.gettext("Pending"),
+            "confirmed": t.gettext("Confirmed"),
+            "cancelled": t.gettext("Cancelled"),
+        },
+        "offer_type": {"offer": t.gettext("Offer"), "upgrade": t.gettext("Upgrade")},
+        "mail_status": {
+            "sent": t.gettext("E-mail sent"),
+            "pending": t.gettext("E-mail waiting"),
+            "failing": t.gettext("E-mail failing"),
+            "failed": t.gettext("E-mail not sent (given up)"),
+        },
+        "mail_to": {"guest": t.gettext("to the guest"), "property": t.gettext("to the property")},
+        "journey_mode": {
+            "menu": t.gettext("Menu only"),
+            "order": t.pgettext("journey mode", "Order"),
+            "order_and_pay": t.gettext("Order and pay"),
+            "pay": t.gettext("Pay only"),
+        },
+        "spot_kind": {"table": t.gettext("Table"), "room": t.gettext("Room")},
+        "spot_status": {"free": t.gettext("Free"), "occupied": t.gettext("Occupied")},
+    }
 
 
 async def provide_office(

@@ -13,7 +13,7 @@ from convive.gateway.admin.forms import OFFER_TYPES
 from convive.gateway.upstream.notifier import Notification
 from convive.gateway.upstream.ordering import OfferOrder
 from convive.gateway.upstream.pos_gateway import FolioPosting
-from convive.gateway.web.i18n import Translator
+from convive.gateway.web.language import Language
 
 OFFER_STATUSES = ("pending", "confirmed", "cancelled")
 
@@ -167,7 +167,7 @@ def order_rows(
     notifications: Iterable[Notification],
     integration: str | None,
     filters: OrderFilters,
-    t: Translator,
+    t: Language,
 ) -> list[OrderRow]:
     by_order = {p.offer_order_id: p for p in postings}
     mails: dict[str, list[Mail]] = {}

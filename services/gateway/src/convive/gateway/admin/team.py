@@ -24,6 +24,7 @@ from convive.gateway.admin.office import (
 from convive.gateway.upstream import UpstreamError
 from convive.gateway.upstream.pos_gateway import PairingCode
 from convive.gateway.web.forms import FormError
+from convive.gateway.web.language import N_
 from convive.gateway.web.refusals import Refused
 
 # --- devices -----------------------------------------------------------------------------------
@@ -41,6 +42,7 @@ async def _devices_page(
     office: Office, venue_id: str, *, pairing: dict[str, Any] | None = None, status: int = 200
 ) -> Template:
     devices = await office.services.pos.devices(office.me, venue_id)
+    await office.in_venue(venue_id)
     rows = [
         DeviceRow(d.device_id, d.name, office.t.when(d.paired_at), d.revoked)
         for d in sorted(devices, key=lambda d: (d.revoked, d.name))
@@ -78,11 +80,12 @@ async def new_pairing_code(
         code: PairingCode = await office.services.pos.pairing_code(office.me, venue_id)
     except UpstreamError as exc:
         return office.refused(here(venue_id, "/devices"), exc)
+    await office.in_venue(venue_id)
     # Shown in this answer only, never in a URL or a cookie: it opens the venue's till.
     pairing = {
         "code": code.code,
         "expires_at": code.expires_at.isoformat(),
-        "expires_text": office.t.when(code.expires_at)[-5:],
+        "expires_text": office.t.time(code.expires_at),
     }
     return await _devices_page(office, venue_id, pairing=pairing, status=201)
 
@@ -105,7 +108,7 @@ async def revoke_device(
         await office.services.pos.revoke_device(office.me, device_id)
     except UpstreamError as exc:
         return office.refused(here(venue_id, "/devices"), exc)
-    return office.back(here(venue_id, "/devices"), "revoked_device", name=device.name)
+    return office.back(here(venue_id, "/devices"), N_("%(name)s revoked."), name=device.name)
 
 
 # --- staff accounts ----------------------------------------------------------------------------
@@ -158,7 +161,9 @@ async def open_account(venue_id: FromPath[str], office: NamedDependency[Office])
     except (FormError, UpstreamError) as exc:
         status, error = office.error(exc)
         return await _staff_page(office, venue_id, status=status, error=error, values=values)
-    return office.back(here(venue_id, "/staff"), "opened_account", name=account.name)
+    return office.back(
+        here(venue_id, "/staff"), N_("Account of %(name)s opened."), name=account.name
+    )
 
 
 @post(
@@ -171,7 +176,9 @@ async def close_account(
     venue_id: FromPath[str], staff_id: FromPath[str], office: NamedDependency[Office]
 ) -> Response[Any]:
     if staff_id == office.staff.staff_id:
-        return office.back(here(venue_id, "/staff"), "error_close_self", "error")
+        return office.back(
+            here(venue_id, "/staff"), N_("You cannot close your own account."), "error"
+        )
     try:
         accounts = await office.services.pos.accounts(office.me)
         account = next((a for a in accounts if a.staff_id == staff_id), None)
@@ -180,7 +187,9 @@ async def close_account(
         await office.services.pos.close_account(office.me, staff_id)
     except UpstreamError as exc:
         return office.refused(here(venue_id, "/staff"), exc)
-    return office.back(here(venue_id, "/staff"), "closed_account", name=account.name)
+    return office.back(
+        here(venue_id, "/staff"), N_("Account of %(name)s closed."), name=account.name
+    )
 
 
 ROUTES = [

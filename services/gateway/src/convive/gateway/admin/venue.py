@@ -24,8 +24,9 @@ from convive.gateway.admin.office import (
 )
 from convive.gateway.upstream import UpstreamError
 from convive.gateway.upstream.table_session import ProfitCentreIn, SpotIn
+from convive.gateway.web.allergens import allergen_names
 from convive.gateway.web.forms import FormError, choice, text
-from convive.gateway.web.i18n import ALLERGENS
+from convive.gateway.web.language import N_
 from convive.gateway.web.refusals import Refused
 
 
@@ -98,7 +99,7 @@ async def save_settings(venue_id: FromPath[str], office: NamedDependency[Office]
             configured=True,
             error=error,
         )
-    return office.back(here(venue_id, "/settings"), "saved_settings")
+    return office.back(here(venue_id, "/settings"), N_("Settings saved."))
 
 
 # --- profit centres and spots ------------------------------------------------------------------
@@ -169,7 +170,7 @@ async def save_profit_centre(
         await office.services.table_session.save_profit_centre(venue_id, centre)
     except (FormError, UpstreamError) as exc:
         return office.refused(here(venue_id, "/spots"), exc)
-    return office.back(here(venue_id, "/spots"), "saved_profit_centre")
+    return office.back(here(venue_id, "/spots"), N_("Profit centre saved."))
 
 
 @post(
@@ -186,7 +187,7 @@ async def add_spot(venue_id: FromPath[str], office: NamedDependency[Office]) -> 
         await office.services.table_session.add_spot(venue_id, spot)
     except (FormError, UpstreamError) as exc:
         return office.refused(here(venue_id, "/spots"), exc)
-    return office.back(here(venue_id, "/spots"), "saved_spot", name=spot.name)
+    return office.back(here(venue_id, "/spots"), N_("%(name)s added."), name=spot.name)
 
 
 async def _spot_of(office: Office, venue_id: str, spot_id: str) -> str:
@@ -240,7 +241,7 @@ async def _menu_page(
         error=error,
         products=forms.product_rows(menu, t),
         categories=[(c.category_id, t.text(c.name)) for c in (menu.categories if menu else [])],
-        allergens=[(code, names[t.lang]) for code, names in ALLERGENS.items()],
+        allergens=allergen_names(t),
         has_menu=menu is not None,
     )
 
@@ -259,14 +260,15 @@ async def _publish(office: Office, venue_id: str, *, adding: bool) -> Response[A
         if adding:
             body = forms.add_product(menu, form)
         elif menu is None:
-            raise FormError("menu", "error_no_menu")
+            raise FormError("menu", N_("This venue has no menu yet."))
         else:
             body = forms.apply_product_edits(menu, form)
         await office.services.ordering.publish_menu(venue_id, body)
     except (FormError, UpstreamError) as exc:
         status, error = office.error(exc)
         return await _menu_page(office, venue_id, status=status, error=error)
-    return office.back(here(venue_id, "/menu"), "saved_product" if adding else "saved_menu")
+    done = N_("Product added; menu published.") if adding else N_("Menu published.")
+    return office.back(here(venue_id, "/menu"), done)
 
 
 @post(

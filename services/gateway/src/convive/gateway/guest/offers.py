@@ -26,7 +26,7 @@ from convive.gateway.upstream import Services, UpstreamError
 from convive.gateway.upstream.ordering import Offer, OfferOrder, OrderOffer
 from convive.gateway.web.cookies import GuestCookies, Seat
 from convive.gateway.web.forms import EMAIL
-from convive.gateway.web.i18n import Translator, language
+from convive.gateway.web.language import Language, language_of
 from convive.gateway.web.refusals import Refused, wants_json
 from convive.gateway.web.responses import same_origin
 
@@ -56,7 +56,20 @@ class OfferOrderView:
 OFFER_ORDER_STATUSES = ("pending", "confirmed", "cancelled")
 
 
-def offers_view(offers: list[Offer], t: Translator) -> list[OfferView]:
+def offer_type_text(offer_type: str, t: Language) -> str:
+    types = {"offer": t.gettext("Service"), "upgrade": t.gettext("Upgrade")}
+    return types.get(offer_type, offer_type)
+
+
+def offer_status_text(status: str, t: Language) -> str:
+    return {
+        "pending": t.gettext("Awaiting confirmation"),
+        "confirmed": t.gettext("Confirmed"),
+        "cancelled": t.gettext("Cancelled"),
+    }[status]
+
+
+def offers_view(offers: list[Offer], t: Language) -> list[OfferView]:
     return [
         OfferView(
             offer_id=o.offer_id,
@@ -64,14 +77,14 @@ def offers_view(offers: list[Offer], t: Translator) -> list[OfferView]:
             description=t.text(o.description),
             price=t.money(o.price),
             offer_type=o.offer_type,
-            type_text=t(f"offer_type_{o.offer_type}"),
+            type_text=offer_type_text(o.offer_type, t),
         )
         for o in offers
         if o.available
     ]
 
 
-def my_orders_view(orders: list[OfferOrder], t: Translator) -> list[OfferOrderView]:
+def my_orders_view(orders: list[OfferOrder], t: Language) -> list[OfferOrderView]:
     views = []
     for o in sorted(orders, key=lambda o: o.ordered_at, reverse=True):
         status = o.status if o.status in OFFER_ORDER_STATUSES else "pending"
@@ -81,13 +94,13 @@ def my_orders_view(orders: list[OfferOrder], t: Translator) -> list[OfferOrderVi
                 name=t.text(o.offer_name),
                 price=t.money(o.revenue),
                 status=status,
-                status_text=t(f"offer_status_{status}"),
+                status_text=offer_status_text(status, t),
             )
         )
     return views
 
 
-async def room_context(services: Services, seat: Seat, t: Translator) -> dict[str, Any]:
+async def room_context(services: Services, seat: Seat, t: Language) -> dict[str, Any]:
     """What a seated phone at a room shows of the offers; nothing at a table."""
     if seat.kind != "room":
         return {}
@@ -124,7 +137,7 @@ async def order_offer(
     services: NamedDependency[Services],
     guest_cookies: NamedDependency[GuestCookies],
 ) -> Response[Any]:
-    t, _ = language(request)
+    t, _ = language_of(request)
     same_origin(request)
     seat = require_seat(request, guest_cookies, token)
     if seat.kind != "room":
@@ -135,17 +148,18 @@ async def order_offer(
     email = str(body.get("guest_email") or "").strip()
     note = str(body.get("note") or "").strip()
     if not offer_id or len(offer_id) > 100:
-        raise Refused(400, t("offer_unknown"), "offer_id")
+        raise Refused(400, t.gettext("This offer is no longer available."), "offer_id")
     if not name or len(name) > 100:
-        raise Refused(400, t("offer_name_needed"), "guest_name")
+        raise Refused(400, t.gettext("Please give your name."), "guest_name")
     if not EMAIL.match(email) or len(email) > 254:
-        raise Refused(400, t("offer_email_needed"), "guest_email")
+        message = t.gettext("Please give an e-mail address such as name@example.com.")
+        raise Refused(400, message, "guest_email")
     order = OrderOffer(
         guest_id=seat.guest_id,
         offer_id=offer_id,
         guest_name=name,
         guest_email=email,
-        language=t.lang,
+        language=t.code,
         **({"note": note[:1000]} if note else {}),
     )
     try:

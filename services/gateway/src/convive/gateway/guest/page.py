@@ -22,6 +22,7 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from markupsafe import escape
 
 from convive.gateway.guest import offers, views
 from convive.gateway.guest.requests import form_or_json, refused_by, require_seat
@@ -35,7 +36,7 @@ from convive.gateway.web.cookies import (
     Seat,
     new_device_id,
 )
-from convive.gateway.web.i18n import Translator, language
+from convive.gateway.web.language import N_, UNAVAILABLE, Language, language_of
 from convive.gateway.web.refusals import Refused, wants_json
 from convive.gateway.web.responses import GUEST_PAGE_HEADERS, page, same_origin
 
@@ -59,35 +60,91 @@ LIVE_EVENT_TYPES = (
     "SessionClosed",
 )
 
+PROBLEM = N_("Something went wrong")
+REASON_TEXTS = {
+    # Why a phone at the spot may only read the menu, as table-session names it.
+    "pin_required": N_(
+        "This table has already ordered. Enter the PIN shown to your table's host to join it. "
+        "Meanwhile you can read the menu."
+    ),
+    "locked_out": N_(
+        "Too many wrong PINs from this phone: it can no longer join this table. Ask the staff, "
+        "or the host of the table."
+    ),
+    "menu_only": N_("Here you can read the menu; ordering is done with the staff."),
+    "previous_bill_open": N_(
+        "This table's previous bill is still open; ask the staff. You can read the menu meanwhile."
+    ),
+    "nothing_to_pay": N_("There is nothing to pay at this table yet."),
+    "viewer": N_("You can read the menu."),
+}
+
 # --- rendering ---------------------------------------------------------------------------------
 
 
+FLASHES = {
+    # The one-shot messages a redirect leaves for the page, by the flash cookie's key.
+    "wrong_pin_plain": N_("Wrong PIN."),
+    "locked_out": REASON_TEXTS["locked_out"],
+    "room_charge_done": N_("Charged to your room. Thank you!"),
+    "offer_ordered": N_("Request sent. The concierge will confirm it by e-mail."),
+    "offer_ordered_confirmed": N_("Confirmed! A confirmation is on its way to your e-mail."),
+}
+
+
 def flash_message(
-    request: Request[Any, Any, Any], cookies: GuestCookies, t: Translator
+    request: Request[Any, Any, Any], cookies: GuestCookies, t: Language
 ) -> dict[str, str] | None:
     value = cookies.flash(request.cookies.get(FLASH_COOKIE))
     if value is None:
         payment = request.query_params.get("status")
-        if request.query_params.get("payment") and payment in ("paid", "cancelled"):
-            key = "payment_done" if payment == "paid" else "payment_cancelled"
-            return {"kind": "ok" if payment == "paid" else "info", "text": t(key)}
+        if request.query_params.get("payment") and payment == "paid":
+            return {"kind": "ok", "text": t.gettext("Payment received. Thank you!")}
+        if request.query_params.get("payment") and payment == "cancelled":
+            message = t.gettext("The payment was cancelled; nothing was charged.")
+            return {"kind": "info", "text": message}
         return None
     key, values = str(value.get("key")), value.get("values") or {}
     if key == "raw":
         text = str(values.get("message", ""))
+    elif key == "wrong_pin" and isinstance(n := values.get("tries_left"), int):
+        text = t.ngettext("Wrong PIN. %(num)d try left.", "Wrong PIN. %(num)d tries left.", n)
     elif key == "wrong_pin":
-        n = values.get("tries_left")
-        text = t("wrong_pin", n=n) if isinstance(n, int) else t("wrong_pin_plain")
+        text = t.gettext(FLASHES["wrong_pin_plain"])
+    elif key in FLASHES:
+        text = t.gettext(FLASHES[key])
     else:
-        try:
-            text = t(key)
-        except KeyError:
-            return None
+        return None
     return {"kind": str(value.get("kind", "error")), "text": text}
 
 
+def script_strings(t: Language, kind: str) -> dict[str, str]:
+    """What the page's script says itself: its live notices (it fills the `{names}`)."""
+    return {
+        "notice_added": t.gettext("{who} added {item}"),
+        "notice_changed": t.gettext("{who} changed a quantity"),
+        "notice_removed": t.gettext("{who} removed an item"),
+        "notice_round": t.gettext("Round {n} sent to the staff"),
+        "notice_validated": t.gettext("Round {n} validated"),
+        "notice_amended": t.gettext("The staff changed round {n}"),
+        "notice_rejected": t.gettext("The staff refused round {n}"),
+        "notice_production": t.gettext("Round {n} is in production"),
+        "notice_joined": t.gettext("{who} joined the table"),
+        "notice_paid": t.gettext("The bill is paid"),
+        "notice_pin": (
+            t.gettext("The room's PIN changed")
+            if kind == "room"
+            else t.gettext("The table's PIN changed")
+        ),
+        "notice_who_you": t.gettext("You"),
+        "notice_who_guest": t.gettext("Guest {n}"),
+        "notice_who_someone": t.gettext("Someone"),
+        "notice_you_added": t.gettext("{item} added to the cart"),
+    }
+
+
 async def live_context(
-    services: Services, seat: Seat, access: views.Access, t: Translator
+    services: Services, seat: Seat, access: views.Access, t: Language
 ) -> dict[str, Any]:
     """The live part of a seated phone's page: cart, rounds, bill, the host's PIN."""
     wants_cart = access.mode in views.ORDER_MODES
@@ -118,14 +175,10 @@ async def _none() -> None:
 
 
 def problem_page(
-    t: Translator, token: str, title: str, body: str, status: int, cookies: list[Cookie]
+    t: Language, token: str, title: str, body: str, status: int, cookies: list[Cookie]
 ) -> Template:
-    return page(
-        "guest/problem.html",
-        {"t": t, "lang": t.lang, "token": token, "title": title, "body": body, "status": status},
-        status,
-        cookies,
-    )
+    context = {"token": token, "title": title, "body": body, "status": status}
+    return page("guest/problem.html", t, context, status, cookies)
 
 
 # --- handlers ----------------------------------------------------------------------------------
@@ -138,7 +191,7 @@ async def guest_page(
     services: NamedDependency[Services],
     guest_cookies: NamedDependency[GuestCookies],
 ) -> Template:
-    t, set_cookies = language(request)
+    t, set_cookies = language_of(request)
     device = guest_cookies.device(request.cookies.get(DEVICE_COOKIE))
     if device is None:
         device = new_device_id()
@@ -157,15 +210,27 @@ async def guest_page(
             answer = await services.table_session.scan(token, device)
     except UpstreamError as exc:
         if exc.status == 404:
-            return problem_page(t, token, t("unknown_title"), t("unknown_body"), 404, set_cookies)
+            title = t.gettext("Unknown QR code")
+            body = t.gettext(
+                "We do not know this QR code. Please scan the code on your table again, "
+                "or ask the staff."
+            )
+            return problem_page(t, token, title, body, 404, set_cookies)
         if exc.status == 410:
-            return problem_page(t, token, t("gone_title"), t("gone_body"), 410, set_cookies)
+            title = t.gettext("This code is no longer valid")
+            body = t.gettext(
+                "This QR code was replaced. Please scan the code now on your table, "
+                "or ask the staff."
+            )
+            return problem_page(t, token, title, body, 410, set_cookies)
         if exc.status == 403 and exc.reason == "locked_out":
             answer = Scanned.model_validate({**exc.body, "role": "viewer", "reason": "locked_out"})
         elif exc.status >= 500:
-            return problem_page(t, token, t("error_title"), t("unavailable"), 503, set_cookies)
+            unavailable = t.gettext(UNAVAILABLE)
+            return problem_page(t, token, t.gettext(PROBLEM), unavailable, 503, set_cookies)
         else:
-            return problem_page(t, token, t("error_title"), exc.message, exc.status, set_cookies)
+            title = t.gettext(PROBLEM)
+            return problem_page(t, token, title, exc.message, exc.status, set_cookies)
     venue_id, mode = answer.venue_id, answer.mode
     seat: Seat | None = None
     if answer.role in ("host", "guest") and answer.session_id and answer.guest_id:
@@ -189,7 +254,8 @@ async def guest_page(
         if request.cookies.get(SEAT_COOKIE):
             set_cookies.append(guest_cookies.delete(SEAT_COOKIE))
 
-    if flash and access.reason and flash["text"] == t(access.reason):
+    viewer_reason = t.gettext(REASON_TEXTS[access.reason or "viewer"])
+    if flash and access.reason and flash["text"] == viewer_reason:
         flash = None  # the page says it already, once is clearer
     avoid = {a for a in request.query_params.getall("avoid", []) if a}
     try:
@@ -200,13 +266,11 @@ async def guest_page(
         )
     except UpstreamError as exc:
         log.warning("page data unavailable", extra={"status": exc.status, "error": exc.message})
-        return problem_page(t, token, t("error_title"), t("unavailable"), 503, set_cookies)
+        return problem_page(t, token, t.gettext(PROBLEM), t.gettext(UNAVAILABLE), 503, set_cookies)
 
     context: dict[str, Any] = {
-        "t": t,
-        "lang": t.lang,
-        "other_lang": "en" if t.lang == "fr" else "fr",
         "token": token,
+        "viewer_reason": viewer_reason,
         "spot_name": answer.spot_name,
         "access": access,
         "seat": seat,
@@ -220,7 +284,7 @@ async def guest_page(
             "session": seat.session_id if seat else "",
             "guest": seat.guest_id if seat else "",
             "events": ",".join(LIVE_EVENT_TYPES),
-            "strings": json.dumps(t.script_strings(), ensure_ascii=False),
+            "strings": json.dumps(script_strings(t, access.kind), ensure_ascii=False),
             "rendered": datetime.now(UTC).isoformat(),
         },
         "room_offers": [],
@@ -228,7 +292,7 @@ async def guest_page(
         **(live or {}),
         **(room or {}),
     }
-    return page("guest/page.html", context, 200, set_cookies)
+    return page("guest/page.html", t, context, 200, set_cookies)
 
 
 def just_paid(request: Request[Any, Any, Any], cookies: GuestCookies) -> bool:
@@ -266,28 +330,27 @@ async def cart_fragment(
     services: NamedDependency[Services],
     guest_cookies: NamedDependency[GuestCookies],
 ) -> Response[Any]:
-    t, _ = language(request)
+    t, _ = language_of(request)
     try:
         seat = require_seat(request, guest_cookies, token)
         access = views.Access(role=seat.role, mode=seat.mode, kind=seat.kind)
         live = await live_context(services, seat, access, t)
     except Refused as exc:
-        return Response(
-            f'<p class="message message-error" role="alert">{t("not_seated")}</p>',
-            status_code=exc.status,
-            media_type="text/html",
-            headers=GUEST_PAGE_HEADERS,
-        )
+        not_seated = t.gettext("Scan this table's code to order: this phone is not seated here.")
+        return fragment_message(not_seated, exc.status)
     except UpstreamError as exc:
-        return Response(
-            f'<p class="message message-error" role="alert">{t("unavailable")}</p>',
-            status_code=exc.status if exc.status < 500 else 503,
-            media_type="text/html",
-            headers=GUEST_PAGE_HEADERS,
-        )
-    return page(
-        "guest/fragment.html",
-        {"t": t, "lang": t.lang, "token": token, "access": access, "seat": seat, **live},
+        return fragment_message(t.gettext(UNAVAILABLE), exc.status if exc.status < 500 else 503)
+    context = {"token": token, "access": access, "seat": seat, **live}
+    return page("guest/fragment.html", t, context)
+
+
+def fragment_message(message: str, status: int) -> Response[Any]:
+    """What the page's script puts in place of the live part it could not read."""
+    return Response(
+        f'<p class="message message-error" role="alert">{escape(message)}</p>',
+        status_code=status,
+        media_type="text/html",
+        headers=GUEST_PAGE_HEADERS,
     )
 
 

@@ -11,7 +11,8 @@ from convive.contracts import Money
 from convive.contracts.ordering import ChosenOption, OrderLine
 from convive.gateway.upstream.ordering import Cart, CartLine, Menu, Order, OrderRound
 from convive.gateway.upstream.table_session import Session
-from convive.gateway.web.i18n import ALLERGENS, Translator, allergen_code
+from convive.gateway.web.allergens import allergen_code, allergen_name, allergen_names
+from convive.gateway.web.language import Language
 
 ORDER_MODES = frozenset({"order", "order_and_pay"})
 PAY_MODES = frozenset({"order_and_pay", "pay"})
@@ -55,14 +56,14 @@ def guest_numbers(session: Session | None) -> dict[str, int]:
     return {guest.guest_id: n for n, guest in enumerate(guests, start=1)}
 
 
-def guest_labels(session: Session | None, me: str | None, t: Translator) -> dict[str, str]:
+def guest_labels(session: Session | None, me: str | None, t: Language) -> dict[str, str]:
     """`guest_id → "you" | "guest n"`."""
     labels = {
-        gid: t("you") if gid == me else t("guest_n", n=n)
+        gid: t.gettext("you") if gid == me else t.gettext("guest %(n)s", n=n)
         for gid, n in guest_numbers(session).items()
     }
     if me and me not in labels:
-        labels[me] = t("you")
+        labels[me] = t.gettext("you")
     return labels
 
 
@@ -105,7 +106,7 @@ class Category:
     products: list[Product] = field(default_factory=list)
 
 
-def menu_view(menu: Menu | None, t: Translator, avoid: Collection[str]) -> list[Category]:
+def menu_view(menu: Menu | None, t: Language, avoid: Collection[str]) -> list[Category]:
     if menu is None:
         return []
     categories = sorted(menu.categories, key=lambda c: (c.position, c.category_id))
@@ -120,9 +121,9 @@ def menu_view(menu: Menu | None, t: Translator, avoid: Collection[str]) -> list[
             lo, hi = g.min_choices, g.max_choices
             single = hi == 1
             if lo and lo == hi:
-                hint = t("options_required", n=lo)
+                hint = t.gettext("choose %(n)s", n=lo)
             else:
-                hint = t("options_up_to", n=hi) if not single else ""
+                hint = t.gettext("up to %(n)s", n=hi) if not single else ""
             groups.append(
                 Group(
                     group_id=g.group_id,
@@ -149,7 +150,7 @@ def menu_view(menu: Menu | None, t: Translator, avoid: Collection[str]) -> list[
                 name=t.text(p.name),
                 description=t.text(p.description),
                 price=t.money(p.price),
-                allergens=[(c, _allergen(c, t)) for c in codes],
+                allergens=[(c, allergen_name(c, t)) for c in codes],
                 allergen_codes=codes,
                 available=p.available,
                 photo_url=p.photo_url or None,
@@ -160,13 +161,8 @@ def menu_view(menu: Menu | None, t: Translator, avoid: Collection[str]) -> list[
     return [c for c in by_id.values() if c.products]
 
 
-def _allergen(code: str, t: Translator) -> str:
-    names = ALLERGENS.get(code)
-    return names[t.lang] if names else code
-
-
-def allergen_filter(t: Translator, avoid: Collection[str]) -> list[tuple[str, str, bool]]:
-    return [(code, names[t.lang], code in avoid) for code, names in ALLERGENS.items()]
+def allergen_filter(t: Language, avoid: Collection[str]) -> list[tuple[str, str, bool]]:
+    return [(code, name, code in avoid) for code, name in allergen_names(t)]
 
 
 @dataclass
@@ -182,7 +178,7 @@ class Line:
     note: str
 
 
-def options_text(options: Sequence[ChosenOption], t: Translator) -> str:
+def options_text(options: Sequence[ChosenOption], t: Language) -> str:
     return ", ".join(t.text(o.name) for o in options)
 
 
@@ -194,7 +190,7 @@ def line_total(line: CartLine | OrderLine) -> Money:
 
 
 def _line(
-    raw: CartLine | OrderLine, labels: Mapping[str, str], me: str | None, t: Translator
+    raw: CartLine | OrderLine, labels: Mapping[str, str], me: str | None, t: Language
 ) -> Line:
     return Line(
         line_id=raw.line_id,
@@ -202,7 +198,7 @@ def _line(
         quantity=raw.quantity,
         unit_price=t.money(raw.unit_price),
         line_total=t.money(line_total(raw)),
-        who=labels.get(raw.guest_id, t("guest_n", n="?")),
+        who=labels.get(raw.guest_id, t.gettext("guest %(n)s", n="?")),
         mine=raw.guest_id == me,
         options=options_text(raw.options, t),
         note=raw.note or "",
@@ -236,6 +232,15 @@ class Live:
     has_order: bool
 
 
+def round_status_text(status: str, t: Language) -> str:
+    return {
+        "sent": t.gettext("Sent, awaiting the staff"),
+        "validated": t.gettext("Validated"),
+        "in_production": t.gettext("Validated · in production"),
+        "rejected": t.gettext("Refused by the staff"),
+    }[status]
+
+
 def round_status(raw: OrderRound) -> str:
     if raw.status == "rejected":
         return "rejected"
@@ -251,7 +256,7 @@ def live_view(
     order: Order | None,
     labels: Mapping[str, str],
     me: str | None,
-    t: Translator,
+    t: Language,
 ) -> Live:
     lines = [_line(raw, labels, me, t) for raw in (cart.lines if cart is not None else [])]
     rounds = []
@@ -263,7 +268,7 @@ def live_view(
                 lines=[_line(raw, labels, me, t) for raw in r.lines],
                 total=t.money(r.round_total),
                 status=status,
-                status_text=t(f"status_{status}"),
+                status_text=round_status_text(status, t),
                 amended=r.amended,
                 amendment_note=r.amendment_note or "",
                 rejected_reason=r.rejected_reason or "",

@@ -16,17 +16,24 @@ from litestar.response import Redirect
 
 from convive.contracts import Money
 from convive.gateway.pos import views as pos_views
-from convive.gateway.pos.device import as_device, require_device, revoked, staff_of_venue
-from convive.gateway.pos.i18n import PosTranslator
-from convive.gateway.pos.parts import ConsoleState, pos_language
+from convive.gateway.pos.device import (
+    REVOKED,
+    as_device,
+    require_device,
+    revoked,
+    staff_of_venue,
+)
+from convive.gateway.pos.parts import ConsoleState, console_language
 from convive.gateway.upstream import Services, UpstreamError
 from convive.gateway.upstream import pos_gateway as pos
 from convive.gateway.web.cookies import GuestCookies, PosDevice, StaffProfile
 from convive.gateway.web.forms import FormError
 from convive.gateway.web.guards import signed_in, staff_only
+from convive.gateway.web.language import N_, UNAVAILABLE, Language
 from convive.gateway.web.refusals import Refused, wants_json
 
 STAFF = {"staff": Provide(signed_in, sync_to_thread=False)}
+ITEMS_MISSING = N_("Tick at least one item.")
 
 
 async def _device_name(
@@ -46,42 +53,45 @@ async def act(
     guest_cookies: GuestCookies,
     staff: StaffProfile,
     order_id: str,
-    run: Callable[[PosDevice, PosTranslator], Awaitable[str]],
+    run: Callable[[PosDevice, Language], Awaitable[str]],
     after: ConsoleState | None = None,
 ) -> Response[Any]:
     """Run a console action as this device: JSON to the script, a redirect back to the order
     (with the message) to a plain form."""
-    t, _ = pos_language(request)
-    back = ConsoleState(order=order_id).url()
-    if after is not None:
-        back = after.url()
-    device: PosDevice | None = None
+    back = (after or ConsoleState(order=order_id)).url()
     try:
         device = require_device(request, guest_cookies)
+    except Refused as exc:
+        raise Refused(exc.status, exc.message, exc.field, back=back) from exc
+    t, _ = await console_language(request, services, device.venue_id)
+    try:
         staff_of_venue(staff, device)
         message = await run(device, t)
     except FormError as exc:
-        message = t(exc.message, **exc.values)
+        message = t.gettext(exc.message, **exc.values)
         raise Refused(400, message, exc.field, back=back) from exc
     except Refused as exc:
         if not revoked(exc):
             raise Refused(exc.status, exc.message, exc.field, back=back) from exc
         if not wants_json(request):
             return Redirect("/pos", status_code=303)
-        raise Refused(401, t("revoked"), "device", reason=exc.reason) from exc
+        raise Refused(401, t.gettext(REVOKED), "device", reason=exc.reason) from exc
     except UpstreamError as exc:
-        message = exc.message if exc.status < 500 else t("unavailable")
+        message = exc.message if exc.status < 500 else t.gettext(UNAVAILABLE)
         validated_by = exc.text("validated_by")
         extra: dict[str, Any] = {}
-        if exc.status == 409 and validated_by and device is not None:
+        if exc.status == 409 and validated_by:
             device_name = await _device_name(
                 services, staff, device.venue_id, exc.text("device_id") or ""
             )
-            message = (
-                t("already_validated_on", who=validated_by, device=device_name)
-                if device_name
-                else t("already_validated", who=validated_by)
-            )
+            if device_name:
+                message = t.gettext(
+                    "Already validated by %(who)s on %(device)s.",
+                    who=validated_by,
+                    device=device_name,
+                )
+            else:
+                message = t.gettext("Already validated by %(who)s.", who=validated_by)
             extra = {"validated_by": validated_by, "device_id": exc.body.get("device_id")}
         raise Refused(exc.status, message, exc.field, back=back, **extra) from exc
     if wants_json(request):
@@ -115,7 +125,7 @@ async def _rejection(request: Request[Any, Any, Any], staff: StaffProfile) -> po
     form = await request.form()
     reason = " ".join(str(form.get("reason") or "").split())[:500]
     if not reason:
-        raise FormError("reason", "reject_missing")
+        raise FormError("reason", N_("Give the guests a reason."))
     return pos.Rejection(staff=staff.name, staff_id=staff.staff_id, reason=reason)
 
 
@@ -136,12 +146,12 @@ def round_action(
         services: NamedDependency[Services],
         guest_cookies: NamedDependency[GuestCookies],
     ) -> Response[Any]:
-        async def run(device: PosDevice, t: PosTranslator) -> str:
+        async def run(device: PosDevice, t: Language) -> str:
             decision = await read_form(request, staff)
             await as_device(
                 services.pos.decide_round(device.credential, order_id, round_number, decision)
             )
-            return t(done, n=round_number)
+            return t.gettext(done, n=round_number)
 
         return await act(request, services, guest_cookies, staff, order_id, run)
 
@@ -151,13 +161,15 @@ def round_action(
     )
 
 
-validate = round_action("validate", "Validate a round", _validation, "validated")
-amend = round_action("amend", "Amend a round before it is validated", _amendment, "amended_ok")
+validate = round_action("validate", "Validate a round", _validation, N_("Round %(n)s validated."))
+amend = round_action(
+    "amend", "Amend a round before it is validated", _amendment, N_("Round %(n)s amended.")
+)
 reject = round_action(
     "reject",
     "Reject a round (before validation) with a reason for the guests",
     _rejection,
-    "rejected_ok",
+    N_("Round %(n)s rejected."),
 )
 
 
@@ -174,22 +186,22 @@ async def settle(
     services: NamedDependency[Services],
     guest_cookies: NamedDependency[GuestCookies],
 ) -> Response[Any]:
-    async def run(device: PosDevice, t: PosTranslator) -> str:
+    async def run(device: PosDevice, t: Language) -> str:
         form = await request.form()
         method = str(form.get("method") or "")
         if method not in pos_views.PAYMENT_METHODS:
-            raise FormError("method", "bad_method")
+            raise FormError("method", N_("Choose a payment method: cash, card or room charge."))
         raw = await as_device(services.pos.order(device.credential, order_id))
         order = pos_views.pos_order(raw, t)
         line_ids = [str(v) for v in form.getall("line_ids", []) if v]
         if form.get("by_items") and not line_ids:
-            raise FormError("line_ids", "items_missing")
+            raise FormError("line_ids", ITEMS_MISSING)
         if line_ids:
             # The amount of ticked lines is theirs, not typed: pos-gateway checks it matches.
             unpaid = {line.line_id: line.total_minor for line in order.unpaid_lines}
             amount = sum(unpaid.get(i, 0) for i in line_ids)
             if amount <= 0:
-                raise FormError("line_ids", "items_missing")
+                raise FormError("line_ids", ITEMS_MISSING)
         else:
             amount = pos_views.parse_amount(form.get("amount"), order.currency)
         chosen: dict[str, Any] = {}
@@ -198,7 +210,9 @@ async def settle(
         if method == "card":
             token = str(form.get("payment_card_token") or "").strip()
             if not token:
-                raise FormError("payment_card_token", "card_token_missing")
+                raise FormError(
+                    "payment_card_token", N_("A card payment needs the token the terminal gave.")
+                )
             chosen["payment_card_token"] = token[:200]
         payment = pos.PaymentIn(
             staff=staff.name,
@@ -208,9 +222,9 @@ async def settle(
             **chosen,
         )
         answer = await as_device(services.pos.record_payment(device.credential, order_id, payment))
-        text = t("paid_ok", amount=t.money(payment.amount))
+        text = t.gettext("Payment of %(amount)s recorded.", amount=t.money(payment.amount))
         if answer.fully_paid:
-            text = f"{text} {t('paid_in_full')}"
+            text = f"{text} {t.gettext('The order is paid and closed.')}"
         return text
 
     # A share of an equal split paid: back to the shares still to pay.

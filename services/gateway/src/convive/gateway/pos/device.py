@@ -17,11 +17,13 @@ from convive.gateway.web.cookies import (
     PosDevices,
     StaffProfile,
 )
+from convive.gateway.web.language import N_
 from convive.gateway.web.refusals import Refused
 
 T = TypeVar("T")
 
 DEVICE_REVOKED = "device_revoked"
+REVOKED = N_("This device was revoked. Pair it again with a new code.")
 
 
 def device_of(request: Request[Any, Any, Any], cookies: GuestCookies) -> PosDevice | None:

@@ -20,19 +20,19 @@ from litestar.response import Redirect, Template
 
 from convive.gateway.pos import views as pos_views
 from convive.gateway.pos.device import (
+    REVOKED,
     as_device,
     device_of,
     require_device,
     revoked,
     staff_of_venue,
 )
-from convive.gateway.pos.i18n import PosTranslator
 from convive.gateway.pos.parts import (
     LIVE_EVENT_TYPES,
     ConsoleState,
+    console_language,
     order_context,
     orders_context,
-    pos_language,
     tables_context,
     tickets_context,
 )
@@ -47,6 +47,7 @@ from convive.gateway.web.cookies import (
     StaffProfile,
 )
 from convive.gateway.web.guards import csrf_checked, signed_in, staff_only
+from convive.gateway.web.language import UNAVAILABLE, Language, language_of
 from convive.gateway.web.refusals import Refused
 from convive.gateway.web.responses import staff_page
 from convive.gateway.web.staff import csrf_token
@@ -60,7 +61,7 @@ log = logging.getLogger(__name__)
 def pair_page(
     request: Request[Any, Any, Any],
     staff_cookies: StaffCookies,
-    t: PosTranslator,
+    t: Language,
     set_cookies: list[Cookie],
     *,
     error: str | None = None,
@@ -70,15 +71,13 @@ def pair_page(
     status: int = 200,
 ) -> Template:
     context = {
-        "t": t,
-        "lang": t.lang,
         "csrf_token": csrf_token(request, staff_cookies, set_cookies),
         "error": error,
         "revoked": revoked,
         "code": code,
         "name": name,
     }
-    return staff_page("pos/pair.html", context, status, set_cookies)
+    return staff_page("pos/pair.html", t, context, status, set_cookies)
 
 
 def flash_of(request: Request[Any, Any, Any], cookies: GuestCookies) -> dict[str, str] | None:
@@ -90,16 +89,35 @@ def flash_of(request: Request[Any, Any, Any], cookies: GuestCookies) -> dict[str
 
 
 def _fragment_context(
-    t: PosTranslator, device: PosDevice, staff: StaffProfile, state: ConsoleState
+    t: Language, device: PosDevice, staff: StaffProfile, state: ConsoleState
 ) -> dict[str, Any]:
     return {
-        "t": t,
-        "lang": t.lang,
         "device": device,
         "staff": staff,
         "state": state,
         "csrf_token": staff.csrf,
         "methods": pos_views.PAYMENT_METHODS,
+        "labels": {"tab": pos_views.tabs(t), "payment_method": pos_views.payment_methods(t)},
+    }
+
+
+def script_strings(t: Language) -> dict[str, str]:
+    """What the console's script says itself: its live notices (it fills the `{names}`), the
+    state of the live feed, and its own errors."""
+    return {
+        "notice_new_order": t.gettext("New order · {spot}"),
+        "notice_new_round": t.gettext("New round · {spot}"),
+        "notice_validated": t.gettext("Round {n} validated by {who} · {spot}"),
+        "notice_amended": t.gettext("Round {n} amended by {who} · {spot}"),
+        "notice_rejected": t.gettext("Round {n} rejected by {who} · {spot}"),
+        "notice_paid": t.gettext("Payment recorded · {spot}"),
+        "notice_someone": t.gettext("someone"),
+        "unknown_spot": t.gettext(pos_views.UNKNOWN_SPOT),
+        "live_on": t.gettext("Live"),
+        "live_off": t.gettext("Reconnecting…"),
+        "live_revoked": t.pgettext("live updates", "Revoked"),
+        "network_error": t.gettext("No network: the action was not sent. Try again."),
+        "revoked": t.gettext(REVOKED),
     }
 
 
@@ -113,8 +131,8 @@ async def console(
     guest_cookies: NamedDependency[GuestCookies],
     staff_cookies: NamedDependency[StaffCookies],
 ) -> Response[Any]:
-    t, set_cookies = pos_language(request)
     device = device_of(request, guest_cookies)
+    t, set_cookies = await console_language(request, services, device.venue_id if device else None)
     if device is None:
         return pair_page(request, staff_cookies, t, set_cookies)
     profile = staff_cookies.profile(request.cookies.get(STAFF_COOKIE))
@@ -123,8 +141,8 @@ async def console(
     token = csrf_token(request, staff_cookies, set_cookies)
     staff = StaffProfile(**{**asdict(profile), "csrf": token})
     if not staff.has_venue(device.venue_id):
-        context = {"t": t, "lang": t.lang, "device": device, "staff": staff, "csrf_token": token}
-        return staff_page("pos/wrong_venue.html", context, 403, set_cookies)
+        context = {"device": device, "staff": staff, "csrf_token": token}
+        return staff_page("pos/wrong_venue.html", t, context, 403, set_cookies)
     if request.cookies.get(FLASH_COOKIE):
         set_cookies.append(guest_cookies.delete(FLASH_COOKIE))
     state = ConsoleState.of(request)
@@ -144,8 +162,8 @@ async def console(
         return pair_page(request, staff_cookies, t, set_cookies, revoked=True, status=401)
     except UpstreamError as exc:
         log.warning("console data unavailable", extra={"status": exc.status, "error": exc.message})
-        context = {"t": t, "lang": t.lang, "message": t("unavailable")}
-        return staff_page("pos/problem.html", context, 503, set_cookies)
+        context = {"message": t.gettext(UNAVAILABLE)}
+        return staff_page("pos/problem.html", t, context, 503, set_cookies)
     context = {
         **_fragment_context(t, device, staff, state),
         **orders,
@@ -157,11 +175,11 @@ async def console(
             "venue": device.venue_id,
             "device": device.device_id,
             "events": ",".join(LIVE_EVENT_TYPES),
-            "strings": json.dumps(t.script_strings(), ensure_ascii=False),
+            "strings": json.dumps(script_strings(t), ensure_ascii=False),
             "rendered": datetime.now(UTC).isoformat(),
         },
     }
-    return staff_page("pos/console.html", context, 200, set_cookies)
+    return staff_page("pos/console.html", t, context, 200, set_cookies)
 
 
 async def _nothing() -> dict[str, Any]:
@@ -189,7 +207,8 @@ async def fragment(
     services: NamedDependency[Services],
     guest_cookies: NamedDependency[GuestCookies],
 ) -> Response[Any]:
-    t, _ = pos_language(request)
+    device = device_of(request, guest_cookies)
+    t, _ = await console_language(request, services, device.venue_id if device else None)
     if part not in FRAGMENTS:
         return Refused(404, f"the console has no part {part}", "part").as_json()
     try:
@@ -206,11 +225,12 @@ async def fragment(
             data = await tables_context(services, device.venue_id)
     except Refused as exc:
         if revoked(exc):
-            return Refused(401, t("revoked"), "device", reason=exc.reason).as_json()
+            return Refused(401, t.gettext(REVOKED), "device", reason=exc.reason).as_json()
         return exc.as_json()
     except UpstreamError as exc:
-        return Refused(exc.status if exc.status < 500 else 503, t("unavailable")).as_json()
-    return staff_page(FRAGMENTS[part], {**_fragment_context(t, device, staff, state), **data})
+        return Refused(exc.status if exc.status < 500 else 503, t.gettext(UNAVAILABLE)).as_json()
+    context = {**_fragment_context(t, device, staff, state), **data}
+    return staff_page(FRAGMENTS[part], t, context)
 
 
 @get("/pos/device", summary="Whether this browser is a paired device and it still works (JSON)")
@@ -252,15 +272,15 @@ async def pair(
     guest_cookies: NamedDependency[GuestCookies],
     staff_cookies: NamedDependency[StaffCookies],
 ) -> Response[Any]:
-    t, set_cookies = pos_language(request)
+    t, set_cookies = language_of(request)
     form = await request.form()
     code = str(form.get("code") or "").strip().upper()[:40]
     name = " ".join(str(form.get("name") or "").split())[:80]
     error = None
     if not code:
-        error = t("pair_missing_code")
+        error = t.gettext("Enter the pairing code.")
     elif not name:
-        error = t("pair_missing_name")
+        error = t.gettext("Give this device a name.")
     if error:
         return pair_page(
             request, staff_cookies, t, set_cookies, error=error, code=code, name=name, status=400
@@ -275,11 +295,14 @@ async def pair(
         )
     except UpstreamError as exc:
         if exc.status == 429:
-            message, status = t("pair_too_many"), 429
+            message, status = t.gettext("Too many tries: wait a moment before trying again."), 429
         elif exc.status < 500:
-            message, status = t("pair_bad_code"), 400
+            message = t.gettext(
+                "This pairing code is unknown, used or expired. Ask a manager for a new one."
+            )
+            status = 400
         else:
-            message, status = t("unavailable"), 503
+            message, status = t.gettext(UNAVAILABLE), 503
         return pair_page(
             request, staff_cookies, t, set_cookies, error=message, name=name, status=status
         )

@@ -17,12 +17,11 @@ from litestar.datastructures import Cookie
 
 from convive.gateway.pos import views as pos_views
 from convive.gateway.pos.device import as_device
-from convive.gateway.pos.i18n import PosTranslator
 from convive.gateway.upstream import Services, UpstreamError
 from convive.gateway.upstream.table_session import Spot
 from convive.gateway.web.cookies import PosDevice, StaffProfile
 from convive.gateway.web.forms import FormError
-from convive.gateway.web.i18n import language
+from convive.gateway.web.language import Language, language_of
 
 log = logging.getLogger(__name__)
 A = TypeVar("A")
@@ -48,9 +47,14 @@ LIVE_EVENT_TYPES = (
 )
 
 
-def pos_language(request: Request[Any, Any, Any]) -> tuple[PosTranslator, list[Cookie]]:
-    t, cookies = language(request)
-    return PosTranslator(t.lang), cookies
+async def console_language(
+    request: Request[Any, Any, Any], services: Services, venue_id: str | None
+) -> tuple[Language, list[Cookie]]:
+    """The console's language, writing times in the device's venue's time zone."""
+    t, cookies = language_of(request)
+    if venue_id is not None:
+        t = t.in_zone(await services.table_session.time_zone(venue_id))
+    return t, cookies
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ async def session_pin(services: Services, session_id: str) -> str | None:
 
 
 async def orders_context(
-    services: Services, device: PosDevice, t: PosTranslator, state: ConsoleState
+    services: Services, device: PosDevice, t: Language, state: ConsoleState
 ) -> dict[str, Any]:
     raw, (names, _) = await asyncio.gather(
         as_device(services.pos.orders(device.credential, device.venue_id)),
@@ -135,7 +139,7 @@ async def orders_context(
 async def order_context(
     services: Services,
     device: PosDevice,
-    t: PosTranslator,
+    t: Language,
     state: ConsoleState,
     staff: StaffProfile,
 ) -> dict[str, Any]:
@@ -179,7 +183,7 @@ async def order_context(
 
 
 async def tickets_context(
-    services: Services, venue_id: str, t: PosTranslator, state: ConsoleState
+    services: Services, venue_id: str, t: Language, state: ConsoleState
 ) -> dict[str, Any]:
     answer, menu = await asyncio.gather(
         _or_none(services.ordering.tickets(venue_id, state.station or None)),
@@ -188,7 +192,7 @@ async def tickets_context(
     tickets = pos_views.tickets_view(answer or [], t)
     return {
         "tickets": tickets,
-        "stations": [(s, t.station(s)) for s in pos_views.stations(menu, tickets)],
+        "stations": [(s, pos_views.station_name(s, t)) for s in pos_views.stations(menu, tickets)],
         "station": state.station,
     }
 

@@ -7,26 +7,67 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from convive.contracts import Money
 from convive.contracts.ordering import ChosenOption
-from convive.gateway.pos.i18n import PosTranslator
 from convive.gateway.upstream import pos_gateway as pos
 from convive.gateway.upstream.ordering import Menu
 from convive.gateway.upstream.ordering import Ticket as TicketAnswer
 from convive.gateway.upstream.table_session import Session, Spot
 from convive.gateway.web.forms import FormError, money_input, parse_money
+from convive.gateway.web.language import N_, Language
 
 MAX_QUANTITY = 99
 MAX_PARTS = 20
 PAYMENT_METHODS = ("cash", "card", "room_charge")
+UNKNOWN_SPOT = N_("Table ?")
+BAD_QUANTITY = N_("A quantity is a whole number from 0 to 99.")
+BAD_PARTS = N_("The number of shares is between 2 and 20.")
 
 
-def _clock(moment: datetime) -> str:
-    """`HH:MM` of a service timestamp (the page's script shows it in the device's time zone)."""
-    return moment.astimezone(UTC).strftime("%H:%M")
+STATIONS = {"kitchen": N_("Kitchen"), "bar": N_("Bar")}
+
+
+def station_name(station: str, t: Language) -> str:
+    """A production station's name: the kitchen and the bar by theirs, others as written."""
+    name = STATIONS.get(station)
+    return t.gettext(name) if name else station.replace("_", " ").capitalize()
+
+
+def round_status_text(status: str, t: Language) -> str:
+    return {
+        "pending": t.gettext("To validate"),
+        "validated": t.gettext("Validated"),
+        "rejected": t.pgettext("round", "Rejected"),
+    }[status]
+
+
+def order_status_text(status: str, t: Language) -> str:
+    return {
+        "pending": t.gettext("To validate"),
+        "validated": t.gettext("To settle"),
+        "part_paid": t.gettext("Part paid"),
+        "paid": t.gettext("Paid · closed"),
+        "rejected": t.pgettext("order", "Rejected"),
+    }[status]
+
+
+def payment_methods(t: Language) -> dict[str, str]:
+    return {
+        "cash": t.gettext("Cash"),
+        "card": t.gettext("Card"),
+        "room_charge": t.gettext("Room charge"),
+        "online": t.gettext("Online"),
+    }
+
+
+def tabs(t: Language) -> dict[str, str]:
+    return {
+        "orders": t.gettext("Orders"),
+        "tickets": t.gettext("Tickets"),
+        "tables": t.gettext("Tables & PINs"),
+    }
 
 
 @dataclass
@@ -117,11 +158,11 @@ class ConsoleOrder:
         ]
 
 
-def options_text(options: Sequence[ChosenOption], t: PosTranslator) -> str:
+def options_text(options: Sequence[ChosenOption], t: Language) -> str:
     return ", ".join(t.text(o.name) for o in options)
 
 
-def console_line(raw: pos.PosLine, t: PosTranslator) -> ConsoleLine:
+def console_line(raw: pos.PosLine, t: Language) -> ConsoleLine:
     return ConsoleLine(
         line_id=raw.line_id,
         product_id=raw.product_id,
@@ -136,14 +177,13 @@ def console_line(raw: pos.PosLine, t: PosTranslator) -> ConsoleLine:
     )
 
 
-def _payment(raw: pos.PosPayment, t: PosTranslator) -> ConsolePayment:
-    key = f"method_{raw.method}"
+def _payment(raw: pos.PosPayment, t: Language) -> ConsolePayment:
     return ConsolePayment(
         amount=t.money(raw.amount),
         method=raw.method,
-        method_text=t(key) if key in t.strings else raw.method,
+        method_text=payment_methods(t).get(raw.method, raw.method),
         received_by=raw.received_by or "",
-        at=_clock(raw.settled_at),
+        at=t.time(raw.settled_at),
         at_iso=raw.settled_at.isoformat(),
         part=not raw.fully_paid,
         lines=len(raw.line_ids or []),
@@ -163,7 +203,7 @@ def order_status(rounds: list[ConsoleRound], service_status: str, paid: int, due
 
 def pos_order(
     raw: pos.PosOrder,
-    t: PosTranslator,
+    t: Language,
     spot_names: Mapping[str, str] | None = None,
     pin: str | None = None,
 ) -> ConsoleOrder:
@@ -171,7 +211,7 @@ def pos_order(
         ConsoleRound(
             number=r.round_number,
             status=r.status,
-            status_text=t(f"round_status_{r.status}"),
+            status_text=round_status_text(r.status, t),
             lines=[console_line(line, t) for line in r.lines],
             total=t.money(r.round_total),
             validated_by=r.validated_by or "",
@@ -182,13 +222,13 @@ def pos_order(
     ]
     paid, due = raw.paid.amount_minor, raw.due.amount_minor
     status = order_status(rounds, raw.status, paid, due)
-    spot_name = raw.spot_name or (spot_names or {}).get(raw.spot_id) or t("unknown_spot")
+    spot_name = raw.spot_name or (spot_names or {}).get(raw.spot_id) or t.gettext(UNKNOWN_SPOT)
     return ConsoleOrder(
         order_id=raw.order_id,
         session_id=raw.session_id,
         spot_name=spot_name,
         status=status,
-        status_text=t(f"order_status_{status}"),
+        status_text=order_status_text(status, t),
         rounds=rounds,
         total=t.money(raw.total),
         paid=t.money(raw.paid) if paid else "",
@@ -196,7 +236,7 @@ def pos_order(
         due_minor=due,
         currency=raw.due.currency,
         payments=[_payment(p, t) for p in raw.payments],
-        placed_at=_clock(raw.placed_at),
+        placed_at=t.time(raw.placed_at),
         placed_at_iso=raw.placed_at.isoformat(),
         pin=pin,
     )
@@ -204,7 +244,7 @@ def pos_order(
 
 def order_list(
     raw: Iterable[pos.PosOrder],
-    t: PosTranslator,
+    t: Language,
     spot_names: Mapping[str, str],
     *,
     open_only: bool,
@@ -224,7 +264,7 @@ class MenuChoice:
     label: str
 
 
-def menu_choices(menu: Menu | None, t: PosTranslator) -> list[MenuChoice]:
+def menu_choices(menu: Menu | None, t: Language) -> list[MenuChoice]:
     if menu is None:
         return []
     order = {c.category_id: (c.position, i) for i, c in enumerate(menu.categories)}
@@ -242,7 +282,7 @@ class Share:
     amount_input: str
 
 
-def split_shares(answer: pos.Split | None, t: PosTranslator, first: int = 1) -> list[Share]:
+def split_shares(answer: pos.Split | None, t: Language, first: int = 1) -> list[Share]:
     """The equal shares pos-gateway worked out, numbered from `first` (the earlier ones of the
     split are paid)."""
     shares: list[Money] = answer.shares if answer is not None else []
@@ -272,14 +312,14 @@ class Ticket:
     sent_at_iso: str
 
 
-def tickets_view(raw: Iterable[TicketAnswer], t: PosTranslator) -> list[Ticket]:
+def tickets_view(raw: Iterable[TicketAnswer], t: Language) -> list[Ticket]:
     return [
         Ticket(
             order_id=ticket.order_id,
             round_number=ticket.round_number,
-            spot_name=ticket.spot_name or t("unknown_spot"),
+            spot_name=ticket.spot_name or t.gettext(UNKNOWN_SPOT),
             station=ticket.station,
-            station_text=t.station(ticket.station),
+            station_text=station_name(ticket.station, t),
             lines=[
                 TicketLine(
                     quantity=line.quantity,
@@ -289,7 +329,7 @@ def tickets_view(raw: Iterable[TicketAnswer], t: PosTranslator) -> list[Ticket]:
                 )
                 for line in ticket.lines
             ],
-            sent_at=_clock(ticket.sent_at) if ticket.sent_at else "",
+            sent_at=t.time(ticket.sent_at) if ticket.sent_at else "",
             sent_at_iso=ticket.sent_at.isoformat() if ticket.sent_at else "",
         )
         for ticket in raw
@@ -335,16 +375,17 @@ def open_tables(spots: Iterable[Spot], sessions: Mapping[str, Session | None]) -
 
 def parse_amount(text: Any, currency: str = "EUR") -> int:
     """Minor units of an amount a cashier typed (`12.50`, `12,50`, `12 €`), more than zero."""
-    return parse_money(text, field="amount", message="bad_amount", currency=currency, positive=True)
+    message = N_("Write the amount as 12.50.")
+    return parse_money(text, field="amount", message=message, currency=currency, positive=True)
 
 
 def parse_quantity(text: Any, field: str) -> int:
     try:
         quantity = int(str(text).strip())
     except ValueError as exc:
-        raise FormError(field, "bad_quantity") from exc
+        raise FormError(field, BAD_QUANTITY) from exc
     if not 0 <= quantity <= MAX_QUANTITY:
-        raise FormError(field, "bad_quantity")
+        raise FormError(field, BAD_QUANTITY)
     return quantity
 
 
@@ -352,9 +393,9 @@ def parse_parts(text: Any) -> int:
     try:
         parts = int(str(text).strip())
     except ValueError as exc:
-        raise FormError("parts", "bad_parts") from exc
+        raise FormError("parts", BAD_PARTS) from exc
     if not 2 <= parts <= MAX_PARTS:
-        raise FormError("parts", "bad_parts")
+        raise FormError("parts", BAD_PARTS)
     return parts
 
 
@@ -387,6 +428,6 @@ def amended_round(form: Mapping[str, Any], line_ids: Iterable[str]) -> Amendment
                 added["note"] = note
             lines.append(added)
     if not lines:
-        raise FormError("lines", "amend_empty")
+        raise FormError("lines", N_("A round keeps at least one line: reject it instead."))
     note = str(form.get("note") or "").strip()[:500]
     return Amendment(lines=lines, note=note or None)

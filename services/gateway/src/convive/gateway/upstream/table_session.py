@@ -3,10 +3,12 @@ spots and their QR codes (and their rotation)."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 from pydantic import Field
 
-from convive.gateway.upstream.http import Answer, Body, Route, ServiceClient
+from convive.gateway.upstream.http import Answer, Body, Route, ServiceClient, UpstreamError
 
 DEFAULT_TIME_ZONE = "Europe/Paris"
 
@@ -137,8 +139,16 @@ ROUTES = [
 ]
 
 
+TIME_ZONE_SECONDS = 60.0
+"""How long a venue's time zone is remembered (pages that only show times ask it each time)."""
+
+
 class TableSession(ServiceClient):
     service = "table-session"
+
+    def __init__(self, client: httpx.AsyncClient, base_url: str) -> None:
+        super().__init__(client, base_url)
+        self._time_zones: dict[str, tuple[float, str]] = {}
 
     # --- guests ---------------------------------------------------------------------------
 
@@ -154,6 +164,19 @@ class TableSession(ServiceClient):
     async def settings(self, venue_id: str) -> VenueSettings | None:
         """The venue's settings, or None before they were first saved."""
         return await self.read_or_none(SETTINGS, venue_id=venue_id)
+
+    async def time_zone(self, venue_id: str) -> str:
+        """The IANA name of the venue's time zone (Europe/Paris when it has none, or when
+        table-session cannot say)."""
+        now = time.monotonic()
+        known = self._time_zones.get(venue_id)
+        if known is None or now - known[0] > TIME_ZONE_SECONDS:
+            try:
+                found = time_zone_of(await self.settings(venue_id))
+            except UpstreamError:
+                return known[1] if known else DEFAULT_TIME_ZONE
+            known = self._time_zones[venue_id] = (now, found)
+        return known[1]
 
     async def save_settings(self, venue_id: str, body: VenueSettingsIn) -> None:
         await self.request(SAVE_SETTINGS, body=body, venue_id=venue_id)

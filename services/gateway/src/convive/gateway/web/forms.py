@@ -10,6 +10,8 @@ from typing import Any
 
 from babel.numbers import get_currency_precision
 
+from convive.gateway.web.language import N_
+
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_MONEY_UNITS_DIGITS = 7  # up to 9,999,999 in the currency's major unit
 SPACES = str.maketrans("", "", " \u00a0\u202f")
@@ -17,7 +19,9 @@ CURRENCY_SIGNS = "€$£"
 
 
 class FormError(Exception):
-    """A form field the gateway refuses before calling a service."""
+    """A form field the gateway refuses before calling a service: the field, and what is
+    wrong (a catalogue entry, marked with `N_`, worded in the reader's language where it is
+    shown; `values` fill its placeholders)."""
 
     def __init__(self, field: str, message: str, **values: Any) -> None:
         super().__init__(f"{field}: {message}")
@@ -30,16 +34,16 @@ Form = Mapping[str, Any]
 def text(form: Form, name: str, *, required: bool = False, max_length: int = 200) -> str:
     value = str(form.get(name) or "").strip()
     if required and not value:
-        raise FormError(name, "error_required")
+        raise FormError(name, N_("This field is required."))
     if len(value) > max_length:
-        raise FormError(name, "error_too_long", n=max_length)
+        raise FormError(name, N_("At most %(n)s characters."), n=max_length)
     return value
 
 
 def choice(form: Form, name: str, allowed: Iterable[str]) -> str:
     value = str(form.get(name) or "")
     if value not in allowed:
-        raise FormError(name, "error_choice")
+        raise FormError(name, N_("Choose one of the options."))
     return value
 
 

@@ -10,11 +10,11 @@ from typing import Any
 from litestar import Request, Response
 from litestar.response import Redirect
 
+from convive.gateway.web.language import language_of
 from convive.gateway.web.refusals import Refused, wants_json
 from convive.gateway.web.responses import staff_page
 from convive.gateway.web.shared import Shared
 from convive.gateway.web.staff import CSRF_FIELD, SAFE_METHODS, app_of, login_url
-from convive.gateway.web.staff_i18n import staff_language
 
 
 def on_refused(request: Request[Any, Any, Any], refused: Refused) -> Response[Any]:
@@ -34,19 +34,17 @@ def on_refused(request: Request[Any, Any, Any], refused: Refused) -> Response[An
         if request.method not in SAFE_METHODS:
             next_path = f"/{app_of(path)}"  # a post cannot be replayed after login
         return Redirect(login_url(path, next_path), status_code=303)
-    t, _ = staff_language(request)
+    t, _ = language_of(request)
+    if refused.field == CSRF_FIELD:
+        message = t.gettext("This form has expired. Go back, reload the page and try again.")
+    elif refused.status == 404:
+        message = t.gettext("This page does not exist, or no longer.")
+    else:
+        message = t.gettext("Your account may not open this page.")
     context = {
-        "t": t,
-        "lang": t.lang,
         "status": refused.status,
-        "title": t("notfound_title") if refused.status == 404 else t("forbidden_title"),
-        "message": (
-            t("forbidden_csrf")
-            if refused.field == CSRF_FIELD
-            else t("notfound_body")
-            if refused.status == 404
-            else t("forbidden_body")
-        ),
+        "title": t.gettext("Not found") if refused.status == 404 else t.gettext("Not allowed"),
+        "message": message,
         "home": f"/{app_of(path)}",
     }
-    return staff_page("staff/forbidden.html", context, refused.status)
+    return staff_page("staff/forbidden.html", t, context, refused.status)

@@ -11,6 +11,7 @@ from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.response import Template
 
+from convive.gateway.web.language import LANGUAGE_NAMES, Language
 from convive.gateway.web.refusals import Refused
 
 GUEST_PAGE_HEADERS = {
@@ -35,15 +36,22 @@ STAFF_PAGE_HEADERS = {
 
 def page(
     template: str,
+    t: Language,
     context: dict[str, Any],
     status: int = 200,
     cookies: list[Cookie] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Template:
-    """A guest page (`GUEST_PAGE_HEADERS`)."""
+    """A guest page (`GUEST_PAGE_HEADERS`) in the language `t`."""
     return Template(
         template_name=template,
-        context=context,
+        context={
+            "language": t,
+            "lang": t.code,
+            "other_lang": t.other,
+            "other_lang_name": LANGUAGE_NAMES[t.other],
+            **context,
+        },
         status_code=status,
         cookies=cookies,
         headers={**GUEST_PAGE_HEADERS, **(headers or {})},
@@ -52,13 +60,14 @@ def page(
 
 def staff_page(
     template: str,
+    t: Language,
     context: dict[str, Any],
     status: int = 200,
     cookies: list[Cookie] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Template:
-    """A staff or console page (`STAFF_PAGE_HEADERS`)."""
-    return page(template, context, status, cookies, {**STAFF_PAGE_HEADERS, **(headers or {})})
+    """A staff or console page (`STAFF_PAGE_HEADERS`) in the language `t`."""
+    return page(template, t, context, status, cookies, {**STAFF_PAGE_HEADERS, **(headers or {})})
 
 
 def same_origin(request: Request[Any, Any, Any]) -> None:

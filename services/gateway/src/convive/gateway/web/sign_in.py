@@ -16,9 +16,9 @@ from litestar.response import Redirect, Template
 from convive.gateway.upstream import Services, UpstreamError
 from convive.gateway.web.cookies import STAFF_COOKIE, StaffCookies, StaffProfile, new_csrf_token
 from convive.gateway.web.guards import csrf_checked
+from convive.gateway.web.language import UNAVAILABLE, language_of
 from convive.gateway.web.responses import staff_page
 from convive.gateway.web.staff import app_of, csrf_token, login_url, safe_next
-from convive.gateway.web.staff_i18n import staff_language
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +36,13 @@ def _login_page(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Template:
-    t, set_cookies = staff_language(request)
+    t, set_cookies = language_of(request)
+    title = {
+        "admin": t.gettext("Back office sign-in"),
+        "pos": t.gettext("POS console sign-in"),
+    }
     context = {
-        "t": t,
-        "lang": t.lang,
-        "other_lang": "en" if t.lang == "fr" else "fr",
+        "title": title[app],
         "app": app,
         "action": f"/{app}/login",
         "next": next_path,
@@ -48,7 +50,7 @@ def _login_page(
         "error": error,
         "csrf_token": csrf_token(request, staff_cookies, set_cookies),
     }
-    return staff_page("staff/login.html", context, status, set_cookies, headers)
+    return staff_page("staff/login.html", t, context, status, set_cookies, headers)
 
 
 @get(["/admin/login", "/pos/login"], summary="The staff login page (back office and POS)")
@@ -77,7 +79,7 @@ async def login(
     email = str(form.get("email") or "").strip()[:320]
     password = str(form.get("password") or "")[:1000]
     next_path = safe_next(str(form.get("next") or ""), app)
-    t, _ = staff_language(request)
+    t, _ = language_of(request)
 
     def again(error: str, status: int, headers: dict[str, str] | None = None) -> Template:
         return _login_page(
@@ -92,22 +94,25 @@ async def login(
         )
 
     if not email or not password:
-        return again(t("login_missing"), 400)
+        return again(t.gettext("Enter your e-mail and your password."), 400)
     try:
         answer = await services.pos.login(email, password)
         profile = StaffProfile.from_login(answer, time.time())
     except UpstreamError as exc:
         if exc.status == 429:
             seconds = exc.number("retry_after") or LOCK_OUT_SECONDS
-            return again(
-                t("login_locked", n=math.ceil(seconds / 60)), 429, {"retry-after": str(seconds)}
+            wait = t.ngettext(
+                "Too many tries: wait %(num)d minute before trying again.",
+                "Too many tries: wait %(num)d minutes before trying again.",
+                math.ceil(seconds / 60),
             )
+            return again(wait, 429, {"retry-after": str(seconds)})
         if exc.status in (400, 401, 422):  # e.g. not an e-mail address: as a wrong one
-            return again(t("login_wrong"), 401)
-        return again(t("unavailable"), exc.status)
+            return again(t.gettext("Wrong e-mail or password."), 401)
+        return again(t.gettext(UNAVAILABLE), exc.status)
     except ValueError as exc:
         log.warning("unexpected staff login answer", extra={"error": repr(exc)})
-        return again(t("unavailable"), 503)
+        return again(t.gettext(UNAVAILABLE), 503)
     log.info("staff signed in", extra={"staff_id": profile.staff_id, "role": profile.role})
     # A new CSRF token with the new sign-in: one planted before it is worth nothing after.
     return Redirect(
