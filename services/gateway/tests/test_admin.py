@@ -534,3 +534,36 @@ def test_editing_a_product_keeps_what_the_form_does_not_show() -> None:
     assert product["description"] == {"fr": "d", "en": "d"}
     assert product["price"]["amount_minor"] == 200
     assert product["available"] is True
+
+
+# --- a spot's QR code replaced -----------------------------------------------------------------
+
+
+async def test_a_manager_replaces_a_spots_qr_code_and_sees_the_new_one(gateway: Any) -> None:
+    room = gateway.services.room(gateway.venue, "old-token", "Room 112")
+    theirs = gateway.services.room(gateway.other_venue, "their-token", "Room 7")
+    await gateway.sign_in("cashier@hotel.test")
+    spots = f"/admin/venues/{gateway.venue}/spots"
+    assert (await gateway.client.get(spots)).status_code == 403  # managers only
+    await gateway.sign_in("manager@hotel.test")
+    page = await gateway.client.get(spots)
+    assert 'data-testid="rotate-qr"' in page.text
+    assert "data-confirm=" in page.text  # asked first, as every destructive post
+    rotate = f"{spots}/{room['spot_id']}/token/rotate"
+
+    forged = await gateway.client.post(rotate, data={"csrf_token": "forged" * 4})
+    assert forged.status_code == 403
+    not_ours = await gateway.post_from(page.text, f"{spots}/{theirs['spot_id']}/token/rotate")
+    assert not_ours.status_code == 404
+    assert gateway.services.sent("POST", r"/spots/.*/token/rotate") == []
+
+    rotated = await gateway.post_from(page.text, rotate)
+    assert rotated.status_code == 200
+    assert gateway.path_of(str(rotated.url)) == f"{spots}?rotated={room['spot_id']}"
+    [sent] = gateway.services.sent("POST", r"/spots/.*/token/rotate")
+    assert sent.path == f"/spots/{room['spot_id']}/token/rotate"
+    assert "Room 112 has a new QR code: the old one no longer opens its page." in rotated.text
+    assert 'data-testid="rotated-qr-image"' in rotated.text
+    assert f"/spots/{room['spot_id']}/qr.svg" in rotated.text
+    assert room["token"] != "old-token"  # noqa: S105 (a QR token, not a secret)
+    assert room["guest_url"] in rotated.text

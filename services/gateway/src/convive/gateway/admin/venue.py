@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Response, get, post
 from litestar.di import NamedDependency
@@ -221,6 +222,25 @@ async def spot_qr(
     return await passthrough(office.services.table_session.qr_code(spot_id), "image/svg+xml")
 
 
+@post(
+    f"{VENUE}/spots/{{spot_id:str}}/token/rotate",
+    summary="Give a spot a new QR code: the printed one stops working at once",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
+)
+async def rotate_qr(
+    venue_id: FromPath[str], spot_id: FromPath[str], office: NamedDependency[Office]
+) -> Response[Any]:
+    back = here(venue_id, "/spots")
+    try:
+        name = await _spot_of(office, venue_id, spot_id)
+        await office.services.table_session.rotate_token(spot_id)
+    except UpstreamError as exc:
+        return office.refused(back, exc)
+    done = N_("%(name)s has a new QR code: the old one no longer opens its page.")
+    return office.back(f"{back}?rotated={quote(spot_id)}#rotated", done, name=name)
+
+
 # --- the menu ----------------------------------------------------------------------------------
 
 
@@ -301,6 +321,7 @@ ROUTES = [
     add_spot,
     qr_sheet,
     spot_qr,
+    rotate_qr,
     menu_page,
     save_menu,
     add_product,
