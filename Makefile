@@ -11,7 +11,7 @@ export UV_PYTHON_PREFERENCE := only-system
 UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PYTEST_ARGS ?=
 # The members mypy checks strictly (all of them, once each is typed).
-TYPED = contracts/src libs/runtime/src libs/localinfra/src
+TYPED = contracts/src libs/runtime/src libs/localinfra/src services/gateway/src
 
 # Services with words to translate: each has a babel.cfg beside its pyproject.toml and its
 # catalogues in src/convive/<package>/locales/<language>/LC_MESSAGES/messages.po.

@@ -7,10 +7,12 @@ when refused). The guest id sent to the services is always the seat cookie's."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, Response, delete, patch, post
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect
 
@@ -64,73 +66,55 @@ async def add_item(
     return done(request, token, answer.json_body(), 201, anchor=f"product-{product_id}")
 
 
-async def _change(
-    token: str,
-    line_id: str,
-    request: Request[Any, Any, Any],
-    services: Services,
-    guest_cookies: GuestCookies,
-    quantity: Any | None,
-) -> Response[Any]:
-    same_origin(request)
-    seat = require_seat(request, guest_cookies, token)
-    if quantity is None:
-        quantity = (await form_or_json(request)).get("quantity")
-    qty = quantity_of(quantity, allow_zero=True)
-    try:
-        if qty == 0:
-            answer = await services.ordering.remove_item(seat.session_id, seat.guest_id, line_id)
-        else:
-            answer = await services.ordering.change_item(
-                seat.session_id, seat.guest_id, line_id, qty
-            )
-    except UpstreamError as exc:
-        raise refused_by(exc) from exc
-    return done(request, token, answer.json_body())
+LINE = "/t/{token:str}/cart/items/{line_id:str}"
 
 
-@post("/t/{token:str}/cart/items/{line_id:str}/quantity", summary="Set a line's quantity")
-async def set_quantity(
-    token: FromPath[str],
-    line_id: FromPath[str],
-    request: Request[Any, Any, Any],
-    services: NamedDependency[Services],
-    guest_cookies: NamedDependency[GuestCookies],
-) -> Response[Any]:
-    return await _change(token, line_id, request, services, guest_cookies, None)
+def line_change(
+    route: Callable[..., Callable[[Any], HTTPRouteHandler]],
+    path: str,
+    name: str,
+    summary: str,
+    *,
+    removes: bool,
+) -> HTTPRouteHandler:
+    """A route that sets a cart line's quantity (from the form or the script's JSON; 0 removes
+    it) or, when it `removes`, removes the line."""
+
+    async def handler(
+        token: FromPath[str],
+        line_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        services: NamedDependency[Services],
+        guest_cookies: NamedDependency[GuestCookies],
+    ) -> Response[Any]:
+        same_origin(request)
+        seat = require_seat(request, guest_cookies, token)
+        typed = 0 if removes else (await form_or_json(request)).get("quantity")
+        quantity = quantity_of(typed, allow_zero=True)
+        ordering = services.ordering
+        try:
+            if quantity == 0:
+                answer = await ordering.remove_item(seat.session_id, seat.guest_id, line_id)
+            else:
+                answer = await ordering.change_item(
+                    seat.session_id, seat.guest_id, line_id, quantity
+                )
+        except UpstreamError as exc:
+            raise refused_by(exc) from exc
+        return done(request, token, answer.json_body())
+
+    handler.__name__ = handler.__qualname__ = name
+    return route(path, summary=summary, status_code=200)(handler)
 
 
-@patch("/t/{token:str}/cart/items/{line_id:str}", summary="Set a line's quantity (JSON)")
-async def patch_quantity(
-    token: FromPath[str],
-    line_id: FromPath[str],
-    request: Request[Any, Any, Any],
-    services: NamedDependency[Services],
-    guest_cookies: NamedDependency[GuestCookies],
-) -> Response[Any]:
-    return await _change(token, line_id, request, services, guest_cookies, None)
-
-
-@post("/t/{token:str}/cart/items/{line_id:str}/remove", summary="Remove a line")
-async def remove_item(
-    token: FromPath[str],
-    line_id: FromPath[str],
-    request: Request[Any, Any, Any],
-    services: NamedDependency[Services],
-    guest_cookies: NamedDependency[GuestCookies],
-) -> Response[Any]:
-    return await _change(token, line_id, request, services, guest_cookies, 0)
-
-
-@delete("/t/{token:str}/cart/items/{line_id:str}", status_code=200, summary="Remove a line")
-async def delete_item(
-    token: FromPath[str],
-    line_id: FromPath[str],
-    request: Request[Any, Any, Any],
-    services: NamedDependency[Services],
-    guest_cookies: NamedDependency[GuestCookies],
-) -> Response[Any]:
-    return await _change(token, line_id, request, services, guest_cookies, 0)
+set_quantity = line_change(
+    post, f"{LINE}/quantity", "set_quantity", "Set a line's quantity", removes=False
+)
+patch_quantity = line_change(
+    patch, LINE, "patch_quantity", "Set a line's quantity (JSON)", removes=False
+)
+remove_item = line_change(post, f"{LINE}/remove", "remove_item", "Remove a line", removes=True)
+delete_item = line_change(delete, LINE, "delete_item", "Remove a line", removes=True)
 
 
 @post("/t/{token:str}/cart/confirm", summary="Confirm the cart: send the round to the staff")

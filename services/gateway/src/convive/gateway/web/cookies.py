@@ -18,10 +18,13 @@ import hmac
 import json
 import secrets
 import time
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from litestar.datastructures import Cookie
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 from convive.gateway.upstream.pos_gateway import StaffAccount
 
@@ -31,6 +34,8 @@ FLASH_COOKIE = "convive_flash"
 POS_DEVICE_COOKIE = "convive_pos_device"
 STAFF_COOKIE = "convive_staff"
 CSRF_COOKIE = "convive_csrf"
+
+T = TypeVar("T", bound="DataclassInstance")
 
 LONGEST = 400 * 24 * 3600  # the longest browsers keep a cookie
 SEAT_MAX_AGE = 24 * 3600
@@ -108,6 +113,16 @@ class _Signed:
         return delete_cookie(name, secure=self.secure)
 
 
+def _texts(kind: type[T], value: dict[str, Any] | None) -> T | None:
+    """A dataclass of texts from a cookie's value; None when the value misses one."""
+    if value is None:
+        return None
+    try:
+        return kind(**{f.name: str(value[f.name]) for f in fields(kind)})
+    except (KeyError, TypeError):
+        return None
+
+
 # --- a guest's phone ---------------------------------------------------------------------------
 
 
@@ -126,12 +141,7 @@ class Seat:
 
     @classmethod
     def parse(cls, value: dict[str, Any] | None) -> Seat | None:
-        if value is None:
-            return None
-        try:
-            return cls(**{k: str(value[k]) for k in cls.__dataclass_fields__})
-        except (KeyError, TypeError):
-            return None
+        return _texts(cls, value)
 
 
 def new_device_id() -> str:
@@ -189,14 +199,8 @@ class PosDevices:
         return cls(cookies.signer, secure=cookies.secure)
 
     def read(self, raw: str | None) -> PosDevice | None:
-        value = self.signer.unsign(POS_DEVICE_COOKIE, raw)
-        if value is None:
-            return None
-        try:
-            device = PosDevice(**{k: str(value[k]) for k in PosDevice.__dataclass_fields__})
-        except (KeyError, TypeError):
-            return None
-        return device if device.credential and device.venue_id else None
+        device = _texts(PosDevice, self.signer.unsign(POS_DEVICE_COOKIE, raw))
+        return device if device and device.credential and device.venue_id else None
 
     def cookie(self, device: PosDevice) -> Cookie:
         signed = self.signer.sign(POS_DEVICE_COOKIE, asdict(device))

@@ -4,6 +4,7 @@ that a post comes from this origin."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,8 +42,10 @@ def page(
     status: int = 200,
     cookies: list[Cookie] | None = None,
     headers: dict[str, str] | None = None,
+    *,
+    app_headers: dict[str, str] = GUEST_PAGE_HEADERS,
 ) -> Template:
-    """A guest page (`GUEST_PAGE_HEADERS`) in the language `t`."""
+    """A page of one of the apps (a guest's by default) in the language `t`."""
     return Template(
         template_name=template,
         context={
@@ -54,20 +57,12 @@ def page(
         },
         status_code=status,
         cookies=cookies,
-        headers={**GUEST_PAGE_HEADERS, **(headers or {})},
+        headers={**app_headers, **(headers or {})},
     )
 
 
-def staff_page(
-    template: str,
-    t: Language,
-    context: dict[str, Any],
-    status: int = 200,
-    cookies: list[Cookie] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Template:
-    """A staff or console page (`STAFF_PAGE_HEADERS`) in the language `t`."""
-    return page(template, t, context, status, cookies, {**STAFF_PAGE_HEADERS, **(headers or {})})
+staff_page = partial(page, app_headers=STAFF_PAGE_HEADERS)
+"""A staff or console page (`STAFF_PAGE_HEADERS`)."""
 
 
 def same_origin(request: Request[Any, Any, Any]) -> None:
