@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
-from convive.gateway.admin.forms import FormError, apply_product_edits, offer_body, parse_price
+from convive.gateway.admin.forms import apply_product_edits, offer_body, parse_price
 from convive.gateway.admin.orders import OrderFilters, order_rows
-from convive.gateway.i18n import Translator
+from convive.gateway.upstream.ordering import Menu, OfferOrder
+from convive.gateway.upstream.pos_gateway import FolioPosting
+from convive.gateway.web.forms import FormError
+from convive.gateway.web.language import Language
 
 
 def orders_of(gateway: Any) -> str:
@@ -312,22 +315,8 @@ async def test_a_first_product_makes_the_menu(gateway: Any) -> None:
 
 
 async def test_a_pairing_code_is_shown_big_and_devices_are_revoked(gateway: Any) -> None:
-    gateway.services.devices[gateway.venue] = [
-        {
-            "device_id": "d1",
-            "name": "Bar till",
-            "paired_at": "2026-11-01T09:00:00Z",
-            "revoked": False,
-        }
-    ]
-    gateway.services.devices[gateway.other_venue] = [
-        {
-            "device_id": "d9",
-            "name": "Not yours",
-            "paired_at": "2026-11-01T09:00:00Z",
-            "revoked": False,
-        }
-    ]
+    gateway.services.device(gateway.venue, "d1", "Bar till")
+    gateway.services.device(gateway.other_venue, "d9", "Not yours")
     await gateway.sign_in("manager@hotel.test")
     page = await gateway.client.get(f"/admin/venues/{gateway.venue}/devices")
     code = await gateway.post_from(
@@ -363,15 +352,8 @@ async def test_orders_are_listed_newest_first_with_the_pms_column(gateway: Any) 
     an_order(gateway, "oo-old", "confirmed", "2026-11-20T08:00:00+00:00", guest_name="Old Guest")
     an_order(gateway, "oo-new", "pending", "2026-11-21T20:30:00+00:00", guest_name="New Guest")
     an_order(gateway, "oo-mid", "confirmed", "2026-11-21T09:00:00+00:00", guest_name="Mid Guest")
-    gateway.services.postings[gateway.venue] = [
-        {"offer_order_id": "oo-old", "status": "to_post_by_hand", "attempts": 0},
-        {
-            "offer_order_id": "oo-mid",
-            "status": "failing",
-            "attempts": 3,
-            "last_error": "PMS answered 502",
-        },
-    ]
+    gateway.services.posting("oo-old", "to_post_by_hand")
+    gateway.services.posting("oo-mid", "failing", attempts=3, last_error="PMS answered 502")
     await gateway.sign_in("manager@hotel.test")
     page = await gateway.client.get(orders_of(gateway))
     text = page.text
@@ -443,6 +425,24 @@ async def test_filters_reach_ordering_and_apply_here_too(gateway: Any) -> None:
 # --- pure parts --------------------------------------------------------------------------------
 
 
+def offer_order(offer_order_id: str, status: str, ordered_at: str) -> OfferOrder:
+    """An offer order as ordering lists it."""
+    return OfferOrder.model_validate(
+        {
+            "offer_order_id": offer_order_id,
+            "venue_id": "hotel-1",
+            "ordered_at": ordered_at,
+            "guest_name": "Ada Lovelace",
+            "guest_email": "ada@example.com",
+            "offer_name": {"fr": "Accès spa", "en": "Spa access"},
+            "offer_type": "offer",
+            "revenue": {"amount_minor": 3500, "currency": "EUR"},
+            "status": status,
+            "automatic": False,
+        }
+    )
+
+
 def test_prices_are_read_as_people_type_them() -> None:
     assert parse_price("12") == 1200
     assert parse_price("12,5") == 1250
@@ -455,7 +455,7 @@ def test_prices_are_read_as_people_type_them() -> None:
 
 def test_an_offer_needs_both_names_and_both_descriptions_or_none() -> None:
     form = {"name_fr": "Spa", "name_en": "Spa", "offer_type": "offer", "price": "35"}
-    assert offer_body(form)["auto_confirm"] is False
+    assert offer_body(form).auto_confirm is False
     with pytest.raises(FormError) as missing:
         offer_body({**form, "name_en": " "})
     assert missing.value.field == "name_en"
@@ -472,15 +472,15 @@ def test_the_until_date_takes_its_whole_day() -> None:
     assert filters.status == ""
     assert filters.since is None
     assert filters.params() == {"until": "2026-11-21"}
-    assert filters.keeps({"ordered_at": "2026-11-21T23:59:00+00:00"})
-    assert not filters.keeps({"ordered_at": "2026-11-22T00:00:00+00:00"})
+    assert filters.keeps(offer_order("a", "pending", "2026-11-21T23:59:00+00:00"))
+    assert not filters.keeps(offer_order("a", "pending", "2026-11-22T00:00:00+00:00"))
 
 
 def test_the_pms_column_follows_the_integration_and_the_posting() -> None:
-    t = Translator("en")
+    t = Language("en")
     orders = [
-        {"offer_order_id": "a", "status": "confirmed", "ordered_at": "2026-11-21T10:00:00Z"},
-        {"offer_order_id": "b", "status": "pending", "ordered_at": "2026-11-21T09:00:00Z"},
+        offer_order("a", "confirmed", "2026-11-21T10:00:00Z"),
+        offer_order("b", "pending", "2026-11-21T09:00:00Z"),
     ]
     none = order_rows(orders, [], [], "none", OrderFilters(), t)
     assert [r.pms.status for r in none] == ["none", "none"]
@@ -488,7 +488,19 @@ def test_the_pms_column_follows_the_integration_and_the_posting() -> None:
     assert [r.pms.status for r in waiting] == ["waiting", "none"]
     posted = order_rows(
         orders,
-        [{"offer_order_id": "a", "status": "posted", "method": "manual"}],
+        [
+            FolioPosting.model_validate(
+                {
+                    "offer_order_id": "a",
+                    "status": "posted",
+                    "attempts": 1,
+                    "last_error": None,
+                    "next_attempt_at": None,
+                    "pms_reference": None,
+                    "method": "manual",
+                }
+            )
+        ],
         [],
         "one_way",
         OrderFilters(),
@@ -514,10 +526,44 @@ def test_editing_a_product_keeps_what_the_form_does_not_show() -> None:
         ],
     }
     body = apply_product_edits(
-        menu, {"name_fr:p": "B", "name_en:p": "B", "price:p": "2", "available:p": "on"}
-    )
+        Menu.model_validate(menu),
+        {"name_fr:p": "B", "name_en:p": "B", "price:p": "2", "available:p": "on"},
+    ).to_json()
     [product] = body["products"]
     assert product["photo_url"] == "https://img.example/p.jpg"
     assert product["description"] == {"fr": "d", "en": "d"}
     assert product["price"]["amount_minor"] == 200
     assert product["available"] is True
+
+
+# --- a spot's QR code replaced -----------------------------------------------------------------
+
+
+async def test_a_manager_replaces_a_spots_qr_code_and_sees_the_new_one(gateway: Any) -> None:
+    room = gateway.services.room(gateway.venue, "old-token", "Room 112")
+    theirs = gateway.services.room(gateway.other_venue, "their-token", "Room 7")
+    await gateway.sign_in("cashier@hotel.test")
+    spots = f"/admin/venues/{gateway.venue}/spots"
+    assert (await gateway.client.get(spots)).status_code == 403  # managers only
+    await gateway.sign_in("manager@hotel.test")
+    page = await gateway.client.get(spots)
+    assert 'data-testid="rotate-qr"' in page.text
+    assert "data-confirm=" in page.text  # asked first, as every destructive post
+    rotate = f"{spots}/{room['spot_id']}/token/rotate"
+
+    forged = await gateway.client.post(rotate, data={"csrf_token": "forged" * 4})
+    assert forged.status_code == 403
+    not_ours = await gateway.post_from(page.text, f"{spots}/{theirs['spot_id']}/token/rotate")
+    assert not_ours.status_code == 404
+    assert gateway.services.sent("POST", r"/spots/.*/token/rotate") == []
+
+    rotated = await gateway.post_from(page.text, rotate)
+    assert rotated.status_code == 200
+    assert gateway.path_of(str(rotated.url)) == f"{spots}?rotated={room['spot_id']}"
+    [sent] = gateway.services.sent("POST", r"/spots/.*/token/rotate")
+    assert sent.path == f"/spots/{room['spot_id']}/token/rotate"
+    assert "Room 112 has a new QR code: the old one no longer opens its page." in rotated.text
+    assert 'data-testid="rotated-qr-image"' in rotated.text
+    assert f"/spots/{room['spot_id']}/qr.svg" in rotated.text
+    assert room["token"] != "old-token"  # noqa: S105 (a QR token, not a secret)
+    assert room["guest_url"] in rotated.text

@@ -3,9 +3,13 @@ shows from the services' answers."""
 
 from __future__ import annotations
 
-from convive.gateway.cookies import GuestCookies, Seat
-from convive.gateway.i18n import CATALOGUE, Translator, allergen_name, negotiate
-from convive.gateway.views import Access, guest_labels, live_view, menu_view
+from convive.contracts import Money
+from convive.gateway.guest.views import Access, guest_labels, live_view, menu_view
+from convive.gateway.upstream.ordering import Cart, Menu, Order
+from convive.gateway.upstream.table_session import Session
+from convive.gateway.web.allergens import allergen_name
+from convive.gateway.web.cookies import GuestCookies, Seat
+from convive.gateway.web.language import Language, negotiate
 
 
 def test_the_language_is_the_choice_then_the_cookie_then_the_browsers() -> None:
@@ -18,17 +22,13 @@ def test_the_language_is_the_choice_then_the_cookie_then_the_browsers() -> None:
     assert negotiate("xx", None, "fr") == "fr"
 
 
-def test_both_languages_have_every_string() -> None:
-    assert CATALOGUE["fr"].keys() == CATALOGUE["en"].keys()
-
-
 def test_money_and_allergens_per_language() -> None:
-    fr, en = Translator("fr"), Translator("en")
-    assert fr.money({"amount_minor": 123450, "currency": "EUR"}) == "1\u202f234,50\u00a0€"
-    assert en.money({"amount_minor": 1250, "currency": "EUR"}) == "€12.50"
-    assert allergen_name("soya", "en") == "Soybeans"
-    assert allergen_name("sulfites", "fr") == "Anhydride sulfureux et sulfites"
-    assert allergen_name("unknown-thing", "fr") == "unknown-thing"
+    fr, en = Language("fr"), Language("en")
+    assert fr.money(Money(amount_minor=123450, currency="EUR")) == "1\u202f234,50\u00a0€"
+    assert en.money(Money(amount_minor=1250, currency="EUR")) == "€12.50"
+    assert allergen_name("soya", en) == "Soybeans"
+    assert allergen_name("sulfites", fr) == "Anhydride sulfureux et sulfites"
+    assert allergen_name("unknown-thing", fr) == "unknown-thing"
 
 
 def test_a_seat_cookie_tampered_with_or_moved_is_not_read() -> None:
@@ -95,7 +95,7 @@ MENU = {
 
 
 def test_the_menu_filters_allergens_and_shows_options_and_sold_out() -> None:
-    [mains] = menu_view(MENU, Translator("en"), avoid={"milk"})
+    [mains] = menu_view(Menu.model_validate(MENU), Language("en"), avoid={"milk"})
     croque, steak = mains.products
     assert croque.hidden
     assert croque.allergens == [("gluten", "Cereals containing gluten"), ("milk", "Milk")]
@@ -109,26 +109,53 @@ def test_the_menu_filters_allergens_and_shows_options_and_sold_out() -> None:
 
 
 def test_lines_say_who_added_them_and_rounds_their_status() -> None:
-    t = Translator("en")
-    session = {"guests": [{"guest_id": "g1"}, {"guest_id": "g2"}, {"guest_id": "g3"}]}
+    t = Language("en")
+    session = Session.model_validate(
+        {
+            "session_id": "s1",
+            "status": "open",
+            "pin": "123456",
+            "guests": [{"guest_id": "g1"}, {"guest_id": "g2"}, {"guest_id": "g3"}],
+        }
+    )
     labels = guest_labels(session, "g2", t)
     assert labels == {"g1": "guest 1", "g2": "you", "g3": "guest 3"}
     line = {
         "line_id": "l1",
+        "product_id": "croque",
         "name": {"fr": "Croque", "en": "Croque"},
         "quantity": 2,
         "unit_price": {"amount_minor": 1250, "currency": "EUR"},
+        "line_total": {"amount_minor": 2500, "currency": "EUR"},
         "guest_id": "g3",
     }
+    eur = {"amount_minor": 2500, "currency": "EUR"}
     live = live_view(
-        {"lines": [line], "total": {"amount_minor": 2500, "currency": "EUR"}},
-        {
-            "status": "open",
-            "rounds": [
-                {"round_number": 1, "lines": [line], "sent_to_production": True},
-                {"round_number": 2, "lines": [line], "sent_to_production": False},
-            ],
-        },
+        Cart.model_validate({"session_id": "s1", "lines": [line], "total": eur}),
+        Order.model_validate(
+            {
+                "order_id": "o1",
+                "session_id": "s1",
+                "status": "open",
+                "order_total": eur,
+                "rounds": [
+                    {
+                        "round_number": 1,
+                        "status": "validated",
+                        "lines": [line],
+                        "round_total": eur,
+                        "sent_to_production": True,
+                    },
+                    {
+                        "round_number": 2,
+                        "status": "pending",
+                        "lines": [line],
+                        "round_total": eur,
+                        "sent_to_production": False,
+                    },
+                ],
+            }
+        ),
         labels,
         "g2",
         t,
@@ -137,14 +164,28 @@ def test_lines_say_who_added_them_and_rounds_their_status() -> None:
     assert [r.status for r in live.rounds] == ["in_production", "sent"]
 
 
+def order_of(status: str) -> Order:
+    eur = {"amount_minor": 100, "currency": "EUR"}
+    one_round = {"round_number": 1, "status": "pending", "lines": [], "round_total": eur}
+    return Order.model_validate(
+        {
+            "order_id": "o1",
+            "session_id": "s1",
+            "status": status,
+            "order_total": eur,
+            "rounds": [one_round],
+        }
+    )
+
+
 def test_what_a_phone_may_do_follows_the_mode_and_the_spot() -> None:
-    order = {"status": "open", "rounds": [{"round_number": 1}]}
+    order = order_of("open")
     assert Access("guest", "order").can_order
     assert not Access("guest", "menu").can_order
     assert not Access("viewer", "order").can_order
     assert not Access("guest", "order").can_pay(order)
     assert Access("guest", "order_and_pay").can_pay(order)
     assert Access("guest", "pay").can_pay(order)
-    assert not Access("guest", "pay").can_pay({"status": "closed", "rounds": [{}]})
+    assert not Access("guest", "pay").can_pay(order_of("closed"))
     assert Access("guest", "order", kind="room").can_charge_room(order)
     assert not Access("guest", "order", kind="table").can_charge_room(order)

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from convive.gateway.app import create_app
-from convive.gateway.pos import DEVICE_COOKIE
 from convive.gateway.settings import Settings
+from convive.gateway.web.cookies import POS_DEVICE_COOKIE as DEVICE_COOKIE
 from convive.pos_gateway.app import create_app as create_pos_gateway
 from convive.pos_gateway.settings import Settings as PosGatewaySettings
 from convive.runtime.testkit import served

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from convive.gateway.cookies import GuestCookies
-from convive.gateway.pos import PosDevice, PosDevices
-from convive.gateway.pos.i18n import POS_CATALOGUE, PosTranslator
 from convive.gateway.pos.parts import ConsoleState
 from convive.gateway.pos.views import (
-    FormError,
     amended_round,
     open_tables,
     order_list,
@@ -20,6 +16,12 @@ from convive.gateway.pos.views import (
     stations,
     tickets_view,
 )
+from convive.gateway.upstream.ordering import Menu, Ticket
+from convive.gateway.upstream.pos_gateway import PosOrder, Split
+from convive.gateway.upstream.table_session import Session, Spot
+from convive.gateway.web.cookies import GuestCookies, PosDevice, PosDevices
+from convive.gateway.web.forms import FormError
+from convive.gateway.web.language import Language
 
 EUR = "EUR"
 
@@ -35,6 +37,7 @@ def line(line_id: str, name: str, quantity: int, unit: int, *, paid: bool = Fals
         "name": {"fr": name, "en": name},
         "quantity": quantity,
         "unit_price": money(unit),
+        "line_total": money(unit * quantity),
         "note": None,
         "options": [],
         "paid": paid,
@@ -87,12 +90,10 @@ ORDER = {
 }
 
 
-def test_both_languages_have_every_string() -> None:
-    assert POS_CATALOGUE["fr"].keys() == POS_CATALOGUE["en"].keys()
-
-
 def test_an_order_shows_each_round_its_status_and_what_is_due() -> None:
-    order = pos_order(ORDER, PosTranslator("fr"), {"spot-7": "Table 7"}, pin="123456")
+    order = pos_order(
+        PosOrder.model_validate(ORDER), Language("fr"), {"spot-7": "Table 7"}, pin="123456"
+    )
     assert order.spot_name == "Table 7"
     assert [(r.number, r.status) for r in order.rounds] == [
         (1, "validated"),
@@ -116,40 +117,51 @@ def test_an_order_shows_each_round_its_status_and_what_is_due() -> None:
 
 
 def test_an_order_once_every_round_is_decided_can_be_settled_until_paid() -> None:
-    t = PosTranslator("en")
+    t = Language("en")
     decided = {**ORDER, "rounds": ORDER["rounds"][:2], "status": "validated"}
-    order = pos_order(decided, t)
+    order = pos_order(PosOrder.model_validate(decided), t)
     assert order.status == "part_paid"
     assert order.can_settle
     assert order.spot_name == "Table ?"  # no name known: still a label
     paid = {**decided, "paid": money(4650), "due": money(0), "status": "paid"}
-    assert pos_order(paid, t).status == "paid"
-    assert not pos_order(paid, t).can_settle
+    assert pos_order(PosOrder.model_validate(paid), t).status == "paid"
+    assert not pos_order(PosOrder.model_validate(paid), t).can_settle
     rejected = {**ORDER, "rounds": [ORDER["rounds"][1]], "status": "rejected"}
-    assert pos_order(rejected, t).status == "rejected"
+    assert pos_order(PosOrder.model_validate(rejected), t).status == "rejected"
 
 
 def test_rounds_of_an_older_pos_gateway_read_their_status_from_validated() -> None:
     old = {
         "order_id": "o2",
+        "session_id": "s2",
+        "spot_id": "spot-2",
+        "placed_at": "2025-05-01T12:30:00+00:00",
+        "status": "pending",
         "rounds": [
-            {"round_number": 1, "validated": True, "validated_by": "Ana", "lines": []},
-            {"round_number": 2, "validated": False, "lines": []},
+            {
+                "round_number": 1,
+                "validated": True,
+                "validated_by": "Ana",
+                "lines": [],
+                "round_total": money(1000),
+            },
+            {"round_number": 2, "validated": False, "lines": [], "round_total": money(0)},
         ],
         "order_total": money(1000),
         "paid": money(0),
     }
-    order = pos_order(old, PosTranslator("en"))
+    order = pos_order(PosOrder.model_validate(old), Language("en"))
     assert [r.status for r in order.rounds] == ["validated", "pending"]
     assert order.due_minor == 1000
 
 
 def test_the_open_list_leaves_paid_and_rejected_orders_out() -> None:
-    t = PosTranslator("en")
+    t = Language("en")
     paid = {**ORDER, "order_id": "paid", "status": "paid", "due": money(0)}
-    listed = order_list([ORDER, paid], t, {}, open_only=True)
+    both = [PosOrder.model_validate(o) for o in (ORDER, paid)]
+    listed = order_list(both, t, {}, open_only=True)
     assert [o.order_id for o in listed] == ["o1"]
-    assert len(order_list([ORDER, paid], t, {}, open_only=False)) == 2
+    assert len(order_list(both, t, {}, open_only=False)) == 2
 
 
 @pytest.mark.parametrize(
@@ -187,7 +199,10 @@ def test_an_amended_round_keeps_changed_lines_drops_zeroes_and_adds_a_product() 
 def test_an_amended_round_cannot_be_emptied_nor_take_bad_quantities() -> None:
     with pytest.raises(FormError) as empty:
         amended_round({"qty:l1": "0"}, ["l1"])
-    assert (empty.value.key, empty.value.field) == ("amend_empty", "lines")
+    assert (empty.value.message, empty.value.field) == (
+        "A round keeps at least one line: reject it instead.",
+        "lines",
+    )
     with pytest.raises(FormError) as bad:
         amended_round({"qty:l1": "lots"}, ["l1"])
     assert bad.value.field == "qty:l1"
@@ -196,35 +211,52 @@ def test_an_amended_round_cannot_be_emptied_nor_take_bad_quantities() -> None:
 
 
 def test_split_shares_tickets_stations_and_open_tables() -> None:
-    t = PosTranslator("en")
-    shares = split_shares({"parts": 3, "shares": [money(334), money(333), money(333)]}, t)
+    t = Language("en")
+    split = {"parts": 3, "shares": [money(334), money(333), money(333)]}
+    shares = split_shares(Split.model_validate(split), t)
     assert [(s.number, s.amount, s.amount_input) for s in shares] == [
         (1, "€3.34", "3.34"),
         (2, "€3.33", "3.33"),
         (3, "€3.33", "3.33"),
     ]
-    tickets = tickets_view(
-        [
-            {
-                "order_id": "o1",
-                "round_number": 1,
-                "spot_name": "Table 7",
-                "station": "bar",
-                "lines": [{"line_id": "l1", "name": {"en": "Beer"}, "quantity": 2}],
-                "sent_at": "2025-05-01T12:31:00+00:00",
-            }
-        ],
-        t,
-    )
+    ticket = {
+        "order_id": "o1",
+        "round_number": 1,
+        "spot_name": "Table 7",
+        "station": "bar",
+        "lines": [{"line_id": "l1", "name": {"fr": "Bière", "en": "Beer"}, "quantity": 2}],
+        "sent_at": "2025-05-01T12:31:00+00:00",
+    }
+    tickets = tickets_view([Ticket.model_validate(ticket)], t)
     assert tickets[0].station_text == "Bar"
     assert tickets[0].lines[0].name == "Beer"
-    menu = {"products": [{"product_id": "p", "station": "pastry"}]}
+    pastry = {
+        "product_id": "p",
+        "category_id": "desserts",
+        "name": {"fr": "Tarte", "en": "Tart"},
+        "price": money(600),
+        "station": "pastry",
+    }
+    menu = Menu.model_validate({"currency": EUR, "categories": [], "products": [pastry]})
     assert stations(menu, tickets) == ["kitchen", "bar", "pastry"]
-    spots = [
-        {"spot_id": "a", "name": "Table 2", "session_id": "s2"},
-        {"spot_id": "b", "name": "Table 1", "session_id": None},
-    ]
-    [table] = open_tables(spots, {"s2": {"status": "open", "pin": "424242", "guests": [{}]}})
+
+    def spot(spot_id: str, name: str, session_id: str | None) -> Spot:
+        return Spot.model_validate(
+            {
+                "spot_id": spot_id,
+                "name": name,
+                "kind": "table",
+                "profit_centre_id": "dining",
+                "token": f"token-{spot_id}",
+                "guest_url": None,
+                "status": "occupied" if session_id else "free",
+                "session_id": session_id,
+            }
+        )
+
+    spots = [spot("a", "Table 2", "s2"), spot("b", "Table 1", None)]
+    session = {"session_id": "s2", "status": "open", "pin": "424242", "guests": [{"guest_id": "g"}]}
+    [table] = open_tables(spots, {"s2": Session.model_validate(session)})
     assert (table.spot_name, table.pin, table.guests) == ("Table 2", "424242", 1)
 
 

@@ -7,13 +7,10 @@ import html
 import time
 from typing import Any
 
-from convive.gateway import staff
-from convive.gateway.staff import (
-    STAFF_COOKIE,
-    StaffCookies,
-    StaffProfile,
-    safe_next,
-)
+from convive.gateway.upstream.pos_gateway import StaffAccount
+from convive.gateway.web import staff
+from convive.gateway.web.cookies import STAFF_COOKIE, StaffCookies, StaffProfile
+from convive.gateway.web.staff import safe_next
 
 
 async def test_the_login_page_speaks_the_browsers_language(gateway: Any) -> None:
@@ -130,10 +127,14 @@ async def test_logout_forgets_the_member(gateway: Any) -> None:
 def test_a_profile_cookie_expires_and_cannot_be_forged() -> None:
     cookies = StaffCookies("key", secure=True)
     now = time.time()
-    profile = StaffProfile.from_login(
-        {"staff_id": "s1", "email": "a@b.c", "name": "A", "role": "manager", "venue_ids": ["v"]},
-        now,
-    )
+    account = {
+        "staff_id": "s1",
+        "email": "a@b.c",
+        "name": "A",
+        "role": "manager",
+        "venue_ids": ["v"],
+    }
+    profile = StaffProfile.from_login(StaffAccount.model_validate(account), now)
     value: Any = cookies.profile_cookie(profile).value
     assert cookies.profile(value, now) == profile
     assert cookies.profile(value, now + 13 * 3600) is None  # expired, whatever the browser kept

@@ -25,7 +25,7 @@ def services_failing_once() -> tuple[Services, list[str]]:
 
 async def test_a_read_on_a_closed_connection_is_sent_again() -> None:
     services, seen = services_failing_once()
-    status, body = await services.call("GET", "http://ordering.test/sessions/s1/order")
+    status, body = await services.ordering.call("GET", "/sessions/s1/order")
     assert (status, body) == (200, {"ok": True})
     assert seen == ["GET", "GET"]
 
@@ -33,6 +33,6 @@ async def test_a_read_on_a_closed_connection_is_sent_again() -> None:
 async def test_a_command_on_a_closed_connection_is_not_sent_again() -> None:
     services, seen = services_failing_once()
     with pytest.raises(UpstreamError) as refused:
-        await services.call("POST", "http://ordering.test/sessions/s1/cart/items", json={})
+        await services.ordering.call("POST", "/sessions/s1/cart/items", json={})
     assert refused.value.status == 503
     assert seen == ["POST"]

@@ -4,6 +4,7 @@ managers confirm, cancel, mark posted by hand (one-way PMS) or post again (two-w
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Response, get, post
@@ -12,30 +13,63 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from convive.gateway.admin import forms, orders
-from convive.gateway.admin.office import Backoffice, Office, gather, p
-from convive.gateway.admin.venue import EVERYONE_OF_VENUE, MANAGERS_OF_VENUE, VENUE, here
-from convive.gateway.staff import StaffRefused
-from convive.gateway.upstream import UpstreamError
+from convive.gateway.admin.office import (
+    EVERYONE_OF_VENUE,
+    MANAGERS_OF_VENUE,
+    OFFICE,
+    VENUE,
+    Office,
+    gather,
+    here,
+    or_default,
+)
+from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.upstream.notifier import Notification
+from convive.gateway.upstream.ordering import Offer, StaffDecision
+from convive.gateway.upstream.pos_gateway import FolioPosting, StaffAction
+from convive.gateway.upstream.table_session import VenueSettings
+from convive.gateway.web.forms import FormError, checked, text
+from convive.gateway.web.language import N_
+from convive.gateway.web.refusals import Refused
 
 # --- offers ------------------------------------------------------------------------------------
 
 
-@get(f"{VENUE}/offers", summary="Concierge offers and upgrades", dependencies=MANAGERS_OF_VENUE)
+@dataclass
+class OfferRow:
+    offer_id: str
+    name_text: str
+    price_text: str
+    description_text: str
+    offer_type: str
+    auto_confirm: bool
+    available: bool
+
+
+@get(
+    f"{VENUE}/offers",
+    summary="Concierge offers and upgrades",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def offers_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
     t = office.t
-    offers = await office.api.offers(venue_id)
-    offers.sort(key=lambda o: (not o.get("available", True), t.text(o.get("name")).casefold()))
+    offers = await office.services.ordering.offers(venue_id)
+    offers.sort(key=lambda o: (not o.available, t.text(o.name).casefold()))
     return await office.page(
         "admin/offers.html",
         venue_id=venue_id,
         section="offers",
         offers=[
-            {
-                **o,
-                "name_text": t.text(o.get("name")),
-                "price_text": t.money(o.get("price")),
-                "description_text": t.text(o.get("description")),
-            }
+            OfferRow(
+                offer_id=o.offer_id,
+                name_text=t.text(o.name),
+                price_text=t.money(o.price),
+                description_text=t.text(o.description),
+                offer_type=o.offer_type,
+                auto_confirm=o.auto_confirm,
+                available=o.available,
+            )
             for o in offers
         ],
     )
@@ -61,23 +95,29 @@ async def _offer_form(
     )
 
 
-async def _find_offer(api: Backoffice, venue_id: str, offer_id: str) -> dict[str, Any]:
-    offer = next((o for o in await api.offers(venue_id) if o.get("offer_id") == offer_id), None)
+async def _find_offer(services: Services, venue_id: str, offer_id: str) -> Offer:
+    listed = await services.ordering.offers(venue_id)
+    offer = next((o for o in listed if o.offer_id == offer_id), None)
     if offer is None:
-        raise StaffRefused(404, "no such offer in this venue", "offer_id")
+        raise Refused(404, "no such offer in this venue", "offer_id")
     return offer
 
 
-@get(f"{VENUE}/offers/new", summary="A new offer", dependencies=MANAGERS_OF_VENUE)
+@get(f"{VENUE}/offers/new", summary="A new offer", guards=MANAGERS_OF_VENUE, dependencies=OFFICE)
 async def new_offer(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
     return await _offer_form(office, venue_id, None, forms.offer_form_values(None))
 
 
-@get(f"{VENUE}/offers/{{offer_id:str}}", summary="Edit an offer", dependencies=MANAGERS_OF_VENUE)
+@get(
+    f"{VENUE}/offers/{{offer_id:str}}",
+    summary="Edit an offer",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def edit_offer(
     venue_id: FromPath[str], offer_id: FromPath[str], office: NamedDependency[Office]
 ) -> Template:
-    offer = await _find_offer(office.api, venue_id, offer_id)
+    offer = await _find_offer(office.services, venue_id, offer_id)
     return await _offer_form(office, venue_id, offer_id, forms.offer_form_values(offer))
 
 
@@ -86,31 +126,34 @@ async def _save_offer(office: Office, venue_id: str, offer_id: str | None) -> Re
     values = {
         **forms.offer_form_values(None),
         **dict(form),
-        "auto_confirm": forms.checked(form, "auto_confirm"),
-        "available": forms.checked(form, "available"),
+        "auto_confirm": checked(form, "auto_confirm"),
+        "available": checked(form, "available"),
     }
     try:
-        currency = "EUR"
+        currency = forms.DEFAULT_CURRENCY
         if offer_id is not None:
-            existing = await _find_offer(office.api, venue_id, offer_id)
-            currency = str((existing.get("price") or {}).get("currency") or currency)
+            currency = (await _find_offer(office.services, venue_id, offer_id)).price.currency
         body = forms.offer_body(form, currency)
-        target = offer_id or forms.new_id(body["name"]["en"], "offer-")
-        url = f"{office.services.ordering}/venues/{p(venue_id)}/offers/{p(target)}"
-        await office.api.send("PUT", url, body)
-    except (forms.FormError, UpstreamError) as exc:
+        target = offer_id or forms.new_id(body.name.en, "offer-")
+        await office.services.ordering.save_offer(venue_id, target, body)
+    except (FormError, UpstreamError) as exc:
         status, error = office.error(exc)
         return await _offer_form(office, venue_id, offer_id, values, status=status, error=error)
-    name = office.t.text(body["name"])
-    return office.back(here(venue_id, "/offers"), "saved_offer", name=name)
+    name = office.t.text(body.name)
+    return office.back(here(venue_id, "/offers"), N_("%(name)s saved."), name=name)
 
 
-@post(f"{VENUE}/offers", summary="Create an offer", dependencies=MANAGERS_OF_VENUE)
+@post(f"{VENUE}/offers", summary="Create an offer", guards=MANAGERS_OF_VENUE, dependencies=OFFICE)
 async def create_offer(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
     return await _save_offer(office, venue_id, None)
 
 
-@post(f"{VENUE}/offers/{{offer_id:str}}", summary="Save an offer", dependencies=MANAGERS_OF_VENUE)
+@post(
+    f"{VENUE}/offers/{{offer_id:str}}",
+    summary="Save an offer",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def update_offer(
     venue_id: FromPath[str], offer_id: FromPath[str], office: NamedDependency[Office]
 ) -> Response[Any]:
@@ -123,23 +166,28 @@ async def update_offer(
 @get(
     f"{VENUE}/offer-orders",
     summary="Guest activity: the offer orders, newest first",
-    dependencies=EVERYONE_OF_VENUE,
+    guards=EVERYONE_OF_VENUE,
+    dependencies=OFFICE,
 )
 async def offer_orders_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
     filters = orders.OrderFilters.parse(office.request.query_params)
-    api = office.api
+    services = office.services
+    no_postings: list[FolioPosting] = []
+    no_notifications: list[Notification] = []
+    no_settings: VenueSettings | None = None
     found, postings, notifications, settings = await gather(
-        api.offer_orders(venue_id, filters.params()),
-        api.postings(venue_id),
-        api.notifications(venue_id),
-        api.get_or(api.settings_url(venue_id), None),
+        services.ordering.offer_orders(venue_id, filters.params()),
+        or_default(services.pos.folio_postings(office.me, venue_id), no_postings),
+        or_default(services.notifier.notifications(venue_id), no_notifications),
+        or_default(services.table_session.settings(venue_id), no_settings),
     )
-    integration = (settings or {}).get("pms_integration")
+    integration = settings.pms_integration if settings is not None else None
+    await office.in_venue(venue_id)
     url = office.request.url
     return await office.page(
         "admin/offer_orders.html",
         venue_id=venue_id,
-        venue_name=(settings or {}).get("name") or venue_id,
+        venue_name=settings.name if settings is not None else venue_id,
         section="offer-orders",
         rows=orders.order_rows(found, postings, notifications, integration, filters, office.t),
         filters=filters,
@@ -150,6 +198,12 @@ async def offer_orders_page(venue_id: FromPath[str], office: NamedDependency[Off
     )
 
 
+DONE = {
+    "confirm": N_("Order of %(guest)s confirmed."),
+    "cancel": N_("Order of %(guest)s cancelled."),
+    "mark-posted": N_("Order of %(guest)s marked posted to the PMS."),
+    "retry": N_("Posting the order of %(guest)s again."),
+}
 ACTIONS = {
     # action: (service, path after the offer order's id)
     "confirm": ("ordering", "confirm"),
@@ -166,29 +220,30 @@ async def _act(office: Office, venue_id: str, offer_order_id: str, action: str) 
     back_to = back_to if back_to.startswith(base) and "//" not in back_to else base
     try:
         # Ordering and pos-gateway act on any id: the gateway checks it is this venue's.
-        listed = await office.api.offer_orders(venue_id)
-        order = next((o for o in listed if o.get("offer_order_id") == offer_order_id), None)
+        listed = await office.services.ordering.offer_orders(venue_id)
+        order = next((o for o in listed if o.offer_order_id == offer_order_id), None)
         if order is None:
-            raise StaffRefused(404, "no such offer order in this venue", "offer_order_id")
-        body: dict[str, Any] = {"staff": office.staff.name}
-        if action == "cancel" and (reason := forms.text(form, "reason", max_length=500)):
-            body["reason"] = reason
+            raise Refused(404, "no such offer order in this venue", "offer_order_id")
         service, verb = ACTIONS[action]
         if service == "ordering":
-            url = f"{office.services.ordering}/offer-orders/{p(offer_order_id)}/{verb}"
+            reason = text(form, "reason", max_length=500) if action == "cancel" else ""
+            decision = StaffDecision(
+                staff=office.staff.name, **({"reason": reason} if reason else {})
+            )
+            await office.services.ordering.decide_offer_order(offer_order_id, verb, decision)
         else:
-            url = f"{office.services.pos}/folio-postings/{p(offer_order_id)}/{verb}"
-        await office.api.send("POST", url, body)
-    except (forms.FormError, UpstreamError) as exc:
+            staff_action = StaffAction(staff=office.staff.name)
+            await office.services.pos.act_on_posting(office.me, offer_order_id, verb, staff_action)
+    except (FormError, UpstreamError) as exc:
         return office.refused(back_to, exc)
-    key = f"done_{action.replace('-', '_')}"
-    return office.back(back_to, key, guest=str(order.get("guest_name") or ""))
+    return office.back(back_to, DONE[action], guest=order.guest_name)
 
 
 @post(
     f"{VENUE}/offer-orders/{{offer_order_id:str}}/{{action:str}}",
     summary="Confirm, cancel, mark posted to the PMS by hand, or post to the PMS again",
-    dependencies=MANAGERS_OF_VENUE,
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
 )
 async def offer_order_action(
     venue_id: FromPath[str],
@@ -197,7 +252,7 @@ async def offer_order_action(
     office: NamedDependency[Office],
 ) -> Response[Any]:
     if action not in ACTIONS:
-        raise StaffRefused(404, f"no action {action!r} on an offer order", "action")
+        raise Refused(404, f"no action {action!r} on an offer order", "action")
     return await _act(office, venue_id, offer_order_id, action)
 
 

@@ -1,133 +1,73 @@
 """What every back-office handler is given (the `office` dependency): the signed-in member, the
-services' staff APIs called on their behalf, and the page machinery (rendering in the member's
-language, one-shot messages, redirects back with what a service said)."""
+services, and the page machinery (rendering in the member's language, one-shot messages,
+redirects back with what a service said)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
-import httpx
 from litestar import Request, Response
-from litestar.datastructures import Cookie
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Template
 
-from convive.gateway.admin.forms import FormError
-from convive.gateway.cookies import cookie, delete_cookie
-from convive.gateway.staff import StaffCookies, StaffProfile, staff_language, staff_page
 from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.web.cookies import MANAGERS, ROLES, StaffCookies, StaffProfile
+from convive.gateway.web.forms import FormError
+from convive.gateway.web.guards import signed_in, staff_only
+from convive.gateway.web.language import N_, UNAVAILABLE, Language, language_of
+from convive.gateway.web.responses import staff_page
 
 log = logging.getLogger(__name__)
 
 FLASH_COOKIE = "convive_admin_flash"
 FLASH_MAX_AGE = 120
+T = TypeVar("T")
 
 
-def p(segment: str) -> str:
-    """A path segment, escaped."""
-    return quote(segment, safe="")
+VENUE = "/venues/{venue_id:str}"
+
+EVERYONE_OF_VENUE = staff_only(*ROLES)
+MANAGERS_OF_VENUE = staff_only(*MANAGERS)
+OWNER_OF_VENUE = staff_only("owner")
+
+
+def here(venue_id: str, page: str = "") -> str:
+    """A page of the venue's back office."""
+    return f"/admin/venues/{quote(venue_id, safe='')}{page}"
 
 
 async def gather(*calls: Awaitable[Any]) -> list[Any]:
     return list(await asyncio.gather(*calls))
 
 
-class Backoffice:
-    """The services' staff APIs, called for one signed-in member (pos-gateway's carry
-    `X-Convive-Staff`; the others trust the gateway's checks and take the name in the body)."""
+async def or_default(call: Awaitable[T], default: T) -> T:
+    """The answer, or `default` when the service has nothing (404) or does not answer: one
+    missing column should not take the whole page down."""
+    try:
+        return await call
+    except UpstreamError as exc:
+        if exc.status != 404:
+            log.warning("back office read failed", extra={"status": exc.status})
+        return default
 
-    def __init__(self, services: Services, staff: StaffProfile) -> None:
-        self.s = services
-        self.staff = staff
 
-    async def get(self, url: str, params: dict[str, str] | None = None) -> Any:
-        return (await self.s.call("GET", url, params=params, headers=self.staff.header))[1]
-
-    async def get_or(self, url: str, default: Any, params: dict[str, str] | None = None) -> Any:
-        """The answer, or `default` when the service has nothing (404) or does not answer:
-        one missing column should not take the whole page down."""
-        try:
-            return await self.get(url, params)
-        except UpstreamError as exc:
-            if exc.status != 404:
-                log.warning("back office read failed", extra={"url": url, "status": exc.status})
-            return default
-
-    async def send(self, method: str, url: str, body: Any = None) -> Any:
-        return (await self.s.call(method, url, json=body, headers=self.staff.header))[1]
-
-    # table-session
-    def settings_url(self, venue: str) -> str:
-        return f"{self.s.table_session}/venues/{p(venue)}/settings"
-
-    async def settings(self, venue: str) -> dict[str, Any] | None:
-        try:
-            return await self.get(self.settings_url(venue))
-        except UpstreamError as exc:
-            if exc.status == 404:
-                return None
-            raise
-
-    async def venue_name(self, venue: str) -> str:
-        try:
-            found = await self.settings(venue)
-        except UpstreamError:
-            found = None
-        return str((found or {}).get("name") or venue)
-
-    async def profit_centres(self, venue: str) -> list[dict[str, Any]]:
-        return await self.get(f"{self.s.table_session}/venues/{p(venue)}/profit-centres") or []
-
-    async def spots(self, venue: str) -> list[dict[str, Any]]:
-        return await self.get(f"{self.s.table_session}/venues/{p(venue)}/spots") or []
-
-    # ordering
-    async def menu(self, venue: str) -> dict[str, Any] | None:
-        try:
-            return await self.get(f"{self.s.ordering}/venues/{p(venue)}/menu")
-        except UpstreamError as exc:
-            if exc.status == 404:
-                return None
-            raise
-
-    async def offers(self, venue: str) -> list[dict[str, Any]]:
-        return await self.get(f"{self.s.ordering}/venues/{p(venue)}/offers") or []
-
-    async def offer_orders(self, venue: str, params: dict[str, str] | None = None) -> list[Any]:
-        return await self.get(f"{self.s.ordering}/venues/{p(venue)}/offer-orders", params) or []
-
-    # pos-gateway
-    async def devices(self, venue: str) -> list[dict[str, Any]]:
-        return await self.get(f"{self.s.pos}/venues/{p(venue)}/devices") or []
-
-    async def postings(self, venue: str) -> list[dict[str, Any]]:
-        return await self.get_or(f"{self.s.pos}/venues/{p(venue)}/folio-postings", [])
-
-    async def accounts(self) -> list[dict[str, Any]]:
-        return await self.get(f"{self.s.pos}/staff") or []
-
-    # notifier
-    async def notifications(self, venue: str) -> list[dict[str, Any]]:
-        return await self.get_or(f"{self.s.notifier}/venues/{p(venue)}/notifications", [])
-
-    async def passthrough(self, url: str, media_type: str) -> Response[Any]:
-        """A file a service makes (a QR code, the QR sheet), handed on as it is."""
-        try:
-            answer = await self.s.client.get(url)
-        except httpx.HTTPError as exc:
-            log.warning("file unavailable", extra={"url": url, "error": repr(exc)})
-            return Response({"status": 503, "error": "unavailable"}, status_code=503)
-        if answer.status_code != 200:
-            status = answer.status_code if answer.status_code < 500 else 503
-            return Response(answer.content, status_code=status, media_type="application/json")
-        headers = {"cache-control": "no-cache"}
-        if disposition := answer.headers.get("content-disposition"):
-            headers["content-disposition"] = disposition
-        return Response(answer.content, media_type=media_type, headers=headers)
+async def passthrough(answer: Awaitable[Any], media_type: str) -> Response[Any]:
+    """A file a service makes (a QR code, the QR sheet), handed on as it is."""
+    try:
+        made = await answer
+    except UpstreamError:
+        return Response({"status": 503, "error": "unavailable"}, status_code=503)
+    if made.status_code != 200:
+        status = made.status_code if made.status_code < 500 else 503
+        return Response(made.content, status_code=status, media_type="application/json")
+    headers = {"cache-control": "no-cache"}
+    if disposition := made.headers.get("content-disposition"):
+        headers["content-disposition"] = disposition
+    return Response(made.content, media_type=media_type, headers=headers)
 
 
 class Office:
@@ -144,11 +84,26 @@ class Office:
         self.staff = staff
         self.services = services
         self.cookies = cookies
-        self.api = Backoffice(services, staff)
-        self.t, self._lang_cookies = staff_language(request)
+        self.t, self._lang_cookies = language_of(request)
+
+    @property
+    def me(self) -> str:
+        """The member's id, for pos-gateway's staff API (`X-Convive-Staff`)."""
+        return self.staff.staff_id
 
     async def form(self) -> Any:
         return await self.request.form()
+
+    async def venue_name(self, venue_id: str) -> str:
+        try:
+            found = await self.services.table_session.settings(venue_id)
+        except UpstreamError:
+            found = None
+        return found.name if found is not None else venue_id
+
+    async def in_venue(self, venue_id: str) -> None:
+        """Write the page's times in the venue's time zone."""
+        self.t = self.t.in_zone(await self.services.table_session.time_zone(venue_id))
 
     def flash(self) -> dict[str, str] | None:
         value = self.cookies.signer.unsign(FLASH_COOKIE, self.request.cookies.get(FLASH_COOKIE))
@@ -156,9 +111,9 @@ class Office:
             return None
         values = value.get("values") or {}
         try:
-            message = self.t(str(value.get("key")), **values)
-        except (KeyError, IndexError):
-            return None
+            message = self.t.gettext(str(value.get("key")), **values)
+        except (KeyError, TypeError, ValueError):
+            return None  # a message of an older gateway, whose values no longer fit
         return {"kind": str(value.get("kind") or "ok"), "text": message}
 
     async def page(
@@ -173,15 +128,14 @@ class Office:
         set_cookies = list(self._lang_cookies)
         flash = self.flash()
         if self.request.cookies.get(FLASH_COOKIE):
-            set_cookies.append(delete_cookie(FLASH_COOKIE, secure=self.cookies.secure))
+            set_cookies.append(self.cookies.delete(FLASH_COOKIE))
         venue_name = context.pop("venue_name", None)
         if venue_id is not None and not venue_name:
-            venue_name = await self.api.venue_name(venue_id)
+            venue_name = await self.venue_name(venue_id)
         query = {k: v for k, v in self.request.query_params.items() if k != "lang"}
-        lang_url = f"{self.request.url.path}?{urlencode({**query, 'lang': self.t('switch_lang')})}"
+        lang_url = f"{self.request.url.path}?{urlencode({**query, 'lang': self.t.other})}"
         context = {
-            "t": self.t,
-            "lang": self.t.lang,
+            "labels": labels(self.t),
             "staff": self.staff,
             "csrf_token": self.staff.csrf,
             "venue_id": venue_id,
@@ -192,31 +146,65 @@ class Office:
             "error": None,
             **context,
         }
-        return staff_page(template, context, status, set_cookies)
+        return staff_page(template, self.t, context, status, set_cookies)
 
-    def back(self, url: str, key: str, kind: str = "ok", **values: Any) -> Redirect:
-        """Back to a page (Post/Redirect/Get) with a one-shot message."""
-        signed = self.cookies.signer.sign(
-            FLASH_COOKIE, {"key": key, "kind": kind, "values": values}
+    def back(self, url: str, text: str, kind: str = "ok", **values: Any) -> Redirect:
+        """Back to a page (Post/Redirect/Get) with a one-shot message (a catalogue entry,
+        marked with `N_`, worded when the page is shown; `values` fill its placeholders)."""
+        flash = {"key": text, "kind": kind, "values": values}
+        return Redirect(
+            url,
+            status_code=303,
+            cookies=[self.cookies.signed(FLASH_COOKIE, flash, FLASH_MAX_AGE)],
         )
-        flash: Cookie = cookie(FLASH_COOKIE, signed, FLASH_MAX_AGE, secure=self.cookies.secure)
-        return Redirect(url, status_code=303, cookies=[flash])
 
     def refused(self, url: str, exc: UpstreamError | FormError) -> Redirect:
         """Back to a page with what was wrong: the form, or what the service said."""
         if isinstance(exc, FormError):
-            return self.back(url, exc.key, "error", **exc.values)
+            return self.back(url, exc.message, "error", **exc.values)
         if exc.status >= 500:
-            return self.back(url, "unavailable", "error")
-        return self.back(url, "service_refused", "error", message=exc.message)
+            return self.back(url, UNAVAILABLE, "error")
+        return self.back(url, N_("Refused: %(message)s"), "error", message=exc.message)
 
     def error(self, exc: UpstreamError | FormError) -> tuple[int, dict[str, str]]:
         """The status and the message of a form shown again, next to its field."""
         if isinstance(exc, FormError):
-            return 400, {"field": exc.field, "text": self.t(exc.key, **exc.values)}
+            return 400, {"field": exc.field, "text": self.t.gettext(exc.message, **exc.values)}
         if exc.status >= 500:
-            return 503, {"field": "", "text": self.t("unavailable")}
+            return 503, {"field": "", "text": self.t.gettext(UNAVAILABLE)}
         return exc.status, {"field": exc.field or "", "text": exc.message}
+
+
+def labels(t: Language) -> dict[str, dict[str, str]]:
+    """The words of the back office's codes: roles, statuses, kinds, modes."""
+    return {
+        "role": {
+            "owner": t.gettext("owner"),
+            "manager": t.gettext("manager"),
+            "cashier": t.gettext("cashier"),
+        },
+        "order_status": {
+            "pending": t.gettext("Pending"),
+            "confirmed": t.gettext("Confirmed"),
+            "cancelled": t.gettext("Cancelled"),
+        },
+        "offer_type": {"offer": t.gettext("Offer"), "upgrade": t.gettext("Upgrade")},
+        "mail_status": {
+            "sent": t.gettext("E-mail sent"),
+            "pending": t.gettext("E-mail waiting"),
+            "failing": t.gettext("E-mail failing"),
+            "failed": t.gettext("E-mail not sent (given up)"),
+        },
+        "mail_to": {"guest": t.gettext("to the guest"), "property": t.gettext("to the property")},
+        "journey_mode": {
+            "menu": t.gettext("Menu only"),
+            "order": t.pgettext("journey mode", "Order"),
+            "order_and_pay": t.gettext("Order and pay"),
+            "pay": t.gettext("Pay only"),
+        },
+        "spot_kind": {"table": t.gettext("Table"), "room": t.gettext("Room")},
+        "spot_status": {"free": t.gettext("Free"), "occupied": t.gettext("Occupied")},
+    }
 
 
 async def provide_office(
@@ -226,3 +214,8 @@ async def provide_office(
     staff_cookies: NamedDependency[StaffCookies],
 ) -> Office:
     return Office(request, staff, services, staff_cookies)
+
+
+OFFICE = {"staff": Provide(signed_in, sync_to_thread=False), "office": Provide(provide_office)}
+"""Every back-office route's dependencies: the member its guards let in, the `office` built for
+them."""

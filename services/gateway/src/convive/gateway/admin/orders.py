@@ -10,7 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from convive.gateway.admin.forms import OFFER_TYPES
-from convive.gateway.i18n import Translator, instant
+from convive.gateway.upstream.notifier import Notification
+from convive.gateway.upstream.ordering import OfferOrder
+from convive.gateway.upstream.pos_gateway import FolioPosting
+from convive.gateway.web.language import Language
 
 OFFER_STATUSES = ("pending", "confirmed", "cancelled")
 
@@ -56,25 +59,22 @@ class OrderFilters:
             params["q"] = self.q
         return params
 
-    def keeps(self, order: Mapping[str, Any]) -> bool:
+    def keeps(self, order: OfferOrder) -> bool:
         """The same filters applied here, so the list is right whichever of them the service
         applies itself."""
-        if self.status and order.get("status") != self.status:
+        if self.status and order.status != self.status:
             return False
-        if self.offer_type and order.get("offer_type") != self.offer_type:
+        if self.offer_type and order.offer_type != self.offer_type:
             return False
-        ordered = instant(order.get("ordered_at"))
-        if self.since and ordered and ordered < _start_of(self.since):
+        ordered = order.ordered_at
+        if self.since and ordered < _start_of(self.since):
             return False
-        if self.until and ordered and ordered >= _start_of(self.until + timedelta(days=1)):
+        if self.until and ordered >= _start_of(self.until + timedelta(days=1)):
             return False
         if self.q:
-            haystack = " ".join(
-                str(order.get(k) or "") for k in ("guest_name", "guest_email", "spot_name", "note")
-            )
-            names = order.get("offer_name") or {}
-            if isinstance(names, Mapping):
-                haystack += " " + " ".join(str(v) for v in names.values())
+            words = (order.guest_name, order.guest_email, order.spot_name, order.note)
+            names = (order.offer_name.fr, order.offer_name.en)
+            haystack = " ".join(w for w in (*words, *names) if w)
             if self.q.casefold() not in haystack.casefold():
                 return False
         return True
@@ -142,71 +142,66 @@ class OrderRow:
         return self.status != "cancelled"
 
 
-def pms_of(
-    order: Mapping[str, Any], posting: Mapping[str, Any] | None, integration: str | None
-) -> Pms:
-    cancelled = order.get("status") == "cancelled"
-    if posting and not (cancelled and posting.get("status") != "posted"):
+def pms_of(order: OfferOrder, posting: FolioPosting | None, integration: str | None) -> Pms:
+    cancelled = order.status == "cancelled"
+    if posting is not None and not (cancelled and posting.status != "posted"):
         # A cancelled order is not posted any more (pos-gateway hears of it a moment later):
         # only one already posted still matters, to be reversed in the PMS.
-        status = str(posting.get("status") or "pending")
         return Pms(
-            status=status,
-            attempts=int(posting.get("attempts") or 0),
-            last_error=str(posting.get("last_error") or ""),
-            reference=str(posting.get("pms_reference") or ""),
-            manual=posting.get("method") == "manual",
-            next_attempt_at=str(posting.get("next_attempt_at") or ""),
+            status=posting.status,
+            attempts=posting.attempts,
+            last_error=posting.last_error or "",
+            reference=posting.pms_reference or "",
+            manual=posting.method == "manual",
+            next_attempt_at=posting.next_attempt_at.isoformat() if posting.next_attempt_at else "",
         )
     if integration in (None, "none") or cancelled:
         return Pms(status="none")
     # Confirmed a moment ago: pos-gateway has not heard of it yet.
-    return Pms(status="waiting" if order.get("status") == "confirmed" else "none")
+    return Pms(status="waiting" if order.status == "confirmed" else "none")
 
 
 def order_rows(
-    orders: Iterable[Mapping[str, Any]],
-    postings: Iterable[Mapping[str, Any]],
-    notifications: Iterable[Mapping[str, Any]],
+    orders: Iterable[OfferOrder],
+    postings: Iterable[FolioPosting],
+    notifications: Iterable[Notification],
     integration: str | None,
     filters: OrderFilters,
-    t: Translator,
+    t: Language,
 ) -> list[OrderRow]:
-    by_order = {str(p.get("offer_order_id")): p for p in postings}
+    by_order = {p.offer_order_id: p for p in postings}
     mails: dict[str, list[Mail]] = {}
     for n in notifications:
-        key = n.get("offer_order_id")
-        if key:
-            mails.setdefault(str(key), []).append(
+        if n.offer_order_id:
+            mails.setdefault(n.offer_order_id, []).append(
                 Mail(
-                    status=str(n.get("status") or "pending"),
-                    recipient_role=str(n.get("recipient_role") or ""),
-                    attempts=int(n.get("attempts") or 0),
-                    last_error=str(n.get("last_error") or ""),
+                    status=n.status,
+                    recipient_role=n.recipient_role or "",
+                    attempts=n.attempts,
+                    last_error=n.last_error or "",
                 )
             )
-    kept = [o for o in orders if filters.keeps(o)]
-    kept.sort(key=lambda o: str(o.get("ordered_at") or ""), reverse=True)
+    kept = sorted((o for o in orders if filters.keeps(o)), key=lambda o: o.ordered_at, reverse=True)
     return [
         OrderRow(
-            offer_order_id=str(o["offer_order_id"]),
-            ordered_at=str(o.get("ordered_at") or ""),
-            ordered_at_text=t.when(o.get("ordered_at")),
-            guest_name=str(o.get("guest_name") or ""),
-            guest_email=str(o.get("guest_email") or ""),
-            offer_name=t.text(o.get("offer_name")),
-            offer_type=str(o.get("offer_type") or "offer"),
-            revenue=t.money(o.get("revenue")),
-            status=str(o.get("status") or "pending"),
-            automatic=bool(o.get("automatic")),
-            spot_name=str(o.get("spot_name") or ""),
-            note=str(o.get("note") or ""),
-            pms=pms_of(o, by_order.get(str(o["offer_order_id"])), integration),
-            mails=mails.get(str(o["offer_order_id"]), []),
+            offer_order_id=o.offer_order_id,
+            ordered_at=o.ordered_at.isoformat(),
+            ordered_at_text=t.when(o.ordered_at),
+            guest_name=o.guest_name,
+            guest_email=o.guest_email,
+            offer_name=t.text(o.offer_name),
+            offer_type=o.offer_type,
+            revenue=t.money(o.revenue),
+            status=o.status,
+            automatic=o.automatic,
+            spot_name=o.spot_name or "",
+            note=o.note or "",
+            pms=pms_of(o, by_order.get(o.offer_order_id), integration),
+            mails=mails.get(o.offer_order_id, []),
         )
         for o in kept
     ]
 
 
-def failing_mails(notifications: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    return [n for n in notifications if n.get("status") in ("failing", "failed")]
+def failing_mails(notifications: Iterable[Notification]) -> list[Notification]:
+    return [n for n in notifications if n.status in ("failing", "failed")]

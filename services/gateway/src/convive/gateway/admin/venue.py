@@ -1,48 +1,49 @@
 """The back office's venue pages: the member's venues, a venue's settings, its profit centres and
-spots with their QR codes, its menu, its POS devices and pairing codes, and (owner only) the
-staff accounts."""
+spots with their QR codes (printed, or replaced by a new one), and its menu."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Response, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from convive.gateway.admin import forms
-from convive.gateway.admin.office import Office, gather, p, provide_office
-from convive.gateway.i18n import ALLERGENS
-from convive.gateway.staff import EVERYONE, MANAGERS, StaffRefused, require_staff
+from convive.gateway.admin.office import (
+    EVERYONE_OF_VENUE,
+    MANAGERS_OF_VENUE,
+    OFFICE,
+    VENUE,
+    Office,
+    gather,
+    here,
+    passthrough,
+)
 from convive.gateway.upstream import UpstreamError
-
-VENUE = "/venues/{venue_id:str}"
-
-
-def needs(*roles: str) -> dict[str, Provide]:
-    """A route's dependencies: the signed-in member of one of `roles` (and of the path's venue),
-    and the `office` built for them."""
-    return {"staff": require_staff(*roles), "office": Provide(provide_office)}
+from convive.gateway.upstream.table_session import ProfitCentreIn, SpotIn
+from convive.gateway.web.allergens import allergen_names
+from convive.gateway.web.forms import FormError, choice, text
+from convive.gateway.web.language import N_
+from convive.gateway.web.refusals import Refused
 
 
-EVERYONE_OF_VENUE = needs(*EVERYONE)
-MANAGERS_OF_VENUE = needs(*MANAGERS)
-OWNER_OF_VENUE = needs("owner")
-
-
-def here(venue_id: str, page: str = "") -> str:
-    return f"/admin/venues/{p(venue_id)}{page}"
-
-
-@get("/", summary="The back office: the member's venues", dependencies=EVERYONE_OF_VENUE)
+@get(
+    "/",
+    summary="The back office: the member's venues",
+    guards=EVERYONE_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def home(office: NamedDependency[Office]) -> Template:
-    names = await gather(*(office.api.venue_name(v) for v in office.staff.venue_ids))
+    names = await gather(*(office.venue_name(v) for v in office.staff.venue_ids))
     venues = list(zip(office.staff.venue_ids, names, strict=True))
     return await office.page("admin/home.html", venues=venues)
 
 
-@get(VENUE, summary="A venue's back office", dependencies=EVERYONE_OF_VENUE)
+@get(VENUE, summary="A venue's back office", guards=EVERYONE_OF_VENUE, dependencies=OFFICE)
 async def venue_home(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
     if not office.staff.is_manager:  # a cashier's part of the back office is the Orders list
         return Redirect(here(venue_id, "/offer-orders"), status_code=303)
@@ -52,11 +53,17 @@ async def venue_home(venue_id: FromPath[str], office: NamedDependency[Office]) -
 # --- settings ----------------------------------------------------------------------------------
 
 
-@get(f"{VENUE}/settings", summary="Venue settings", dependencies=MANAGERS_OF_VENUE)
+@get(f"{VENUE}/settings", summary="Venue settings", guards=MANAGERS_OF_VENUE, dependencies=OFFICE)
 async def settings_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
-    current = await office.api.settings(venue_id)
-    values = {"name": "", "language": "fr", "pms_integration": "none", **(current or {})}
-    values["notification_email"] = values.get("notification_email") or ""
+    current = await office.services.table_session.settings(venue_id)
+    values = {"name": "", "language": "fr", "pms_integration": "none", "notification_email": ""}
+    if current is not None:
+        values = {
+            "name": current.name,
+            "language": current.language,
+            "pms_integration": current.pms_integration,
+            "notification_email": current.notification_email or "",
+        }
     return await office.page(
         "admin/settings.html",
         venue_id=venue_id,
@@ -66,13 +73,23 @@ async def settings_page(venue_id: FromPath[str], office: NamedDependency[Office]
     )
 
 
-@post(f"{VENUE}/settings", summary="Save the venue settings", dependencies=MANAGERS_OF_VENUE)
+@post(
+    f"{VENUE}/settings",
+    summary="Save the venue settings",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def save_settings(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
     form = await office.form()
+    table_session = office.services.table_session
     try:
-        body = forms.settings_body(form)
-        await office.api.send("PUT", office.api.settings_url(venue_id), body)
-    except (forms.FormError, UpstreamError) as exc:
+        # The time zone is not on the form: saving keeps the one table-session has.
+        current = await table_session.settings(venue_id)
+        time_zone = (
+            current.time_zone if current and "time_zone" in current.model_fields_set else None
+        )
+        await table_session.save_settings(venue_id, forms.settings_body(form, time_zone))
+    except (FormError, UpstreamError) as exc:
         status, error = office.error(exc)
         return await office.page(
             "admin/settings.html",
@@ -83,83 +100,145 @@ async def save_settings(venue_id: FromPath[str], office: NamedDependency[Office]
             configured=True,
             error=error,
         )
-    return office.back(here(venue_id, "/settings"), "saved_settings")
+    return office.back(here(venue_id, "/settings"), N_("Settings saved."))
 
 
 # --- profit centres and spots ------------------------------------------------------------------
 
 
-@get(f"{VENUE}/spots", summary="Profit centres, spots, QR codes", dependencies=MANAGERS_OF_VENUE)
+@dataclass
+class SpotRow:
+    spot_id: str
+    name: str
+    kind: str
+    centre_name: str
+    status: str
+    guest_url: str
+
+
+@get(
+    f"{VENUE}/spots",
+    summary="Profit centres, spots, QR codes",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def spots_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
-    centres, spots = await gather(office.api.profit_centres(venue_id), office.api.spots(venue_id))
-    names = {str(c.get("profit_centre_id")): str(c.get("name")) for c in centres}
+    table_session = office.services.table_session
+    centres, spots = await gather(
+        table_session.profit_centres(venue_id), table_session.spots(venue_id)
+    )
+    names = {c.profit_centre_id: c.name for c in centres}
+    rows = [
+        SpotRow(
+            spot_id=s.spot_id,
+            name=s.name,
+            kind=s.kind,
+            centre_name=names.get(s.profit_centre_id, ""),
+            status=s.status,
+            guest_url=s.guest_url or "",
+        )
+        for s in spots
+    ]
+    rotated = office.request.query_params.get("rotated")
     return await office.page(
         "admin/spots.html",
         venue_id=venue_id,
         section="spots",
         centres=centres,
-        spots=[{**s, "centre_name": names.get(str(s.get("profit_centre_id")), "")} for s in spots],
+        spots=rows,
         modes=forms.JOURNEY_MODES,
+        rotated=next((row for row in rows if row.spot_id == rotated), None),
     )
 
 
 @post(
     f"{VENUE}/profit-centres",
     summary="Add a profit centre or change its journey mode",
-    dependencies=MANAGERS_OF_VENUE,
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
 )
 async def save_profit_centre(
     venue_id: FromPath[str], office: NamedDependency[Office]
 ) -> Response[Any]:
     form = await office.form()
     try:
-        body: dict[str, Any] = {
-            "name": forms.text(form, "name", required=True, max_length=100),
-            "mode": forms.choice(form, "mode", forms.JOURNEY_MODES),
-        }
-        if pc_id := forms.text(form, "profit_centre_id", max_length=100):
-            body["profit_centre_id"] = pc_id
-        url = f"{office.services.table_session}/venues/{p(venue_id)}/profit-centres"
-        await office.api.send("POST", url, body)
-    except (forms.FormError, UpstreamError) as exc:
+        pc_id = text(form, "profit_centre_id", max_length=100)
+        centre = ProfitCentreIn(
+            name=text(form, "name", required=True, max_length=100),
+            mode=choice(form, "mode", forms.JOURNEY_MODES),
+            **({"profit_centre_id": pc_id} if pc_id else {}),
+        )
+        await office.services.table_session.save_profit_centre(venue_id, centre)
+    except (FormError, UpstreamError) as exc:
         return office.refused(here(venue_id, "/spots"), exc)
-    return office.back(here(venue_id, "/spots"), "saved_profit_centre")
+    return office.back(here(venue_id, "/spots"), N_("Profit centre saved."))
 
 
-@post(f"{VENUE}/spots", summary="Add a table or a room", dependencies=MANAGERS_OF_VENUE)
+@post(
+    f"{VENUE}/spots", summary="Add a table or a room", guards=MANAGERS_OF_VENUE, dependencies=OFFICE
+)
 async def add_spot(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
     form = await office.form()
     try:
-        body = {
-            "profit_centre_id": forms.text(form, "profit_centre_id", required=True),
-            "name": forms.text(form, "name", required=True, max_length=100),
-            "kind": forms.choice(form, "kind", forms.SPOT_KINDS),
-        }
-        url = f"{office.services.table_session}/venues/{p(venue_id)}/spots"
-        await office.api.send("POST", url, body)
-    except (forms.FormError, UpstreamError) as exc:
+        spot = SpotIn(
+            profit_centre_id=text(form, "profit_centre_id", required=True),
+            name=text(form, "name", required=True, max_length=100),
+            kind=choice(form, "kind", forms.SPOT_KINDS),
+        )
+        await office.services.table_session.add_spot(venue_id, spot)
+    except (FormError, UpstreamError) as exc:
         return office.refused(here(venue_id, "/spots"), exc)
-    return office.back(here(venue_id, "/spots"), "saved_spot", name=body["name"])
+    return office.back(here(venue_id, "/spots"), N_("%(name)s added."), name=spot.name)
+
+
+async def _spot_of(office: Office, venue_id: str, spot_id: str) -> str:
+    """The spot's name, once it is known to be this venue's (table-session acts on any id)."""
+    spot = await office.services.table_session.spot(venue_id, spot_id)
+    if spot is None:
+        raise Refused(404, "no such spot in this venue", "spot_id")
+    return spot.name
 
 
 @get(
     f"{VENUE}/qr-sheet.pdf",
     summary="The venue's QR codes as one printable PDF",
-    dependencies=MANAGERS_OF_VENUE,
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
 )
 async def qr_sheet(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
-    url = f"{office.services.table_session}/venues/{p(venue_id)}/qr-sheet.pdf"
-    return await office.api.passthrough(url, "application/pdf")
+    return await passthrough(office.services.table_session.qr_sheet(venue_id), "application/pdf")
 
 
-@get(f"{VENUE}/spots/{{spot_id:str}}/qr.svg", summary="A QR code", dependencies=MANAGERS_OF_VENUE)
+@get(
+    f"{VENUE}/spots/{{spot_id:str}}/qr.svg",
+    summary="A QR code",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
+)
 async def spot_qr(
     venue_id: FromPath[str], spot_id: FromPath[str], office: NamedDependency[Office]
 ) -> Response[Any]:
-    if not any(str(s.get("spot_id")) == spot_id for s in await office.api.spots(venue_id)):
-        raise StaffRefused(404, "no such spot in this venue", "spot_id")
-    url = f"{office.services.table_session}/spots/{p(spot_id)}/qr.svg"
-    return await office.api.passthrough(url, "image/svg+xml")
+    await _spot_of(office, venue_id, spot_id)
+    return await passthrough(office.services.table_session.qr_code(spot_id), "image/svg+xml")
+
+
+@post(
+    f"{VENUE}/spots/{{spot_id:str}}/token/rotate",
+    summary="Give a spot a new QR code: the printed one stops working at once",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
+)
+async def rotate_qr(
+    venue_id: FromPath[str], spot_id: FromPath[str], office: NamedDependency[Office]
+) -> Response[Any]:
+    back = here(venue_id, "/spots")
+    try:
+        name = await _spot_of(office, venue_id, spot_id)
+        await office.services.table_session.rotate_token(spot_id)
+    except UpstreamError as exc:
+        return office.refused(back, exc)
+    done = N_("%(name)s has a new QR code: the old one no longer opens its page.")
+    return office.back(f"{back}?rotated={quote(spot_id)}#rotated", done, name=name)
 
 
 # --- the menu ----------------------------------------------------------------------------------
@@ -172,7 +251,7 @@ async def _menu_page(
     status: int = 200,
     error: dict[str, str] | None = None,
 ) -> Template:
-    menu = await office.api.menu(venue_id)
+    menu = await office.services.ordering.menu(venue_id)
     t = office.t
     return await office.page(
         "admin/menu.html",
@@ -181,15 +260,13 @@ async def _menu_page(
         status=status,
         error=error,
         products=forms.product_rows(menu, t),
-        categories=[
-            (c["category_id"], t.text(c.get("name"))) for c in (menu or {}).get("categories") or []
-        ],
-        allergens=[(code, names[t.lang]) for code, names in ALLERGENS.items()],
+        categories=[(c.category_id, t.text(c.name)) for c in (menu.categories if menu else [])],
+        allergens=allergen_names(t),
         has_menu=menu is not None,
     )
 
 
-@get(f"{VENUE}/menu", summary="The menu's products", dependencies=MANAGERS_OF_VENUE)
+@get(f"{VENUE}/menu", summary="The menu's products", guards=MANAGERS_OF_VENUE, dependencies=OFFICE)
 async def menu_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
     return await _menu_page(office, venue_id)
 
@@ -199,23 +276,26 @@ async def _publish(office: Office, venue_id: str, *, adding: bool) -> Response[A
     venue; the last published wins)."""
     form = await office.form()
     try:
-        menu = await office.api.menu(venue_id)
+        menu = await office.services.ordering.menu(venue_id)
         if adding:
             body = forms.add_product(menu, form)
         elif menu is None:
-            raise forms.FormError("menu", "error_no_menu")
+            raise FormError("menu", N_("This venue has no menu yet."))
         else:
             body = forms.apply_product_edits(menu, form)
-        url = f"{office.services.ordering}/venues/{p(venue_id)}/menu"
-        await office.api.send("PUT", url, body)
-    except (forms.FormError, UpstreamError) as exc:
+        await office.services.ordering.publish_menu(venue_id, body)
+    except (FormError, UpstreamError) as exc:
         status, error = office.error(exc)
         return await _menu_page(office, venue_id, status=status, error=error)
-    return office.back(here(venue_id, "/menu"), "saved_product" if adding else "saved_menu")
+    done = N_("Product added; menu published.") if adding else N_("Menu published.")
+    return office.back(here(venue_id, "/menu"), done)
 
 
 @post(
-    f"{VENUE}/menu", summary="Save the products, publish the menu", dependencies=MANAGERS_OF_VENUE
+    f"{VENUE}/menu",
+    summary="Save the products, publish the menu",
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
 )
 async def save_menu(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
     return await _publish(office, venue_id, adding=False)
@@ -224,145 +304,11 @@ async def save_menu(venue_id: FromPath[str], office: NamedDependency[Office]) ->
 @post(
     f"{VENUE}/menu/products",
     summary="Add a product and publish the menu",
-    dependencies=MANAGERS_OF_VENUE,
+    guards=MANAGERS_OF_VENUE,
+    dependencies=OFFICE,
 )
 async def add_product(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
     return await _publish(office, venue_id, adding=True)
-
-
-# --- devices -----------------------------------------------------------------------------------
-
-
-async def _devices_page(
-    office: Office, venue_id: str, *, pairing: dict[str, Any] | None = None, status: int = 200
-) -> Template:
-    devices = await office.api.devices(venue_id)
-    rows = [
-        {**d, "paired_at_text": office.t.when(d.get("paired_at"))}
-        for d in sorted(devices, key=lambda d: (bool(d.get("revoked")), str(d.get("name"))))
-    ]
-    return await office.page(
-        "admin/devices.html",
-        venue_id=venue_id,
-        section="devices",
-        status=status,
-        devices=rows,
-        pairing=pairing,
-    )
-
-
-@get(f"{VENUE}/devices", summary="POS devices, pairing codes", dependencies=MANAGERS_OF_VENUE)
-async def devices_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
-    return await _devices_page(office, venue_id)
-
-
-@post(
-    f"{VENUE}/pairing-codes",
-    summary="Issue a pairing code for a new POS device",
-    dependencies=MANAGERS_OF_VENUE,
-)
-async def new_pairing_code(
-    venue_id: FromPath[str], office: NamedDependency[Office]
-) -> Response[Any]:
-    try:
-        url = f"{office.services.pos}/venues/{p(venue_id)}/pairing-codes"
-        code = await office.api.send("POST", url)
-    except UpstreamError as exc:
-        return office.refused(here(venue_id, "/devices"), exc)
-    # Shown in this answer only, never in a URL or a cookie: it opens the venue's till.
-    pairing = {
-        "code": str(code.get("code") or ""),
-        "expires_at": str(code.get("expires_at") or ""),
-        "expires_text": office.t.when(code.get("expires_at"))[-5:],
-    }
-    return await _devices_page(office, venue_id, pairing=pairing, status=201)
-
-
-@post(
-    f"{VENUE}/devices/{{device_id:str}}/revoke",
-    summary="Revoke a POS device",
-    dependencies=MANAGERS_OF_VENUE,
-)
-async def revoke_device(
-    venue_id: FromPath[str], device_id: FromPath[str], office: NamedDependency[Office]
-) -> Response[Any]:
-    try:
-        devices = await office.api.devices(venue_id)
-        device = next((d for d in devices if str(d.get("device_id")) == device_id), None)
-        if device is None:
-            raise StaffRefused(404, "no such device in this venue", "device_id")
-        await office.api.send("POST", f"{office.services.pos}/devices/{p(device_id)}/revoke")
-    except UpstreamError as exc:
-        return office.refused(here(venue_id, "/devices"), exc)
-    return office.back(here(venue_id, "/devices"), "revoked_device", name=str(device.get("name")))
-
-
-# --- staff accounts ----------------------------------------------------------------------------
-
-
-async def _staff_page(
-    office: Office,
-    venue_id: str,
-    *,
-    status: int = 200,
-    error: dict[str, str] | None = None,
-    values: dict[str, Any] | None = None,
-) -> Template:
-    accounts, names = await gather(
-        office.api.accounts(), gather(*(office.api.venue_name(v) for v in office.staff.venue_ids))
-    )
-    mine = [a for a in accounts if venue_id in (a.get("venue_ids") or [])]
-    mine.sort(key=lambda a: (forms.STAFF_ROLES.index(a.get("role", "cashier")), a.get("name")))
-    return await office.page(
-        "admin/staff.html",
-        venue_id=venue_id,
-        section="staff",
-        status=status,
-        error=error,
-        accounts=mine,
-        my_venues=list(zip(office.staff.venue_ids, names, strict=True)),
-        values=values or {"name": "", "email": "", "role": "cashier", "venue_ids": [venue_id]},
-    )
-
-
-@get(f"{VENUE}/staff", summary="Staff accounts of the venue", dependencies=OWNER_OF_VENUE)
-async def staff_page(venue_id: FromPath[str], office: NamedDependency[Office]) -> Template:
-    return await _staff_page(office, venue_id)
-
-
-@post(f"{VENUE}/staff", summary="Open a staff account", dependencies=OWNER_OF_VENUE)
-async def open_account(venue_id: FromPath[str], office: NamedDependency[Office]) -> Response[Any]:
-    form = await office.form()
-    venues = [v for v in form.getall("venue_ids", []) if v]
-    values = {"name": "", "email": "", "role": "cashier", **dict(form), "venue_ids": venues}
-    try:
-        body = forms.account_body(form, venues, office.staff.venue_ids)
-        await office.api.send("POST", f"{office.services.pos}/staff", body)
-    except (forms.FormError, UpstreamError) as exc:
-        status, error = office.error(exc)
-        return await _staff_page(office, venue_id, status=status, error=error, values=values)
-    return office.back(here(venue_id, "/staff"), "opened_account", name=body["name"])
-
-
-@post(
-    f"{VENUE}/staff/{{staff_id:str}}/close",
-    summary="Close a staff account",
-    dependencies=OWNER_OF_VENUE,
-)
-async def close_account(
-    venue_id: FromPath[str], staff_id: FromPath[str], office: NamedDependency[Office]
-) -> Response[Any]:
-    if staff_id == office.staff.staff_id:
-        return office.back(here(venue_id, "/staff"), "error_close_self", "error")
-    try:
-        accounts = await office.api.accounts()
-        account = next((a for a in accounts if str(a.get("staff_id")) == staff_id), None)
-        if account is None or venue_id not in (account.get("venue_ids") or []):
-            raise StaffRefused(404, "no such staff account in this venue", "staff_id")
-        await office.api.send("DELETE", f"{office.services.pos}/staff/{p(staff_id)}")
-    except UpstreamError as exc:
-        return office.refused(here(venue_id, "/staff"), exc)
-    return office.back(here(venue_id, "/staff"), "closed_account", name=str(account.get("name")))
 
 
 ROUTES = [
@@ -375,13 +321,8 @@ ROUTES = [
     add_spot,
     qr_sheet,
     spot_qr,
+    rotate_qr,
     menu_page,
     save_menu,
     add_product,
-    devices_page,
-    new_pairing_code,
-    revoke_device,
-    staff_page,
-    open_account,
-    close_account,
 ]

@@ -9,28 +9,31 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request, Response, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from convive.gateway.cookies import GuestCookies
+from convive.contracts import Money
 from convive.gateway.pos import views as pos_views
 from convive.gateway.pos.device import (
-    DeviceRevoked,
-    PosDevice,
-    PosRefused,
-    device_call,
-    json_refusal,
-    path_segment,
+    REVOKED,
+    as_device,
     require_device,
+    revoked,
     staff_of_venue,
 )
-from convive.gateway.pos.i18n import PosTranslator
-from convive.gateway.pos.parts import ConsoleState, pos_language
-from convive.gateway.pos.views import FormError
-from convive.gateway.staff import StaffProfile, require_staff, wants_json
+from convive.gateway.pos.parts import ConsoleState, console_language
 from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.upstream import pos_gateway as pos
+from convive.gateway.web.cookies import GuestCookies, PosDevice, StaffProfile
+from convive.gateway.web.forms import FormError
+from convive.gateway.web.guards import signed_in, staff_only
+from convive.gateway.web.language import N_, UNAVAILABLE, Language
+from convive.gateway.web.refusals import Refused, wants_json
+
+STAFF = {"staff": Provide(signed_in, sync_to_thread=False)}
+ITEMS_MISSING = N_("Tick at least one item.")
 
 
 async def _device_name(
@@ -38,14 +41,10 @@ async def _device_name(
 ) -> str:
     """The name of the device that won a race, for "validated by X on Y" (staff API)."""
     try:
-        _, devices = await services.call(
-            "GET", f"{services.pos}/venues/{path_segment(venue_id)}/devices", headers=staff.header
-        )
+        devices = await services.pos.devices(staff.staff_id, venue_id)
     except UpstreamError:
         return ""
-    return next(
-        (str(d.get("name") or "") for d in devices or [] if d.get("device_id") == device_id), ""
-    )
+    return next((d.name for d in devices if d.device_id == device_id), "")
 
 
 async def act(
@@ -54,43 +53,47 @@ async def act(
     guest_cookies: GuestCookies,
     staff: StaffProfile,
     order_id: str,
-    run: Callable[[PosDevice, PosTranslator], Awaitable[str]],
+    run: Callable[[PosDevice, Language], Awaitable[str]],
     after: ConsoleState | None = None,
 ) -> Response[Any]:
     """Run a console action as this device: JSON to the script, a redirect back to the order
     (with the message) to a plain form."""
-    t, _ = pos_language(request)
-    back = ConsoleState(order=order_id).url()
-    if after is not None:
-        back = after.url()
-    device: PosDevice | None = None
+    back = (after or ConsoleState(order=order_id)).url()
     try:
         device = require_device(request, guest_cookies)
+    except Refused as exc:
+        raise Refused(exc.status, exc.message, exc.field, back=back) from exc
+    t, _ = await console_language(request, services, device.venue_id)
+    try:
         staff_of_venue(staff, device)
         message = await run(device, t)
     except FormError as exc:
-        return _refused(request, guest_cookies, back, 400, t(exc.key, **exc.values), exc.field)
-    except PosRefused as exc:
-        return _refused(request, guest_cookies, back, exc.status, exc.message, exc.field)
-    except DeviceRevoked:
+        message = t.gettext(exc.message, **exc.values)
+        raise Refused(400, message, exc.field, back=back) from exc
+    except Refused as exc:
+        if not revoked(exc):
+            raise Refused(exc.status, exc.message, exc.field, back=back) from exc
         if not wants_json(request):
             return Redirect("/pos", status_code=303)
-        return json_refusal(401, t("revoked"), "device", reason="device_revoked")
+        raise Refused(401, t.gettext(REVOKED), "device", reason=exc.reason) from exc
     except UpstreamError as exc:
-        message = exc.message if exc.status < 500 else t("unavailable")
-        validated_by = exc.body.get("validated_by")
+        message = exc.message if exc.status < 500 else t.gettext(UNAVAILABLE)
+        validated_by = exc.text("validated_by")
         extra: dict[str, Any] = {}
-        if exc.status == 409 and validated_by and device is not None:
+        if exc.status == 409 and validated_by:
             device_name = await _device_name(
-                services, staff, device.venue_id, str(exc.body.get("device_id") or "")
+                services, staff, device.venue_id, exc.text("device_id") or ""
             )
-            message = (
-                t("already_validated_on", who=validated_by, device=device_name)
-                if device_name
-                else t("already_validated", who=validated_by)
-            )
+            if device_name:
+                message = t.gettext(
+                    "Already validated by %(who)s on %(device)s.",
+                    who=validated_by,
+                    device=device_name,
+                )
+            else:
+                message = t.gettext("Already validated by %(who)s.", who=validated_by)
             extra = {"validated_by": validated_by, "device_id": exc.body.get("device_id")}
-        return _refused(request, guest_cookies, back, exc.status, message, exc.field, **extra)
+        raise Refused(exc.status, message, exc.field, back=back, **extra) from exc
     if wants_json(request):
         return Response(
             {"ok": True, "message": message, "next": back}, headers={"cache-control": "no-store"}
@@ -99,57 +102,41 @@ async def act(
     return Redirect(back, status_code=303, cookies=[flash])
 
 
-def _refused(
-    request: Request[Any, Any, Any],
-    cookies: GuestCookies,
-    back: str,
-    status: int,
-    message: str,
-    field: str | None = None,
-    **extra: Any,
-) -> Response[Any]:
-    if wants_json(request):
-        return json_refusal(status, message, field, **extra)
-    return Redirect(back, status_code=303, cookies=[cookies.flash_cookie("pos", message=message)])
-
-
-def _staff_body(staff: StaffProfile) -> dict[str, str]:
-    return {"staff": staff.name, "staff_id": staff.staff_id}
-
-
 ROUND = "/pos/orders/{order_id:str}/rounds/{round_number:int}"
 
 
-async def _validation(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    return {}
+async def _validation(request: Request[Any, Any, Any], staff: StaffProfile) -> pos.StaffOnDevice:
+    return pos.StaffOnDevice(staff=staff.name, staff_id=staff.staff_id)
 
 
-async def _amendment(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def _amendment(request: Request[Any, Any, Any], staff: StaffProfile) -> pos.StaffOnDevice:
     form = await request.form()
     line_ids = [str(v) for v in form.getall("line_id", []) if v]
     amendment = pos_views.amended_round(form, line_ids)
-    body: dict[str, Any] = {"lines": amendment.lines}
-    if amendment.note:
-        body["note"] = amendment.note
-    return body
+    return pos.Amendment(
+        staff=staff.name,
+        staff_id=staff.staff_id,
+        lines=[pos.AmendedLine.model_validate(line) for line in amendment.lines],
+        **({"note": amendment.note} if amendment.note else {}),
+    )
 
 
-async def _rejection(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def _rejection(request: Request[Any, Any, Any], staff: StaffProfile) -> pos.StaffOnDevice:
     form = await request.form()
     reason = " ".join(str(form.get("reason") or "").split())[:500]
     if not reason:
-        raise FormError("reject_missing", "reason")
-    return {"reason": reason}
+        raise FormError("reason", N_("Give the guests a reason."))
+    return pos.Rejection(staff=staff.name, staff_id=staff.staff_id, reason=reason)
 
 
 def round_action(
     action: str,
     summary: str,
-    read_form: Callable[[Request[Any, Any, Any]], Awaitable[dict[str, Any]]],
+    read_form: Callable[[Request[Any, Any, Any], StaffProfile], Awaitable[pos.StaffOnDevice]],
     done: str,
 ) -> HTTPRouteHandler:
-    """The route of one thing done to a round (`POST .../rounds/<n>/<action>`): what the form
-    adds to the staff member's name is `read_form`'s, the message on success is `done`."""
+    """The route of one thing done to a round (`POST .../rounds/<n>/<action>`): what is sent
+    in the staff member's name is `read_form`'s, the message on success is `done`."""
 
     async def handler(
         order_id: FromPath[str],
@@ -159,39 +146,38 @@ def round_action(
         services: NamedDependency[Services],
         guest_cookies: NamedDependency[GuestCookies],
     ) -> Response[Any]:
-        async def run(device: PosDevice, t: PosTranslator) -> str:
-            body = {**_staff_body(staff), **await read_form(request)}
-            await device_call(
-                services,
-                device,
-                "POST",
-                f"/orders/{path_segment(order_id)}/rounds/{round_number}/{action}",
-                json_body=body,
+        async def run(device: PosDevice, t: Language) -> str:
+            decision = await read_form(request, staff)
+            await as_device(
+                services.pos.decide_round(device.credential, order_id, round_number, decision)
             )
-            return t(done, n=round_number)
+            return t.gettext(done, n=round_number)
 
         return await act(request, services, guest_cookies, staff, order_id, run)
 
     handler.__name__ = handler.__qualname__ = action
-    return post(f"{ROUND}/{action}", summary=summary, dependencies={"staff": require_staff()})(
+    return post(f"{ROUND}/{action}", summary=summary, guards=staff_only(), dependencies=STAFF)(
         handler
     )
 
 
-validate = round_action("validate", "Validate a round", _validation, "validated")
-amend = round_action("amend", "Amend a round before it is validated", _amendment, "amended_ok")
+validate = round_action("validate", "Validate a round", _validation, N_("Round %(n)s validated."))
+amend = round_action(
+    "amend", "Amend a round before it is validated", _amendment, N_("Round %(n)s amended.")
+)
 reject = round_action(
     "reject",
     "Reject a round (before validation) with a reason for the guests",
     _rejection,
-    "rejected_ok",
+    N_("Round %(n)s rejected."),
 )
 
 
 @post(
     "/pos/orders/{order_id:str}/payments",
     summary="Record a payment: cash, card (the terminal's token) or room charge; in full or part",
-    dependencies={"staff": require_staff()},
+    guards=staff_only(),
+    dependencies=STAFF,
 )
 async def settle(
     order_id: FromPath[str],
@@ -200,42 +186,45 @@ async def settle(
     services: NamedDependency[Services],
     guest_cookies: NamedDependency[GuestCookies],
 ) -> Response[Any]:
-    async def run(device: PosDevice, t: PosTranslator) -> str:
+    async def run(device: PosDevice, t: Language) -> str:
         form = await request.form()
         method = str(form.get("method") or "")
         if method not in pos_views.PAYMENT_METHODS:
-            raise FormError("bad_method", "method")
-        raw = await device_call(services, device, "GET", f"/orders/{path_segment(order_id)}")
+            raise FormError("method", N_("Choose a payment method: cash, card or room charge."))
+        raw = await as_device(services.pos.order(device.credential, order_id))
         order = pos_views.pos_order(raw, t)
         line_ids = [str(v) for v in form.getall("line_ids", []) if v]
         if form.get("by_items") and not line_ids:
-            raise FormError("items_missing", "line_ids")
+            raise FormError("line_ids", ITEMS_MISSING)
         if line_ids:
             # The amount of ticked lines is theirs, not typed: pos-gateway checks it matches.
             unpaid = {line.line_id: line.total_minor for line in order.unpaid_lines}
             amount = sum(unpaid.get(i, 0) for i in line_ids)
             if amount <= 0:
-                raise FormError("items_missing", "line_ids")
+                raise FormError("line_ids", ITEMS_MISSING)
         else:
-            amount = pos_views.parse_amount(form.get("amount"))
-        body: dict[str, Any] = {
-            **_staff_body(staff),
-            "amount": {"amount_minor": amount, "currency": order.currency},
-            "method": method,
-        }
+            amount = pos_views.parse_amount(form.get("amount"), order.currency)
+        chosen: dict[str, Any] = {}
         if line_ids:
-            body["line_ids"] = line_ids
+            chosen["line_ids"] = line_ids
         if method == "card":
             token = str(form.get("payment_card_token") or "").strip()
             if not token:
-                raise FormError("card_token_missing", "payment_card_token")
-            body["payment_card_token"] = token[:200]
-        answer = await device_call(
-            services, device, "POST", f"/orders/{path_segment(order_id)}/payments", json_body=body
+                raise FormError(
+                    "payment_card_token", N_("A card payment needs the token the terminal gave.")
+                )
+            chosen["payment_card_token"] = token[:200]
+        payment = pos.PaymentIn(
+            staff=staff.name,
+            staff_id=staff.staff_id,
+            amount=Money(amount_minor=amount, currency=order.currency),
+            method=method,
+            **chosen,
         )
-        text = t("paid_ok", amount=t.money(body["amount"]))
-        if isinstance(answer, dict) and answer.get("fully_paid") is True:
-            text = f"{text} {t('paid_in_full')}"
+        answer = await as_device(services.pos.record_payment(device.credential, order_id, payment))
+        text = t.gettext("Payment of %(amount)s recorded.", amount=t.money(payment.amount))
+        if answer.fully_paid:
+            text = f"{text} {t.gettext('The order is paid and closed.')}"
         return text
 
     # A share of an equal split paid: back to the shares still to pay.

@@ -1,127 +1,57 @@
-"""This browser as a POS device: the signed `convive_pos_device` cookie that holds its credential
-(never shown to the page), the device's calls to pos-gateway with it as the bearer (401: the
-device was revoked), and the refusals every console route shares."""
+"""This browser as a POS device: its signed `convive_pos_device` cookie (whose credential is never
+shown to the page), the refusals every console route shares, and the device's calls to
+pos-gateway (401: the device was revoked)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
-from urllib.parse import quote
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
-from litestar import Request, Response
-from litestar.datastructures import Cookie
+from litestar import Request
 
-from convive.gateway.cookies import GuestCookies, Signer, cookie, delete_cookie
-from convive.gateway.staff import StaffProfile, StaffRefused
-from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.upstream import UpstreamError
+from convive.gateway.web.cookies import (
+    POS_DEVICE_COOKIE,
+    GuestCookies,
+    PosDevice,
+    PosDevices,
+    StaffProfile,
+)
+from convive.gateway.web.language import N_
+from convive.gateway.web.refusals import Refused
 
-DEVICE_COOKIE = "convive_pos_device"
-DEVICE_MAX_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie: re-paired when it goes
+T = TypeVar("T")
 
-
-def path_segment(segment: str) -> str:
-    """A path segment as it may go in a service's URL."""
-    return quote(segment, safe="")
-
-
-# --- the device cookie ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PosDevice:
-    """This browser as a paired POS device: what `POST /devices/pair` answered."""
-
-    device_id: str
-    venue_id: str
-    name: str
-    credential: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credential}"}
-
-
-class PosDevices:
-    """Reads and writes `convive_pos_device` with the gateway's cookie key (the name is signed
-    too, so no other cookie's value passes for a device)."""
-
-    def __init__(self, signer: Signer, *, secure: bool) -> None:
-        self.signer, self.secure = signer, secure
-
-    @classmethod
-    def of(cls, cookies: GuestCookies) -> PosDevices:
-        return cls(cookies.signer, secure=cookies.secure)
-
-    def read(self, raw: str | None) -> PosDevice | None:
-        value = self.signer.unsign(DEVICE_COOKIE, raw)
-        if value is None:
-            return None
-        try:
-            device = PosDevice(**{k: str(value[k]) for k in PosDevice.__dataclass_fields__})
-        except (KeyError, TypeError):
-            return None
-        return device if device.credential and device.venue_id else None
-
-    def cookie(self, device: PosDevice) -> Cookie:
-        signed = self.signer.sign(DEVICE_COOKIE, asdict(device))
-        return cookie(DEVICE_COOKIE, signed, DEVICE_MAX_AGE, secure=self.secure)
-
-    def forget(self) -> Cookie:
-        return delete_cookie(DEVICE_COOKIE, secure=self.secure)
+DEVICE_REVOKED = "device_revoked"
+REVOKED = N_("This device was revoked. Pair it again with a new code.")
 
 
 def device_of(request: Request[Any, Any, Any], cookies: GuestCookies) -> PosDevice | None:
-    return PosDevices.of(cookies).read(request.cookies.get(DEVICE_COOKIE))
-
-
-class DeviceRevoked(Exception):
-    """pos-gateway refused the device's credential: it was revoked (or never known)."""
-
-
-class PosRefused(Exception):
-    def __init__(self, status: int, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.field = status, message, field
-
-
-def staff_of_venue(profile: StaffProfile, device: PosDevice) -> None:
-    if not profile.has_venue(device.venue_id):
-        raise StaffRefused(403, f"venue {device.venue_id} is not one of yours", "venue_id")
+    return PosDevices.of(cookies).read(request.cookies.get(POS_DEVICE_COOKIE))
 
 
 def require_device(request: Request[Any, Any, Any], cookies: GuestCookies) -> PosDevice:
     device = device_of(request, cookies)
     if device is None:
-        raise PosRefused(401, "this browser is not a paired POS device: pair it at /pos", "device")
+        raise Refused(401, "this browser is not a paired POS device: pair it at /pos", "device")
     return device
 
 
-async def device_call(
-    services: Services,
-    device: PosDevice,
-    method: str,
-    path: str,
-    *,
-    json_body: Any = None,
-    params: dict[str, str] | None = None,
-) -> Any:
-    """A call to pos-gateway as this device; 401 means the credential was revoked."""
+def staff_of_venue(profile: StaffProfile, device: PosDevice) -> None:
+    if not profile.has_venue(device.venue_id):
+        raise Refused(403, f"venue {device.venue_id} is not one of yours", "venue_id")
+
+
+def revoked(refused: Refused) -> bool:
+    return refused.reason == DEVICE_REVOKED
+
+
+async def as_device(call: Awaitable[T]) -> T:
+    """A call to pos-gateway made with the device's credential: refused with 401, the device
+    was revoked (or never known)."""
     try:
-        _, body = await services.call(
-            method, f"{services.pos}{path}", json=json_body, params=params, headers=device.auth
-        )
+        return await call
     except UpstreamError as exc:
         if exc.status == 401:
-            raise DeviceRevoked from exc
+            raise Refused(401, exc.message, "device", reason=DEVICE_REVOKED) from exc
         raise
-    return body
-
-
-def json_refusal(
-    status: int, message: str, field: str | None = None, **extra: Any
-) -> Response[Any]:
-    body: dict[str, Any] = {"status": status, "error": message}
-    if field:
-        body["field"] = field
-    body.update(extra)
-    return Response(body, status_code=status, headers={"cache-control": "no-store"})

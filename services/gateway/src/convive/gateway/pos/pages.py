@@ -14,45 +14,43 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
-from convive.gateway.cookies import FLASH_COOKIE, GuestCookies
 from convive.gateway.pos import views as pos_views
 from convive.gateway.pos.device import (
-    DeviceRevoked,
-    PosDevice,
-    PosDevices,
-    PosRefused,
-    device_call,
+    REVOKED,
+    as_device,
     device_of,
-    json_refusal,
-    path_segment,
     require_device,
+    revoked,
     staff_of_venue,
 )
-from convive.gateway.pos.i18n import PosTranslator
 from convive.gateway.pos.parts import (
     LIVE_EVENT_TYPES,
     ConsoleState,
+    console_language,
     order_context,
     orders_context,
-    pos_language,
     tables_context,
     tickets_context,
 )
-from convive.gateway.staff import (
+from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.web.cookies import (
+    FLASH_COOKIE,
     STAFF_COOKIE,
+    GuestCookies,
+    PosDevice,
+    PosDevices,
     StaffCookies,
     StaffProfile,
-    StaffRefused,
-    check_csrf,
-    csrf_token,
-    require_staff,
-    staff_page,
 )
-from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.web.guards import csrf_checked, signed_in, staff_only
+from convive.gateway.web.language import UNAVAILABLE, Language, language_of
+from convive.gateway.web.refusals import Refused
+from convive.gateway.web.responses import staff_page
+from convive.gateway.web.staff import csrf_token
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +61,7 @@ log = logging.getLogger(__name__)
 def pair_page(
     request: Request[Any, Any, Any],
     staff_cookies: StaffCookies,
-    t: PosTranslator,
+    t: Language,
     set_cookies: list[Cookie],
     *,
     error: str | None = None,
@@ -73,15 +71,13 @@ def pair_page(
     status: int = 200,
 ) -> Template:
     context = {
-        "t": t,
-        "lang": t.lang,
         "csrf_token": csrf_token(request, staff_cookies, set_cookies),
         "error": error,
         "revoked": revoked,
         "code": code,
         "name": name,
     }
-    return staff_page("pos/pair.html", context, status, set_cookies)
+    return staff_page("pos/pair.html", t, context, status, set_cookies)
 
 
 def flash_of(request: Request[Any, Any, Any], cookies: GuestCookies) -> dict[str, str] | None:
@@ -93,16 +89,35 @@ def flash_of(request: Request[Any, Any, Any], cookies: GuestCookies) -> dict[str
 
 
 def _fragment_context(
-    t: PosTranslator, device: PosDevice, staff: StaffProfile, state: ConsoleState
+    t: Language, device: PosDevice, staff: StaffProfile, state: ConsoleState
 ) -> dict[str, Any]:
     return {
-        "t": t,
-        "lang": t.lang,
         "device": device,
         "staff": staff,
         "state": state,
         "csrf_token": staff.csrf,
         "methods": pos_views.PAYMENT_METHODS,
+        "labels": {"tab": pos_views.tabs(t), "payment_method": pos_views.payment_methods(t)},
+    }
+
+
+def script_strings(t: Language) -> dict[str, str]:
+    """What the console's script says itself: its live notices (it fills the `{names}`), the
+    state of the live feed, and its own errors."""
+    return {
+        "notice_new_order": t.gettext("New order · {spot}"),
+        "notice_new_round": t.gettext("New round · {spot}"),
+        "notice_validated": t.gettext("Round {n} validated by {who} · {spot}"),
+        "notice_amended": t.gettext("Round {n} amended by {who} · {spot}"),
+        "notice_rejected": t.gettext("Round {n} rejected by {who} · {spot}"),
+        "notice_paid": t.gettext("Payment recorded · {spot}"),
+        "notice_someone": t.gettext("someone"),
+        "unknown_spot": t.gettext(pos_views.UNKNOWN_SPOT),
+        "live_on": t.gettext("Live"),
+        "live_off": t.gettext("Reconnecting…"),
+        "live_revoked": t.pgettext("live updates", "Revoked"),
+        "network_error": t.gettext("No network: the action was not sent. Try again."),
+        "revoked": t.gettext(REVOKED),
     }
 
 
@@ -116,18 +131,18 @@ async def console(
     guest_cookies: NamedDependency[GuestCookies],
     staff_cookies: NamedDependency[StaffCookies],
 ) -> Response[Any]:
-    t, set_cookies = pos_language(request)
     device = device_of(request, guest_cookies)
+    t, set_cookies = await console_language(request, services, device.venue_id if device else None)
     if device is None:
         return pair_page(request, staff_cookies, t, set_cookies)
     profile = staff_cookies.profile(request.cookies.get(STAFF_COOKIE))
     if profile is None:
-        raise StaffRefused(401, "sign in first", "staff")  # → the POS login page, then back
+        raise Refused(401, "sign in first", "staff")  # → the POS login page, then back
     token = csrf_token(request, staff_cookies, set_cookies)
     staff = StaffProfile(**{**asdict(profile), "csrf": token})
     if not staff.has_venue(device.venue_id):
-        context = {"t": t, "lang": t.lang, "device": device, "staff": staff, "csrf_token": token}
-        return staff_page("pos/wrong_venue.html", context, 403, set_cookies)
+        context = {"device": device, "staff": staff, "csrf_token": token}
+        return staff_page("pos/wrong_venue.html", t, context, 403, set_cookies)
     if request.cookies.get(FLASH_COOKIE):
         set_cookies.append(guest_cookies.delete(FLASH_COOKIE))
     state = ConsoleState.of(request)
@@ -140,13 +155,15 @@ async def console(
             else _nothing(),
             tables_context(services, device.venue_id) if state.view == "tables" else _nothing(),
         )
-    except DeviceRevoked:
+    except Refused as exc:
+        if not revoked(exc):
+            raise
         set_cookies.append(PosDevices.of(guest_cookies).forget())
         return pair_page(request, staff_cookies, t, set_cookies, revoked=True, status=401)
     except UpstreamError as exc:
         log.warning("console data unavailable", extra={"status": exc.status, "error": exc.message})
-        context = {"t": t, "lang": t.lang, "message": t("unavailable")}
-        return staff_page("pos/problem.html", context, 503, set_cookies)
+        context = {"message": t.gettext(UNAVAILABLE)}
+        return staff_page("pos/problem.html", t, context, 503, set_cookies)
     context = {
         **_fragment_context(t, device, staff, state),
         **orders,
@@ -158,11 +175,11 @@ async def console(
             "venue": device.venue_id,
             "device": device.device_id,
             "events": ",".join(LIVE_EVENT_TYPES),
-            "strings": json.dumps(t.script_strings(), ensure_ascii=False),
+            "strings": json.dumps(script_strings(t), ensure_ascii=False),
             "rendered": datetime.now(UTC).isoformat(),
         },
     }
-    return staff_page("pos/console.html", context, 200, set_cookies)
+    return staff_page("pos/console.html", t, context, 200, set_cookies)
 
 
 async def _nothing() -> dict[str, Any]:
@@ -180,7 +197,8 @@ FRAGMENTS = {
 @get(
     "/pos/fragments/{part:str}",
     summary="A part of the console, re-read when the live feed says it changed",
-    dependencies={"staff": require_staff()},
+    guards=staff_only(),
+    dependencies={"staff": Provide(signed_in, sync_to_thread=False)},
 )
 async def fragment(
     part: FromPath[str],
@@ -189,9 +207,10 @@ async def fragment(
     services: NamedDependency[Services],
     guest_cookies: NamedDependency[GuestCookies],
 ) -> Response[Any]:
-    t, _ = pos_language(request)
+    device = device_of(request, guest_cookies)
+    t, _ = await console_language(request, services, device.venue_id if device else None)
     if part not in FRAGMENTS:
-        return json_refusal(404, f"the console has no part {part}", "part")
+        return Refused(404, f"the console has no part {part}", "part").as_json()
     try:
         device = require_device(request, guest_cookies)
         staff_of_venue(staff, device)
@@ -204,13 +223,14 @@ async def fragment(
             data = await tickets_context(services, device.venue_id, t, state)
         else:
             data = await tables_context(services, device.venue_id)
-    except PosRefused as exc:
-        return json_refusal(exc.status, exc.message, exc.field)
-    except DeviceRevoked:
-        return json_refusal(401, t("revoked"), "device", reason="device_revoked")
+    except Refused as exc:
+        if revoked(exc):
+            return Refused(401, t.gettext(REVOKED), "device", reason=exc.reason).as_json()
+        return exc.as_json()
     except UpstreamError as exc:
-        return json_refusal(exc.status if exc.status < 500 else 503, t("unavailable"))
-    return staff_page(FRAGMENTS[part], {**_fragment_context(t, device, staff, state), **data})
+        return Refused(exc.status if exc.status < 500 else 503, t.gettext(UNAVAILABLE)).as_json()
+    context = {**_fragment_context(t, device, staff, state), **data}
+    return staff_page(FRAGMENTS[part], t, context)
 
 
 @get("/pos/device", summary="Whether this browser is a paired device and it still works (JSON)")
@@ -230,15 +250,9 @@ async def device_status(
     if device is not None:
         body.update(device_id=device.device_id, venue_id=device.venue_id, name=device.name)
         try:
-            await device_call(
-                services,
-                device,
-                "GET",
-                f"/venues/{path_segment(device.venue_id)}/orders",
-                params={"status": "all", "limit": "1"},
-            )
-        except DeviceRevoked:
-            body["revoked"] = True
+            await as_device(services.pos.orders(device.credential, device.venue_id, limit=1))
+        except Refused as exc:
+            body["revoked"] = revoked(exc)
         except UpstreamError:
             pass  # unreachable is not revoked: the script retries
     return Response(body, headers={"cache-control": "no-store"})
@@ -247,60 +261,60 @@ async def device_status(
 # --- pairing -------------------------------------------------------------------------------------
 
 
-@post("/pos/pair", summary="Pair this browser as a POS device with a pairing code")
+@post(
+    "/pos/pair",
+    summary="Pair this browser as a POS device with a pairing code",
+    guards=[csrf_checked],
+)
 async def pair(
     request: Request[Any, Any, Any],
     services: NamedDependency[Services],
     guest_cookies: NamedDependency[GuestCookies],
     staff_cookies: NamedDependency[StaffCookies],
 ) -> Response[Any]:
-    t, set_cookies = pos_language(request)
-    await check_csrf(request, staff_cookies)
+    t, set_cookies = language_of(request)
     form = await request.form()
     code = str(form.get("code") or "").strip().upper()[:40]
     name = " ".join(str(form.get("name") or "").split())[:80]
     error = None
     if not code:
-        error = t("pair_missing_code")
+        error = t.gettext("Enter the pairing code.")
     elif not name:
-        error = t("pair_missing_name")
+        error = t.gettext("Give this device a name.")
     if error:
         return pair_page(
             request, staff_cookies, t, set_cookies, error=error, code=code, name=name, status=400
         )
     try:
-        _, answer = await services.call(
-            "POST", f"{services.pos}/devices/pair", json={"code": code, "name": name}
-        )
+        answer = await services.pos.pair(code, name)
         device = PosDevice(
-            device_id=str(answer["device_id"]),
-            venue_id=str(answer["venue_id"]),
-            name=str(answer.get("name") or name),
-            credential=str(answer["credential"]),
+            device_id=answer.device_id,
+            venue_id=answer.venue_id,
+            name=answer.name or name,
+            credential=answer.credential,
         )
     except UpstreamError as exc:
         if exc.status == 429:
-            message, status = t("pair_too_many"), 429
+            message, status = t.gettext("Too many tries: wait a moment before trying again."), 429
         elif exc.status < 500:
-            message, status = t("pair_bad_code"), 400
+            message = t.gettext(
+                "This pairing code is unknown, used or expired. Ask a manager for a new one."
+            )
+            status = 400
         else:
-            message, status = t("unavailable"), 503
+            message, status = t.gettext(UNAVAILABLE), 503
         return pair_page(
             request, staff_cookies, t, set_cookies, error=message, name=name, status=status
         )
-    except (KeyError, TypeError) as exc:
-        log.warning("unexpected pairing answer", extra={"error": repr(exc)})
-        return pair_page(request, staff_cookies, t, set_cookies, error=t("unavailable"), status=503)
     log.info("POS device paired", extra={"device_id": device.device_id, "venue": device.venue_id})
     set_cookies.append(PosDevices.of(guest_cookies).cookie(device))
     return Redirect("/pos", status_code=303, cookies=set_cookies)
 
 
-@post("/pos/forget", summary="Unpair this browser (forget the device credential)")
-async def forget(
-    request: Request[Any, Any, Any],
-    guest_cookies: NamedDependency[GuestCookies],
-    staff_cookies: NamedDependency[StaffCookies],
-) -> Response[Any]:
-    await check_csrf(request, staff_cookies)
+@post(
+    "/pos/forget",
+    summary="Unpair this browser (forget the device credential)",
+    guards=[csrf_checked],
+)
+async def forget(guest_cookies: NamedDependency[GuestCookies]) -> Response[Any]:
     return Redirect("/pos", status_code=303, cookies=[PosDevices.of(guest_cookies).forget()])

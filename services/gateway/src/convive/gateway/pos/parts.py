@@ -9,23 +9,22 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from litestar import Request
 from litestar.datastructures import Cookie
 
-from convive.gateway.guest import language
 from convive.gateway.pos import views as pos_views
-from convive.gateway.pos.device import PosDevice, device_call, path_segment
-from convive.gateway.pos.i18n import PosTranslator
-from convive.gateway.pos.views import FormError
-from convive.gateway.staff import StaffProfile
+from convive.gateway.pos.device import as_device
 from convive.gateway.upstream import Services, UpstreamError
+from convive.gateway.upstream.table_session import Spot
+from convive.gateway.web.cookies import PosDevice, StaffProfile
+from convive.gateway.web.forms import FormError
+from convive.gateway.web.language import Language, language_of
 
 log = logging.getLogger(__name__)
-
-log = logging.getLogger(__name__)
+A = TypeVar("A")
 
 
 VIEWS = ("orders", "tickets", "tables")
@@ -48,9 +47,14 @@ LIVE_EVENT_TYPES = (
 )
 
 
-def pos_language(request: Request[Any, Any, Any]) -> tuple[PosTranslator, list[Cookie]]:
-    t, cookies = language(request)
-    return PosTranslator(t.lang), cookies
+async def console_language(
+    request: Request[Any, Any, Any], services: Services, venue_id: str | None
+) -> tuple[Language, list[Cookie]]:
+    """The console's language, writing times in the device's venue's time zone."""
+    t, cookies = language_of(request)
+    if venue_id is not None:
+        t = t.in_zone(await services.table_session.time_zone(venue_id))
+    return t, cookies
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ class ConsoleState:
         return "/pos" + (f"?{urlencode(kept)}" if kept else "")
 
 
-async def _or_none(call: Awaitable[Any]) -> Any:
+async def _or_none(call: Awaitable[A]) -> A | None:
     """A service's answer, or None when it does not have it (404) or is unreachable: a part of
     the console that can wait."""
     try:
@@ -109,72 +113,64 @@ async def _or_none(call: Awaitable[Any]) -> Any:
         return None
 
 
-async def spot_names(services: Services, venue_id: str) -> tuple[dict[str, str], list[Any]]:
-    spots = await _or_none(
-        services.call("GET", f"{services.table_session}/venues/{path_segment(venue_id)}/spots")
-    )
-    listed = spots[1] if spots else []
-    return {str(s.get("spot_id")): str(s.get("name") or "") for s in listed or []}, listed or []
+async def spot_names(services: Services, venue_id: str) -> tuple[dict[str, str], list[Spot]]:
+    listed = await _or_none(services.table_session.spots(venue_id)) or []
+    return {s.spot_id: s.name for s in listed}, listed
 
 
 async def session_pin(services: Services, session_id: str) -> str | None:
-    session = await _or_none(services.session(session_id)) if session_id else None
-    if not session or session.get("status", "open") != "open":
+    session = await _or_none(services.table_session.session(session_id)) if session_id else None
+    if session is None or not session.open:
         return None
-    return str(session.get("pin") or "") or None
+    return session.pin or None
 
 
 async def orders_context(
-    services: Services, device: PosDevice, t: PosTranslator, state: ConsoleState
+    services: Services, device: PosDevice, t: Language, state: ConsoleState
 ) -> dict[str, Any]:
     raw, (names, _) = await asyncio.gather(
-        device_call(
-            services,
-            device,
-            "GET",
-            f"/venues/{path_segment(device.venue_id)}/orders",
-            params={"status": "all"},
-        ),
+        as_device(services.pos.orders(device.credential, device.venue_id)),
         spot_names(services, device.venue_id),
     )
-    orders = pos_views.order_list(raw or [], t, names, open_only=not state.show_all)
+    orders = pos_views.order_list(raw, t, names, open_only=not state.show_all)
     return {"orders": orders, "order_ids": " ".join(o.order_id for o in orders)}
 
 
 async def order_context(
     services: Services,
     device: PosDevice,
-    t: PosTranslator,
+    t: Language,
     state: ConsoleState,
     staff: StaffProfile,
 ) -> dict[str, Any]:
-    nothing = {"order": None, "order_gone": False, "menu_choices": [], "shares": [], "split": None}
+    nothing: dict[str, Any] = {
+        "order": None,
+        "order_gone": False,
+        "menu_choices": [],
+        "shares": [],
+        "split": None,
+    }
     if not state.order:
         return nothing
     try:
-        raw = await device_call(services, device, "GET", f"/orders/{path_segment(state.order)}")
+        raw = await as_device(services.pos.order(device.credential, state.order))
     except UpstreamError as exc:
         if exc.status in (403, 404):
             return {**nothing, "order_gone": True}
         raise
     (names, _), pin = await asyncio.gather(
-        spot_names(services, device.venue_id), session_pin(services, str(raw.get("session_id")))
+        spot_names(services, device.venue_id), session_pin(services, raw.session_id)
     )
     order = pos_views.pos_order(raw, t, names, pin)
     menu = None
     if any(r.pending for r in order.rounds):
-        menu = await _or_none(services.menu(device.venue_id))
+        menu = await _or_none(services.ordering.menu(device.venue_id))
     shares: list[pos_views.Share] = []
     if state.split and order.can_settle:
         # The shares not paid yet, of what is due now: paying one leaves the others as they were.
+        parts = state.split - state.paid_shares
         answer = await _or_none(
-            device_call(
-                services,
-                device,
-                "GET",
-                f"/orders/{path_segment(order.order_id)}/split",
-                params={"parts": str(state.split - state.paid_shares)},
-            )
+            as_device(services.pos.split(device.credential, order.order_id, parts))
         )
         shares = pos_views.split_shares(answer, t, first=state.paid_shares + 1)
     return {
@@ -187,27 +183,22 @@ async def order_context(
 
 
 async def tickets_context(
-    services: Services, venue_id: str, t: PosTranslator, state: ConsoleState
+    services: Services, venue_id: str, t: Language, state: ConsoleState
 ) -> dict[str, Any]:
-    params = {"station": state.station} if state.station else None
     answer, menu = await asyncio.gather(
-        _or_none(
-            services.call(
-                "GET", f"{services.ordering}/venues/{path_segment(venue_id)}/tickets", params=params
-            )
-        ),
-        _or_none(services.menu(venue_id)),
+        _or_none(services.ordering.tickets(venue_id, state.station or None)),
+        _or_none(services.ordering.menu(venue_id)),
     )
-    tickets = pos_views.tickets_view(answer[1] if answer else [], t)
+    tickets = pos_views.tickets_view(answer or [], t)
     return {
         "tickets": tickets,
-        "stations": [(s, t.station(s)) for s in pos_views.stations(menu, tickets)],
+        "stations": [(s, pos_views.station_name(s, t)) for s in pos_views.stations(menu, tickets)],
         "station": state.station,
     }
 
 
 async def tables_context(services: Services, venue_id: str) -> dict[str, Any]:
     _, spots = await spot_names(services, venue_id)
-    ids = [str(s["session_id"]) for s in spots if s.get("session_id")]
-    found = await asyncio.gather(*(_or_none(services.session(i)) for i in ids))
+    ids = [s.session_id for s in spots if s.session_id]
+    found = await asyncio.gather(*(_or_none(services.table_session.session(i)) for i in ids))
     return {"tables": pos_views.open_tables(spots, dict(zip(ids, found, strict=True)))}

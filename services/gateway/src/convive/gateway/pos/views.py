@@ -1,56 +1,77 @@
 """What the POS console shows, built from the services' answers (pure functions, no I/O): the
 venue's orders with their rounds, lines and payments, what a cashier may do with each, the
 production tickets per station, the open tables with their PINs; and the reading of the
-console's forms (amounts, amended rounds).
-
-Service fields are read defensively, as in `views`: a field a service does not send yet leaves
-that part out of the page rather than breaking it."""
+console's forms (amounts, amended rounds)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from convive.gateway.pos.i18n import PosTranslator
+from convive.contracts import Money
+from convive.contracts.ordering import ChosenOption
+from convive.gateway.upstream import pos_gateway as pos
+from convive.gateway.upstream.ordering import Menu
+from convive.gateway.upstream.ordering import Ticket as TicketAnswer
+from convive.gateway.upstream.table_session import Session, Spot
+from convive.gateway.web.forms import FormError, money_input, parse_money
+from convive.gateway.web.language import N_, Language
 
 MAX_QUANTITY = 99
 MAX_PARTS = 20
-ROUND_STATUSES = frozenset({"pending", "validated", "rejected"})
 PAYMENT_METHODS = ("cash", "card", "room_charge")
-AMOUNT = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?")
+UNKNOWN_SPOT = N_("Table ?")
+BAD_QUANTITY = N_("A quantity is a whole number from 0 to 99.")
+BAD_PARTS = N_("The number of shares is between 2 and 20.")
 
 
-class FormError(Exception):
-    """A console form the gateway refuses before calling a service; `key` is the message's
-    catalogue key."""
-
-    def __init__(self, key: str, field: str, **values: Any) -> None:
-        super().__init__(key)
-        self.key, self.field, self.values = key, field, values
+STATIONS = {"kitchen": N_("Kitchen"), "bar": N_("Bar")}
 
 
-def _minor(money: Any) -> int:
-    if isinstance(money, Mapping):
-        try:
-            return int(money.get("amount_minor", 0))
-        except (TypeError, ValueError):
-            return 0
-    return 0
+def station_name(station: str, t: Language) -> str:
+    """A production station's name: the kitchen and the bar by theirs, others as written."""
+    name = STATIONS.get(station)
+    return t.gettext(name) if name else station.replace("_", " ").capitalize()
 
 
-def _clock(iso: Any) -> str:
-    """`HH:MM` of a service timestamp (the page's script shows it in the device's time zone)."""
-    try:
-        return datetime.fromisoformat(str(iso).replace("Z", "+00:00")).strftime("%H:%M")
-    except ValueError:
-        return ""
+def round_status_text(status: str, t: Language) -> str:
+    return {
+        "pending": t.gettext("To validate"),
+        "validated": t.gettext("Validated"),
+        "rejected": t.pgettext("round", "Rejected"),
+    }[status]
+
+
+def order_status_text(status: str, t: Language) -> str:
+    return {
+        "pending": t.gettext("To validate"),
+        "validated": t.gettext("To settle"),
+        "part_paid": t.gettext("Part paid"),
+        "paid": t.gettext("Paid · closed"),
+        "rejected": t.pgettext("order", "Rejected"),
+    }[status]
+
+
+def payment_methods(t: Language) -> dict[str, str]:
+    return {
+        "cash": t.gettext("Cash"),
+        "card": t.gettext("Card"),
+        "room_charge": t.gettext("Room charge"),
+        "online": t.gettext("Online"),
+    }
+
+
+def tabs(t: Language) -> dict[str, str]:
+    return {
+        "orders": t.gettext("Orders"),
+        "tickets": t.gettext("Tickets"),
+        "tables": t.gettext("Tables & PINs"),
+    }
 
 
 @dataclass
-class PosLine:
+class ConsoleLine:
     line_id: str
     product_id: str
     name: str
@@ -64,11 +85,11 @@ class PosLine:
 
 
 @dataclass
-class PosRound:
+class ConsoleRound:
     number: int
     status: str  # pending | validated | rejected
     status_text: str
-    lines: list[PosLine]
+    lines: list[ConsoleLine]
     total: str
     validated_by: str
     rejected_reason: str
@@ -80,7 +101,7 @@ class PosRound:
 
 
 @dataclass
-class PosPayment:
+class ConsolePayment:
     amount: str
     method: str
     method_text: str
@@ -92,19 +113,19 @@ class PosPayment:
 
 
 @dataclass
-class PosOrder:
+class ConsoleOrder:
     order_id: str
     session_id: str
     spot_name: str
     status: str  # pending | validated | part_paid | paid | rejected
     status_text: str
-    rounds: list[PosRound]
+    rounds: list[ConsoleRound]
     total: str
     paid: str
     due: str
     due_minor: int
     currency: str
-    payments: list[PosPayment]
+    payments: list[ConsolePayment]
     placed_at: str
     placed_at_iso: str
     pin: str | None = None
@@ -124,10 +145,10 @@ class PosOrder:
     @property
     def due_input(self) -> str:
         """What is due as the amount field shows it (`12.50`)."""
-        return f"{self.due_minor // 100}.{self.due_minor % 100:02d}"
+        return money_input(self.due_minor, self.currency)
 
     @property
-    def unpaid_lines(self) -> list[PosLine]:
+    def unpaid_lines(self) -> list[ConsoleLine]:
         return [
             line
             for r in self.rounds
@@ -137,59 +158,39 @@ class PosOrder:
         ]
 
 
-def round_status(raw: Mapping[str, Any]) -> str:
-    status = raw.get("status")
-    if status in ROUND_STATUSES:
-        return str(status)
-    if raw.get("rejected_reason"):
-        return "rejected"
-    return "validated" if raw.get("validated") or raw.get("validated_by") else "pending"
+def options_text(options: Sequence[ChosenOption], t: Language) -> str:
+    return ", ".join(t.text(o.name) for o in options)
 
 
-def _options(options: Any, t: PosTranslator) -> str:
-    return ", ".join(t.text(o.get("name")) for o in options or [] if isinstance(o, Mapping))
-
-
-def pos_line(raw: Mapping[str, Any], t: PosTranslator) -> PosLine:
-    unit = raw.get("unit_price") or {}
-    try:
-        quantity = int(raw.get("quantity", 1))
-    except (TypeError, ValueError):
-        quantity = 1
-    total = raw.get("line_total") or (
-        {"amount_minor": _minor(unit) * quantity, "currency": unit.get("currency")} if unit else {}
-    )
-    return PosLine(
-        line_id=str(raw.get("line_id") or ""),
-        product_id=str(raw.get("product_id") or ""),
-        name=t.text(raw.get("name") or raw.get("product_name")),
-        quantity=quantity,
-        unit_price=t.money(unit),
-        total=t.money(total),
-        total_minor=_minor(total),
-        note=str(raw.get("note") or ""),
-        options=_options(raw.get("options"), t),
-        paid=bool(raw.get("paid")),
+def console_line(raw: pos.PosLine, t: Language) -> ConsoleLine:
+    return ConsoleLine(
+        line_id=raw.line_id,
+        product_id=raw.product_id,
+        name=t.text(raw.name),
+        quantity=raw.quantity,
+        unit_price=t.money(raw.unit_price),
+        total=t.money(raw.line_total),
+        total_minor=raw.line_total.amount_minor,
+        note=raw.note or "",
+        options=options_text(raw.options, t),
+        paid=raw.paid,
     )
 
 
-def _payment(raw: Mapping[str, Any], t: PosTranslator) -> PosPayment:
-    method = str(raw.get("method") or "")
-    key = f"method_{method}"
-    when = raw.get("settled_at") or raw.get("paid_at") or raw.get("at") or ""
-    return PosPayment(
-        amount=t.money(raw.get("amount")),
-        method=method,
-        method_text=t(key) if key in t.strings else method,
-        received_by=str(raw.get("received_by") or raw.get("staff") or ""),
-        at=_clock(when) if when else "",
-        at_iso=str(when),
-        part=raw.get("fully_paid") is False,
-        lines=len(raw.get("line_ids") or []),
+def _payment(raw: pos.PosPayment, t: Language) -> ConsolePayment:
+    return ConsolePayment(
+        amount=t.money(raw.amount),
+        method=raw.method,
+        method_text=payment_methods(t).get(raw.method, raw.method),
+        received_by=raw.received_by or "",
+        at=t.time(raw.settled_at),
+        at_iso=raw.settled_at.isoformat(),
+        part=not raw.fully_paid,
+        lines=len(raw.line_ids or []),
     )
 
 
-def order_status(rounds: list[PosRound], service_status: str, paid: int, due: int) -> str:
+def order_status(rounds: list[ConsoleRound], service_status: str, paid: int, due: int) -> str:
     live = [r for r in rounds if r.status != "rejected"]
     if rounds and not live:
         return "rejected"
@@ -201,61 +202,53 @@ def order_status(rounds: list[PosRound], service_status: str, paid: int, due: in
 
 
 def pos_order(
-    raw: Mapping[str, Any],
-    t: PosTranslator,
+    raw: pos.PosOrder,
+    t: Language,
     spot_names: Mapping[str, str] | None = None,
     pin: str | None = None,
-) -> PosOrder:
-    rounds = []
-    for r in raw.get("rounds") or []:
-        status = round_status(r)
-        rounds.append(
-            PosRound(
-                number=int(r.get("round_number", len(rounds) + 1)),
-                status=status,
-                status_text=t(f"round_status_{status}"),
-                lines=[pos_line(line, t) for line in r.get("lines") or []],
-                total=t.money(r.get("round_total")),
-                validated_by=str(r.get("validated_by") or ""),
-                rejected_reason=str(r.get("rejected_reason") or ""),
-                amended=bool(r.get("amended")),
-            )
+) -> ConsoleOrder:
+    rounds = [
+        ConsoleRound(
+            number=r.round_number,
+            status=r.status,
+            status_text=round_status_text(r.status, t),
+            lines=[console_line(line, t) for line in r.lines],
+            total=t.money(r.round_total),
+            validated_by=r.validated_by or "",
+            rejected_reason=r.rejected_reason or "",
+            amended=r.amended,
         )
-    total = raw.get("total") or raw.get("order_total") or {}
-    paid = raw.get("paid") or {}
-    due = raw.get("due")
-    if due is None:
-        due = {"amount_minor": _minor(total) - _minor(paid), "currency": total.get("currency")}
-    status = order_status(rounds, str(raw.get("status") or ""), _minor(paid), _minor(due))
-    spot_id = str(raw.get("spot_id") or "")
-    spot_name = str(raw.get("spot_name") or (spot_names or {}).get(spot_id) or "")
-    placed = raw.get("placed_at") or ""
-    return PosOrder(
-        order_id=str(raw.get("order_id") or ""),
-        session_id=str(raw.get("session_id") or ""),
-        spot_name=spot_name or t("unknown_spot"),
+        for r in raw.rounds
+    ]
+    paid, due = raw.paid.amount_minor, raw.due.amount_minor
+    status = order_status(rounds, raw.status, paid, due)
+    spot_name = raw.spot_name or (spot_names or {}).get(raw.spot_id) or t.gettext(UNKNOWN_SPOT)
+    return ConsoleOrder(
+        order_id=raw.order_id,
+        session_id=raw.session_id,
+        spot_name=spot_name,
         status=status,
-        status_text=t(f"order_status_{status}"),
+        status_text=order_status_text(status, t),
         rounds=rounds,
-        total=t.money(total),
-        paid=t.money(paid) if _minor(paid) else "",
-        due=t.money(due),
-        due_minor=_minor(due),
-        currency=str(due.get("currency") or total.get("currency") or "EUR"),
-        payments=[_payment(p, t) for p in raw.get("payments") or [] if isinstance(p, Mapping)],
-        placed_at=_clock(placed) if placed else "",
-        placed_at_iso=str(placed),
+        total=t.money(raw.total),
+        paid=t.money(raw.paid) if paid else "",
+        due=t.money(raw.due),
+        due_minor=due,
+        currency=raw.due.currency,
+        payments=[_payment(p, t) for p in raw.payments],
+        placed_at=t.time(raw.placed_at),
+        placed_at_iso=raw.placed_at.isoformat(),
         pin=pin,
     )
 
 
 def order_list(
-    raw: Iterable[Mapping[str, Any]],
-    t: PosTranslator,
+    raw: Iterable[pos.PosOrder],
+    t: Language,
     spot_names: Mapping[str, str],
     *,
     open_only: bool,
-) -> list[PosOrder]:
+) -> list[ConsoleOrder]:
     """The venue's orders newest first; the open ones only (not paid, not all rejected) unless
     asked for all."""
     views = [pos_order(o, t, spot_names) for o in raw]
@@ -271,22 +264,15 @@ class MenuChoice:
     label: str
 
 
-def menu_choices(menu: Mapping[str, Any] | None, t: PosTranslator) -> list[MenuChoice]:
-    if not menu:
+def menu_choices(menu: Menu | None, t: Language) -> list[MenuChoice]:
+    if menu is None:
         return []
-    order = {
-        str(c.get("category_id")): (c.get("position", 0), i)
-        for i, c in enumerate(menu.get("categories") or [])
-    }
+    order = {c.category_id: (c.position, i) for i, c in enumerate(menu.categories)}
     products = sorted(
-        (p for p in menu.get("products") or [] if p.get("available", True)),
-        key=lambda p: (order.get(str(p.get("category_id")), (999, 999)), t.text(p.get("name"))),
+        (p for p in menu.products if p.available),
+        key=lambda p: (order.get(p.category_id, (999, 999)), t.text(p.name)),
     )
-    return [
-        MenuChoice(str(p["product_id"]), f"{t.text(p.get('name'))} · {t.money(p.get('price'))}")
-        for p in products
-        if p.get("product_id")
-    ]
+    return [MenuChoice(p.product_id, f"{t.text(p.name)} · {t.money(p.price)}") for p in products]
 
 
 @dataclass
@@ -296,14 +282,14 @@ class Share:
     amount_input: str
 
 
-def split_shares(answer: Mapping[str, Any] | None, t: PosTranslator, first: int = 1) -> list[Share]:
+def split_shares(answer: pos.Split | None, t: Language, first: int = 1) -> list[Share]:
     """The equal shares pos-gateway worked out, numbered from `first` (the earlier ones of the
     split are paid)."""
-    shares = []
-    for n, money in enumerate((answer or {}).get("shares") or [], start=first):
-        minor = _minor(money)
-        shares.append(Share(n, t.money(money), f"{minor // 100}.{minor % 100:02d}"))
-    return shares
+    shares: list[Money] = answer.shares if answer is not None else []
+    return [
+        Share(n, t.money(money), money_input(money.amount_minor, money.currency))
+        for n, money in enumerate(shares, start=first)
+    ]
 
 
 @dataclass
@@ -326,40 +312,34 @@ class Ticket:
     sent_at_iso: str
 
 
-def tickets_view(raw: Iterable[Mapping[str, Any]] | None, t: PosTranslator) -> list[Ticket]:
-    tickets = []
-    for ticket in raw or []:
-        station = str(ticket.get("station") or "kitchen")
-        sent = ticket.get("sent_at") or ""
-        tickets.append(
-            Ticket(
-                order_id=str(ticket.get("order_id") or ""),
-                round_number=int(ticket.get("round_number") or 0),
-                spot_name=str(ticket.get("spot_name") or t("unknown_spot")),
-                station=station,
-                station_text=t.station(station),
-                lines=[
-                    TicketLine(
-                        quantity=int(line.get("quantity") or 1),
-                        name=t.text(line.get("name")),
-                        options=_options(line.get("options"), t),
-                        note=str(line.get("note") or ""),
-                    )
-                    for line in ticket.get("lines") or []
-                ],
-                sent_at=_clock(sent) if sent else "",
-                sent_at_iso=str(sent),
-            )
+def tickets_view(raw: Iterable[TicketAnswer], t: Language) -> list[Ticket]:
+    return [
+        Ticket(
+            order_id=ticket.order_id,
+            round_number=ticket.round_number,
+            spot_name=ticket.spot_name or t.gettext(UNKNOWN_SPOT),
+            station=ticket.station,
+            station_text=station_name(ticket.station, t),
+            lines=[
+                TicketLine(
+                    quantity=line.quantity,
+                    name=t.text(line.name),
+                    options=options_text(line.options, t),
+                    note=line.note or "",
+                )
+                for line in ticket.lines
+            ],
+            sent_at=t.time(ticket.sent_at) if ticket.sent_at else "",
+            sent_at_iso=ticket.sent_at.isoformat() if ticket.sent_at else "",
         )
-    return tickets
+        for ticket in raw
+    ]
 
 
-def stations(menu: Mapping[str, Any] | None, tickets: Iterable[Ticket]) -> list[str]:
+def stations(menu: Menu | None, tickets: Iterable[Ticket]) -> list[str]:
     """The stations to filter tickets by: the menu's, and any a ticket names."""
     found = {"kitchen"}
-    for p in (menu or {}).get("products") or []:
-        if p.get("station"):
-            found.add(str(p["station"]))
+    found.update(p.station for p in (menu.products if menu is not None else []) if p.station)
     found.update(ticket.station for ticket in tickets)
     return sorted(found, key=lambda s: (s != "kitchen", s))
 
@@ -372,23 +352,19 @@ class OpenTable:
     guests: int
 
 
-def open_tables(
-    spots: Iterable[Mapping[str, Any]] | None, sessions: Mapping[str, Mapping[str, Any] | None]
-) -> list[OpenTable]:
+def open_tables(spots: Iterable[Spot], sessions: Mapping[str, Session | None]) -> list[OpenTable]:
+    """The spots with an open session, with its PIN and how many guests joined."""
     tables = []
-    for spot in spots or []:
-        session_id = spot.get("session_id")
-        if not session_id:
-            continue
-        session = sessions.get(str(session_id)) or {}
-        if session.get("status", "open") != "open":
+    for spot in spots:
+        session = sessions.get(spot.session_id) if spot.session_id else None
+        if session is None or not session.open:
             continue
         tables.append(
             OpenTable(
-                spot_name=str(spot.get("name") or ""),
-                session_id=str(session_id),
-                pin=str(session.get("pin") or ""),
-                guests=len(session.get("guests") or []),
+                spot_name=spot.name,
+                session_id=session.session_id,
+                pin=session.pin or "",
+                guests=len(session.guests),
             )
         )
     return sorted(tables, key=lambda table: table.spot_name)
@@ -397,26 +373,19 @@ def open_tables(
 # --- reading the console's forms --------------------------------------------------------------
 
 
-def parse_amount(text: Any) -> int:
-    """Minor units of an amount a cashier typed (`12.50`, `12,50`, `12 €`)."""
-    cleaned = str(text or "").strip().replace("\u00a0", "").replace(" ", "").replace("\u202f", "")
-    cleaned = cleaned.strip("€$£").replace(",", ".")
-    if not AMOUNT.fullmatch(cleaned):
-        raise FormError("bad_amount", "amount")
-    units, _, cents = cleaned.partition(".")
-    minor = int(units) * 100 + int(cents.ljust(2, "0") or 0)
-    if minor <= 0:
-        raise FormError("bad_amount", "amount")
-    return minor
+def parse_amount(text: Any, currency: str = "EUR") -> int:
+    """Minor units of an amount a cashier typed (`12.50`, `12,50`, `12 €`), more than zero."""
+    message = N_("Write the amount as 12.50.")
+    return parse_money(text, field="amount", message=message, currency=currency, positive=True)
 
 
 def parse_quantity(text: Any, field: str) -> int:
     try:
         quantity = int(str(text).strip())
     except ValueError as exc:
-        raise FormError("bad_quantity", field) from exc
+        raise FormError(field, BAD_QUANTITY) from exc
     if not 0 <= quantity <= MAX_QUANTITY:
-        raise FormError("bad_quantity", field)
+        raise FormError(field, BAD_QUANTITY)
     return quantity
 
 
@@ -424,9 +393,9 @@ def parse_parts(text: Any) -> int:
     try:
         parts = int(str(text).strip())
     except ValueError as exc:
-        raise FormError("bad_parts", "parts") from exc
+        raise FormError("parts", BAD_PARTS) from exc
     if not 2 <= parts <= MAX_PARTS:
-        raise FormError("bad_parts", "parts")
+        raise FormError("parts", BAD_PARTS)
     return parts
 
 
@@ -459,6 +428,6 @@ def amended_round(form: Mapping[str, Any], line_ids: Iterable[str]) -> Amendment
                 added["note"] = note
             lines.append(added)
     if not lines:
-        raise FormError("amend_empty", "lines")
+        raise FormError("lines", N_("A round keeps at least one line: reject it instead."))
     note = str(form.get("note") or "").strip()[:500]
     return Amendment(lines=lines, note=note or None)

@@ -94,18 +94,6 @@ function showRevoked() {
 
 // --- re-reading parts of the console -------------------------------------------------------------
 
-function localTimes(root) {
-  for (const time of root.querySelectorAll('time[data-local-time]')) {
-    const when = new Date(time.getAttribute('datetime') || '');
-    if (!Number.isNaN(when.getTime())) {
-      time.textContent = when.toLocaleTimeString(document.documentElement.lang, {
-        hour: '2-digit',
-        minute: '2-digit',
-      });
-    }
-  }
-}
-
 function cardTokens(root) {
   for (const form of root.querySelectorAll('form')) {
     const token = form.querySelector('[data-card-token]');
@@ -166,7 +154,6 @@ function swap(html) {
     if (!old) continue;
     const focusId = keepWork(old, fresh);
     old.replaceWith(fresh);
-    localTimes(fresh);
     cardTokens(fresh);
     if (focusId) document.getElementById(focusId)?.focus();
   }
@@ -530,6 +517,5 @@ document.addEventListener('submit', async (event) => {
   }
 });
 
-localTimes(document);
 cardTokens(document);
 follow();

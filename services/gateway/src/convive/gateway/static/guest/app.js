@@ -1,6 +1,8 @@
 // The seated guest's page: follows the table's live events (Server-Sent Events through the
 // gateway), re-fetches the cart/rounds fragment on each and announces what happened in the
-// polite live region; sends the cart forms without leaving the page.
+// polite live region; sends the cart forms without leaving the page, keeping the keyboard's
+// focus where the guest is (on the button pressed, or the part that changed) and never under
+// the fixed cart bar or the notices.
 import './filter.js';
 import { format, liveMessage } from '../live.js';
 
@@ -50,7 +52,31 @@ function notify(text) {
   notices.append(item);
   while (notices.children.length > 2) notices.firstElementChild.remove();
   setTimeout(() => item.remove(), 8000);
+  keepFocusInSight();
 }
+
+// What floats over the bottom of the page: the cart bar, and the notices while they show.
+function coveredFrom() {
+  let top = window.innerHeight;
+  for (const part of document.querySelectorAll('.cart-bar, .notices')) {
+    if (part.classList.contains('notices') && !part.children.length) continue;
+    const box = part.getBoundingClientRect();
+    if (box.height) top = Math.min(top, box.top);
+  }
+  return top;
+}
+
+// The focused element is scrolled above what floats over the page (WCAG 2.2, 2.4.11): CSS
+// scroll-padding keeps it above the bar; the notices come and go, so this runs again then.
+function keepFocusInSight() {
+  const focused = document.activeElement;
+  if (!focused || focused === document.body || focused.closest('.cart-bar, .notices')) return;
+  const box = focused.getBoundingClientRect();
+  const hidden = box.bottom - coveredFrom() + 8;
+  if (hidden > 0) window.scrollBy({ top: hidden, behavior: 'instant' });
+}
+
+document.addEventListener('focusin', () => requestAnimationFrame(keepFocusInSight));
 
 function showError(message) {
   if (!errorBox) return;
@@ -65,14 +91,27 @@ function clearError() {
   }
 }
 
+// Where the focus goes when its button is gone from a part the page re-read: the action just
+// done names it (the new round after a confirmation); else the cart's heading.
+let focusFallback = '#cart-title';
+
 function swap(html) {
   const template = document.createElement('template');
   template.innerHTML = html;
-  const focused = document.activeElement?.dataset?.focusKey;
+  const before = document.activeElement;
+  const focused = before?.dataset?.focusKey;
+  let hadFocus = false;
   for (const fresh of template.content.querySelectorAll('[data-swap][id]')) {
-    document.getElementById(fresh.id)?.replaceWith(fresh);
+    const old = document.getElementById(fresh.id);
+    if (!old) continue;
+    hadFocus ||= Boolean(before && old.contains(before));
+    old.replaceWith(fresh);
   }
-  if (focused) document.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`)?.focus();
+  if (!hadFocus) return;
+  // Back on the same control, else on a heading of what changed: never dropped to the page.
+  const again = focused && document.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`);
+  if (again && !again.disabled) again.focus();
+  else (document.querySelector(focusFallback) || document.querySelector('#cart-title'))?.focus();
 }
 
 let running = null;
@@ -168,13 +207,23 @@ function follow() {
   window.addEventListener('pagehide', () => source.close());
 }
 
+function addedProduct(form) {
+  return form.closest('[data-testid="product"]')?.querySelector('.product-name')?.textContent || '';
+}
+
+const FOCUS_AFTER = { confirm: '#rounds-title' };
+
 document.addEventListener('submit', async (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || !form.dataset.action) return;
   event.preventDefault();
+  // The button stays focusable while the request runs (a disabled button drops the focus to
+  // the page): it says it is busy, and a second press is ignored.
+  if (form.dataset.busy) return;
   const button = event.submitter;
-  const wasDisabled = button?.disabled;
-  if (button) button.disabled = true;
+  form.dataset.busy = 'true';
+  button?.setAttribute('aria-disabled', 'true');
+  let done = false;
   try {
     const answer = await fetch(form.action, {
       method: 'POST',
@@ -184,6 +233,7 @@ document.addEventListener('submit', async (event) => {
     });
     if (answer.ok) {
       clearError();
+      done = true;
     } else {
       let message = answer.statusText;
       try {
@@ -196,9 +246,15 @@ document.addEventListener('submit', async (event) => {
   } catch {
     showError(errorBox?.dataset.offline || 'Network error');
   } finally {
-    if (button?.isConnected) button.disabled = wasDisabled;
+    delete form.dataset.busy;
+    button?.removeAttribute('aria-disabled');
   }
+  focusFallback = FOCUS_AFTER[form.dataset.action] || '#cart-title';
   await refresh();
+  focusFallback = '#cart-title';
+  if (done && form.dataset.action === 'add') {
+    notify(format(strings.notice_you_added, { item: addedProduct(form) }));
+  }
 });
 
 follow();

@@ -25,10 +25,17 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Stream
 
-from convive.gateway.cookies import SEAT_COOKIE, GuestCookies
-from convive.gateway.pos import device_of
-from convive.gateway.staff import STAFF_COOKIE, StaffCookies
 from convive.gateway.upstream import Services
+from convive.gateway.upstream.pos_gateway import as_device
+from convive.gateway.web.cookies import (
+    POS_DEVICE_COOKIE,
+    SEAT_COOKIE,
+    STAFF_COOKIE,
+    GuestCookies,
+    PosDevices,
+    StaffCookies,
+)
+from convive.gateway.web.refusals import Refused
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +43,7 @@ FORWARDED_RESPONSE_HEADERS = ("content-type", "cache-control")
 
 
 def _refused(status: int, message: str, field: str | None = None) -> Response[Any]:
-    body: dict[str, Any] = {"status": status, "error": message}
-    if field:
-        body["field"] = field
-    return Response(body, status_code=status)
+    return Refused(status, message, field).as_json()
 
 
 @get(
@@ -57,7 +61,7 @@ async def session_events(
     seat = guest_cookies.seat(request.cookies.get(SEAT_COOKIE))
     if seat is None or seat.session_id != session_id:
         return _refused(403, "this phone is not seated at this session", "session_id")
-    url = f"{services.notifier}/events/sessions/{session_id}"
+    url = services.notifier.session_stream(session_id)
     return await forward(services, request, url, {"guest": seat.guest_id}, {})
 
 
@@ -75,7 +79,7 @@ async def venue_events(
     guest_cookies: NamedDependency[GuestCookies],
     staff_cookies: NamedDependency[StaffCookies],
 ) -> Response[Any]:
-    device = device_of(request, guest_cookies)
+    device = PosDevices.of(guest_cookies).read(request.cookies.get(POS_DEVICE_COOKIE))
     if device is None:
         return _refused(401, "this browser is not a paired POS device", "device")
     if device.venue_id != venue_id:
@@ -85,8 +89,8 @@ async def venue_events(
         return _refused(401, "sign in first", "staff")
     if not staff.has_venue(venue_id):
         return _refused(403, "this venue is not one of yours", "venue_id")
-    url = f"{services.notifier}/events/venues/{venue_id}"
-    return await forward(services, request, url, {}, device.auth)
+    url = services.notifier.venue_stream(venue_id)
+    return await forward(services, request, url, {}, as_device(device.credential))
 
 
 async def forward(
