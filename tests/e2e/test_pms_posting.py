@@ -17,11 +17,9 @@ import httpx
 import pytest
 
 from convive.cli.platform import PMS_SANDBOX, Platform
-from convive.runtime.testkit import eventually
+from convive.runtime.testkit import DEADLINE, eventually
 
 pytestmark = pytest.mark.infra
-
-VENUES = {kind: f"e2e-pms-{kind}-{uuid.uuid4().hex[:6]}" for kind in ("two_way", "one_way")}
 
 
 def ok(response: httpx.Response, *codes: int) -> Any:
@@ -92,7 +90,7 @@ class Hotel:
                     return dict(posting)
             return None
 
-        found: dict[str, Any] = await eventually(shown, within=60)
+        found: dict[str, Any] = await eventually(shown)
         return found
 
     async def received(self, offer_order_id: str) -> tuple[list[Any], list[Any]]:
@@ -104,29 +102,24 @@ class Hotel:
 
 
 @pytest.fixture(scope="module")
-def owner(shared_platform: Platform) -> dict[str, str]:
-    """The first staff account of the platform: the owner of both hotels; its header."""
-    answer = httpx.post(
-        f"{shared_platform.url('pos-gateway')}/staff",
-        json={
-            "email": f"owner-{uuid.uuid4().hex[:6]}@example.org",
-            "name": "Ana",
-            "role": "owner",
-            "venue_ids": list(VENUES.values()),
-            "password": "correct horse battery",
-        },
-        timeout=30,
-    )
-    assert answer.status_code == 201, answer.text
-    return {"X-Convive-Staff": answer.json()["staff_id"]}
+def venues(staff_root: Any) -> dict[str, str]:
+    """The two hotels' venue ids, by PMS integration."""
+    return {kind: staff_root.venue_id() for kind in ("two_way", "one_way")}
+
+
+@pytest.fixture(scope="module")
+async def owner(staff_root: Any, venues: dict[str, str]) -> dict[str, str]:
+    """The owner of both hotels (opened by the shared platform's first account); its header."""
+    account = await staff_root.open_account("owner", list(venues.values()), name="Ana")
+    return dict(account["header"])
 
 
 @pytest.mark.timeout(600)
 async def test_a_two_way_hotel_posts_confirmed_orders_once_even_while_its_pms_fails(
-    shared_platform: Platform, owner: dict[str, str], concierge_hotel: Any
+    shared_platform: Platform, owner: dict[str, str], venues: dict[str, str], concierge_hotel: Any
 ) -> None:
-    async with httpx.AsyncClient(timeout=30) as http:
-        concierge = concierge_hotel(http, shared_platform, VENUES["two_way"])
+    async with httpx.AsyncClient(timeout=DEADLINE) as http:
+        concierge = concierge_hotel(http, shared_platform, venues["two_way"])
         hotel = Hotel(concierge, shared_platform, "two_way", owner)
         room = await hotel.set_up()
         seated = await hotel.scan(room["token"])
@@ -189,10 +182,10 @@ async def test_a_two_way_hotel_posts_confirmed_orders_once_even_while_its_pms_fa
 
 @pytest.mark.timeout(600)
 async def test_a_one_way_hotel_posts_by_hand_and_says_so(
-    shared_platform: Platform, owner: dict[str, str], concierge_hotel: Any
+    shared_platform: Platform, owner: dict[str, str], venues: dict[str, str], concierge_hotel: Any
 ) -> None:
-    async with httpx.AsyncClient(timeout=30) as http:
-        concierge = concierge_hotel(http, shared_platform, VENUES["one_way"])
+    async with httpx.AsyncClient(timeout=DEADLINE) as http:
+        concierge = concierge_hotel(http, shared_platform, venues["one_way"])
         hotel = Hotel(concierge, shared_platform, "one_way", owner)
         room = await hotel.set_up()
         seated = await hotel.scan(room["token"])
