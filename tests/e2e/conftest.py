@@ -198,7 +198,12 @@ class StaffBrowser:
     read from its pages as a form carries it."""
 
     def __init__(self, gateway: str) -> None:
-        self.http = httpx.AsyncClient(base_url=gateway, timeout=DEADLINE, follow_redirects=False)
+        self.http = httpx.AsyncClient(
+            base_url=gateway,
+            timeout=DEADLINE,
+            follow_redirects=False,
+            headers={"accept-language": "en"},  # the pages' words, as the tests read them
+        )
         self.token = ""
 
     def token_from(self, html: str) -> str:
