@@ -576,6 +576,18 @@ class Browser:
         context.set_default_timeout(LIVE_MS)
         return context
 
+    async def watched_page(self, viewport: dict[str, int], locale: str) -> Any:
+        """A page in a browser context of its own (its own cookies) that keeps its script
+        errors in `page.errors` (a scenario checks it is empty at its end) and answers yes to
+        the confirmation a destructive form asks for."""
+        context = await self.new_context(viewport=viewport, locale=locale, device_scale_factor=1)
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.errors = errors
+        return page
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.launched, name)
 

@@ -84,14 +84,9 @@ async def hotel(shared_platform: Platform, staff_root: Any) -> Hotel:
 
 
 async def new_page(browser: Any, viewport: dict[str, int], locale: str) -> Any:
-    """A page in a browser context of its own (its own cookies)."""
-    context = await browser.new_context(viewport=viewport, locale=locale, device_scale_factor=1)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda dialog: dialog.accept())  # "cancel this order?": yes
-    page.errors = errors  # checked at the end of each scenario: no script error
-    return page
+    """A page of its own (its own cookies) that says yes to "cancel this order?" and keeps its
+    script errors in `page.errors`, checked at the end of each scenario."""
+    return await browser.watched_page(viewport, locale)
 
 
 async def shot(page: Any, folder: Path, name: str) -> None:

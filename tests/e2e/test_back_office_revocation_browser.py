@@ -19,17 +19,6 @@ DESKTOP = {"width": 1280, "height": 900}
 TABLET = {"width": 1024, "height": 768}
 
 
-async def new_page(browser: Any, viewport: dict[str, int], locale: str) -> Any:
-    """A page in a browser context of its own (its own cookies: a browser of its own)."""
-    context = await browser.new_context(viewport=viewport, locale=locale, device_scale_factor=1)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda dialog: dialog.accept())  # "revoke this device?": yes
-    page.errors = errors  # checked at the end: no script error
-    return page
-
-
 async def sign_in(page: Any, email: str) -> None:
     await page.get_by_test_id("login-email").fill(email)
     await page.get_by_test_id("login-password").fill(PASSWORD)
@@ -50,7 +39,7 @@ async def test_a_till_revoked_from_the_back_office_is_told_refused_and_must_pair
     devices_page = f"{place.gateway}/admin/venues/{place.venue_id}/devices"
 
     # The owner issues a pairing code on the Devices page.
-    office = await new_page(browser, DESKTOP, "en-GB")
+    office = await browser.watched_page(DESKTOP, "en-GB")
     await office.goto(devices_page)
     await sign_in(office, owner["email"])
     await office.get_by_test_id("new-pairing-code").click()
@@ -58,7 +47,7 @@ async def test_a_till_revoked_from_the_back_office_is_told_refused_and_must_pair
     await expect(code).to_have_text(re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$"))
 
     # A till is paired with it, and the cashier signs in on it.
-    till = await new_page(browser, TABLET, "en-GB")
+    till = await browser.watched_page(TABLET, "en-GB")
     await till.goto(f"{place.gateway}/pos")
     await till.get_by_test_id("pair-code").fill(await code.inner_text())
     await till.get_by_test_id("pair-name").fill("Terrace till")

@@ -164,20 +164,22 @@ async def read_venue_topics(
     services = ["table-session", "ordering", "pos-gateway"]
     topics = [events_topic(s, namespace) for s in services]
 
-    def of_venue(records: list[Any]) -> list[Any]:
-        envelopes = [(r, EventEnvelope.from_kafka(r.headers, r.value)) for r in records]
-        streams = {e.subject for _, e in envelopes if e.data.get("venue_id") == venue_id}
-        return [r for r, e in envelopes if e.subject in streams]
+    decoded: list[tuple[Any, EventEnvelope]] = []  # every record read so far, decoded once
+
+    def of_venue(records: list[Any]) -> list[tuple[Any, EventEnvelope]]:
+        for r in records[len(decoded) :]:
+            decoded.append((r, EventEnvelope.from_kafka(r.headers, r.value)))
+        streams = {e.subject for _, e in decoded if e.data.get("venue_id") == venue_id}
+        return [(r, e) for r, e in decoded if e.subject in streams]
 
     def complete(records: list[Any]) -> bool:
         counts: dict[str, set[str]] = defaultdict(set)
-        for r in of_venue(records):
-            envelope = EventEnvelope.from_kafka(r.headers, r.value)
+        for _, envelope in of_venue(records):
             counts[envelope.type].add(envelope.id)
         return all(len(counts[name]) >= n for name, n in expected.items())
 
     by_topic: dict[str, list[Any]] = defaultdict(list)
-    for r in of_venue(await read_topic_until(bootstrap, topics, complete)):
+    for r, _ in of_venue(await read_topic_until(bootstrap, topics, complete)):
         by_topic[r.topic].append(r)
     return by_topic
 

@@ -22,28 +22,38 @@ report of a real failure. Never a sleep: to prove that something did NOT happen,
 thing happen on the same path (a sentinel) and wait for that instead."""
 
 
-async def read_topic(bootstrap: str, topic: str, *, expect: int, within: float = 20.0) -> list[Any]:
-    """Read a topic from the beginning with a plain consumer until `expect` records came,
-    then a little longer to catch any extra (duplicate) record."""
+@contextlib.asynccontextmanager
+async def _reading(bootstrap: str, topics: Sequence[str]) -> AsyncIterator[AIOKafkaConsumer]:
+    """A plain consumer (no group) of the topics, from their beginning."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
     )
     await consumer.start()
-    records: list[Any] = []
     try:
+        yield consumer
+    finally:
+        await consumer.stop()
+
+
+async def _read_more(consumer: AIOKafkaConsumer, records: list[Any]) -> None:
+    batch = await consumer.getmany(timeout_ms=200)
+    for rs in batch.values():
+        records.extend(rs)
+
+
+async def read_topic(bootstrap: str, topic: str, *, expect: int, within: float = 20.0) -> list[Any]:
+    """Read a topic from the beginning with a plain consumer until `expect` records came,
+    then a little longer to catch any extra (duplicate) record. (To prove that no extra record
+    comes, `read_topic_until` a sentinel is the sure way.)"""
+    records: list[Any] = []
+    async with _reading(bootstrap, [topic]) as consumer:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while loop.time() < deadline and len(records) < expect:
-            batch = await consumer.getmany(timeout_ms=200)
-            for rs in batch.values():
-                records.extend(rs)
+            await _read_more(consumer, records)
         settle = loop.time() + 1.0
         while loop.time() < settle:
-            batch = await consumer.getmany(timeout_ms=200)
-            for rs in batch.values():
-                records.extend(rs)
-    finally:
-        await consumer.stop()
+            await _read_more(consumer, records)
     return records
 
 
@@ -72,25 +82,17 @@ async def read_topic_until(
     proves an absence without waiting on a clock: a record published before the sentinel on the
     same partition is read before it."""
     topics = [topic] if isinstance(topic, str) else list(topic)
-    consumer = AIOKafkaConsumer(
-        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
     records: list[Any] = []
-    try:
+    async with _reading(bootstrap, topics) as consumer:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while not until(records):
             if loop.time() > deadline:
                 raise AssertionError(
-                    f"{topic}: the awaited record did not come within {within}s "
+                    f"{topics}: the awaited record did not come within {within}s "
                     f"({len(records)} records read)"
                 )
-            batch = await consumer.getmany(timeout_ms=200)
-            for rs in batch.values():
-                records.extend(rs)
-    finally:
-        await consumer.stop()
+            await _read_more(consumer, records)
     return records
 
 
