@@ -258,10 +258,13 @@ async def test_a_device_back_online_gets_exactly_what_it_missed_in_order(floor: 
     missed.append(await floor.order(spots[0], "salade", guest=first["guest"]))
     missed_orders = {m["order_id"] for m in missed}
 
+    await eventually(lambda: _placed(always_on, missed_orders, rounds=3))
+
     back = await floor.stream(till, last_event_id=last_seen).open()
-    # A sentinel: one more order, after everything the till missed. The feed numbers its
-    # entries once for every reader, so up to the sentinel the till that caught up and the bar
-    # that never left must hold exactly the same entries: nothing is "still on its way" there.
+    # A sentinel: one more order, placed once the missed rounds are on the feed. The feed
+    # numbers its entries once for every reader, so up to the sentinel the till that caught up
+    # and the bar that never left must hold exactly the same entries: nothing is "still on its
+    # way" there, and no fixed wait decides what counts.
     sentinel = await floor.order(await floor.spot("Table 10"), "croque")
     for stream in (back, always_on):
         await eventually(lambda stream=stream: _placed(stream, {sentinel["order_id"]}))
