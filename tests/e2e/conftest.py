@@ -30,6 +30,11 @@ from convive.runtime.testkit import DEADLINE, eventually
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
 LIVE_MS = int(DEADLINE * 1000)
 """The live deadline in milliseconds, for Playwright."""
+PLATFORM_START = 5 * DEADLINE
+"""Seconds every service of a platform has to answer ready. Ten processes start at once, and
+each imports some ten CPU-seconds of modules before it listens: on a two-core machine shared by
+other test runs that takes minutes. Generous for the same reason as the live deadline: it costs
+nothing when the machine is quiet (the wait ends when the last service is ready)."""
 
 
 def platform_env(database_url: str, kafka_bootstrap: str, namespace: str) -> dict[str, str]:
@@ -66,7 +71,7 @@ def running_platform(
     running = Platform(services, env, log_dir=log_dir)
     running.start()
     try:
-        running.wait_ready(timeout=180)
+        running.wait_ready(timeout=PLATFORM_START)
         yield running
     finally:
         running.stop()

@@ -27,6 +27,10 @@ from convive.runtime.testkit import DEADLINE
 
 pytestmark = pytest.mark.infra
 
+START_TIMEOUT = 5 * DEADLINE
+"""Seconds the services have to answer ready (the conftest's PLATFORM_START: ten processes
+importing their modules at once on a shared two-core machine)."""
+
 
 def demo_state(services: list[ServiceProcess]) -> dict[str, Any]:
     """What the demo consists of, as the services answer: spots, menus, offers, the staff
@@ -85,6 +89,8 @@ def test_convive_run_starts_every_service_and_ctrl_c_stops_them(
             str(first),
             "--gateway-port",
             str(gateway),
+            "--start-timeout",
+            str(START_TIMEOUT),
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -93,7 +99,7 @@ def test_convive_run_starts_every_service_and_ctrl_c_stops_them(
     )
     output: list[str] = []
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + START_TIMEOUT + DEADLINE  # PostgreSQL/Kafka are there
         assert proc.stdout is not None
         while time.monotonic() < deadline:
             line = proc.stdout.readline()

@@ -410,7 +410,8 @@ async def test_a_service_killed_mid_scenario_loses_and_duplicates_nothing(
         if step in victims:
             name = victims[step]
             await asyncio.to_thread(platform.kill, name)
-            await asyncio.to_thread(platform.restart, name)
+            # as long as a platform's start may take (the conftest's PLATFORM_START)
+            await asyncio.to_thread(platform.restart, name, 5 * DEADLINE)
 
     venue_id = f"e2e-venue-{uuid.uuid4().hex[:6]}"
     result = await play_first_order(platform, venue_id, on_step=crash)
