@@ -37,6 +37,19 @@ other test runs that takes minutes. Generous for the same reason as the live dea
 nothing when the machine is quiet (the wait ends when the last service is ready)."""
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that starts a platform (its own, or the shared one when it is the first to ask)
+    has PLATFORM_START more than its own time limit: pytest-timeout counts the set-up too."""
+    here = Path(__file__).parent
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if here not in item.path.parents or not {"platform", "shared_platform"} & set(fixtures):
+            continue
+        marker = item.get_closest_marker("timeout")
+        own = marker.args[0] if marker is not None and marker.args else config.getini("timeout")
+        item.add_marker(pytest.mark.timeout(float(own) + PLATFORM_START), append=False)
+
+
 def platform_env(database_url: str, kafka_bootstrap: str, namespace: str) -> dict[str, str]:
     env = {
         **os.environ,

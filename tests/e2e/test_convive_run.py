@@ -61,6 +61,7 @@ def demo_state(services: list[ServiceProcess]) -> dict[str, Any]:
     return state
 
 
+@pytest.mark.timeout(300 + START_TIMEOUT)
 def test_convive_run_starts_every_service_and_ctrl_c_stops_them(
     database_url: str, kafka_bootstrap: str, namespace: str, tmp_path: Path
 ) -> None:
