@@ -17,54 +17,41 @@ import httpx
 import pytest
 
 from convive.cli.platform import Platform
+from convive.runtime.testkit import DEADLINE, eventually
 
 pytestmark = pytest.mark.infra
 
-LIVE = 20_000  # ms: events cross three services on a loaded two-core machine
-PASSWORD = "a long enough password"  # noqa: S105 (the tests' own)
+PASSWORD = "a long enough password"  # noqa: S105 (the tests' own; the conftest's STAFF_PASSWORD)
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 
 
 class Hotel:
-    """A hotel set up over the services' HTTP APIs as `convive demo seed` does: its owner (the
-    first account needs no header), a cashier, a room-service profit centre and one room."""
+    """A hotel set up over the services' HTTP APIs as `convive demo seed` does: its owner and a
+    cashier (opened by the shared platform's first account, `staff_root`), a room-service
+    profit centre and one room."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, staff_root: Any) -> None:
         self.platform = platform
-        self.venue_id = f"hotel-{uuid.uuid4().hex[:6]}"
+        self.staff_root = staff_root
+        self.venue_id = staff_root.venue_id()
         self.owner_email = f"owner-{uuid.uuid4().hex[:4]}@hotel.example.com"
         self.cashier_email = f"cashier-{uuid.uuid4().hex[:4]}@hotel.example.com"
         self.room: dict[str, Any] = {}
 
     async def set_up(self) -> None:
         sessions = self.platform.url("table-session")
-        pos = self.platform.url("pos-gateway")
-        async with httpx.AsyncClient(timeout=30) as http:
-            answer = await http.post(
-                f"{pos}/staff",
-                json={
-                    "email": self.owner_email,
-                    "name": "Olivia",
-                    "role": "owner",
-                    "venue_ids": [self.venue_id],
-                    "password": PASSWORD,
-                },
-            )
-            assert answer.status_code == 201, answer.text
-            owner = {"X-Convive-Staff": answer.json()["staff_id"]}
-            answer = await http.post(
-                f"{pos}/staff",
-                json={
-                    "email": self.cashier_email,
-                    "name": "Camille",
-                    "role": "cashier",
-                    "venue_ids": [self.venue_id],
-                    "password": PASSWORD,
-                },
-                headers=owner,
-            )
-            assert answer.status_code == 201, answer.text
+        owner = await self.staff_root.open_account(
+            "owner", [self.venue_id], name="Olivia", email=self.owner_email
+        )
+        await self.staff_root.open_account(
+            "cashier",
+            [self.venue_id],
+            name="Camille",
+            email=self.cashier_email,
+            opened_by=owner["header"],
+        )
+        async with httpx.AsyncClient(timeout=DEADLINE) as http:
             answer = await http.post(
                 f"{sessions}/venues/{self.venue_id}/profit-centres",
                 json={"profit_centre_id": "rooms", "name": "Room service", "mode": "order"},
@@ -90,21 +77,16 @@ class Hotel:
 
 
 @pytest.fixture(scope="module")
-async def hotel(shared_platform: Platform) -> Hotel:
-    place = Hotel(shared_platform)
+async def hotel(shared_platform: Platform, staff_root: Any) -> Hotel:
+    place = Hotel(shared_platform, staff_root)
     await place.set_up()
     return place
 
 
 async def new_page(browser: Any, viewport: dict[str, int], locale: str) -> Any:
-    """A page in a browser context of its own (its own cookies)."""
-    context = await browser.new_context(viewport=viewport, locale=locale, device_scale_factor=1)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda dialog: dialog.accept())  # "cancel this order?": yes
-    page.errors = errors  # checked at the end of each scenario: no script error
-    return page
+    """A page of its own (its own cookies) that says yes to "cancel this order?" and keeps its
+    script errors in `page.errors`, checked at the end of each scenario."""
+    return await browser.watched_page(viewport, locale)
 
 
 async def shot(page: Any, folder: Path, name: str) -> None:
@@ -146,7 +128,7 @@ async def order_offer(phone: Any, offer: str, note: str = "") -> None:
     if note:
         await card.get_by_test_id("offer-note").fill(note)
     await card.get_by_test_id("offer-submit").click()
-    await expect(phone.get_by_test_id("flash")).to_be_visible(timeout=LIVE)
+    await expect(phone.get_by_test_id("flash")).to_be_visible()
 
 
 async def test_owner_sets_up_offers_and_handles_a_guests_orders(
@@ -208,7 +190,7 @@ async def test_owner_sets_up_offers_and_handles_a_guests_orders(
     # A guest in room 112 orders both from the room's page (another browser: a phone).
     phone = await new_page(browser, PHONE, "fr-FR")
     await phone.goto(hotel.guest_url)
-    await expect(phone.get_by_test_id("room-offers")).to_be_visible(timeout=LIVE)
+    await expect(phone.get_by_test_id("room-offers")).to_be_visible()
     await expect(phone.get_by_test_id("room-offer")).to_have_count(2)
     await order_offer(phone, "Accès au spa", note="Vers 18 h si possible")
     await expect(phone.get_by_test_id("flash")).to_contain_text("Confirmée")
@@ -243,16 +225,20 @@ async def test_owner_sets_up_offers_and_handles_a_guests_orders(
 
     # One-way PMS: the confirmed upgrade is to be posted by hand, then marked posted.
     upgrade_pms = order_row(owner, "Suite upgrade").get_by_test_id("pms")
-    for _ in range(40):
+
+    async def to_post_by_hand() -> bool:
+        # pos-gateway learns of the confirmation from ordering's events: the list is read again.
         if await upgrade_pms.get_attribute("data-pms") == "to_post_by_hand":
-            break
-        await owner.wait_for_timeout(500)
+            return True
         await owner.reload()
+        return False
+
+    await eventually(to_post_by_hand)
     await expect(upgrade_pms).to_have_attribute("data-pms", "to_post_by_hand")
     await expect(upgrade_pms).to_contain_text("Post to PMS by hand")
     await shot(owner, screenshots, "6-orders-confirmed-and-cancelled")
     await order_row(owner, "Suite upgrade").get_by_test_id("mark-posted").click()
-    await expect(upgrade_pms).to_have_attribute("data-pms", "posted", timeout=LIVE)
+    await expect(upgrade_pms).to_have_attribute("data-pms", "posted")
 
     # The filters: only the cancelled one.
     await owner.get_by_test_id("filter-status").select_option("cancelled")
@@ -347,13 +333,15 @@ async def test_owner_sets_up_rooms_menu_devices_and_staff(
 
     # Staff accounts: the owner opens a manager's.
     await owner.goto(f"{hotel.admin}/staff")
-    await expect(owner.get_by_test_id("account")).to_have_count(2)
+    # The hotel's accounts (the shared platform's first account, which opened them, aside).
+    accounts = owner.get_by_test_id("account").filter(has_not_text=hotel.staff_root.email)
+    await expect(accounts).to_have_count(2)
     await owner.get_by_test_id("field-name").fill("Marc")
     await owner.get_by_test_id("field-email").fill(f"marc-{uuid.uuid4().hex[:4]}@hotel.example.com")
     await owner.get_by_test_id("field-role").select_option("manager")
     await owner.get_by_test_id("field-password").fill(PASSWORD)
     await owner.get_by_role("button", name="Ouvrir un compte").click()
     await expect(owner.get_by_test_id("flash")).to_have_text("Compte de Marc ouvert.")
-    await expect(owner.get_by_test_id("account")).to_have_count(3)
+    await expect(accounts).to_have_count(3)
     await shot(owner, screenshots, "4-staff")
     assert owner.errors == [], owner.errors

@@ -1,31 +1,31 @@
 """The first order end to end, over HTTP only, with every service as its own process on real
 Kafka and PostgreSQL: two guests scan a table and fill one cart, one confirms, the POS validates,
 the bill is settled, the table is free again. Then every topic is read back from the beginning
-with a plain Kafka consumer. A second test kills a service with SIGKILL mid-scenario."""
+with a plain Kafka consumer. A second test kills a service with SIGKILL mid-scenario (on a
+platform of its own; the first runs on the session's shared platform, in a venue of its own)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from jsonschema import Draft202012Validator
 
 from convive.cli.platform import Platform
 from convive.contracts import EventEnvelope, events_topic
 from convive.contracts.envelope import REQUIRED_HEADERS
 from convive.contracts.schemas import SCHEMA_DIR
-from convive.runtime.testkit import eventually
+from convive.runtime.testkit import DEADLINE, eventually, read_topic_until
 
 pytestmark = pytest.mark.infra
 
-VENUE = "e2e-venue"
 MENU = {
     "currency": "EUR",
     "categories": [{"category_id": "mains", "name": {"fr": "Plats", "en": "Mains"}}],
@@ -58,8 +58,9 @@ def ok(response: httpx.Response, *codes: int) -> Any:
 class Venue:
     """The venue as its operator sets it up, and the POS device that serves it."""
 
-    def __init__(self, http: httpx.AsyncClient, platform: Platform) -> None:
+    def __init__(self, http: httpx.AsyncClient, platform: Platform, venue_id: str) -> None:
         self.http = http
+        self.venue_id = venue_id
         self.sessions = platform.url("table-session")
         self.ordering = platform.url("ordering")
         self.pos = platform.url("pos-gateway")
@@ -68,18 +69,20 @@ class Venue:
 
     async def set_up(self) -> dict[str, Any]:
         await self.http.post(
-            f"{self.sessions}/venues/{VENUE}/profit-centres",
+            f"{self.sessions}/venues/{self.venue_id}/profit-centres",
             json={"profit_centre_id": "room", "name": "Dining room", "mode": "order"},
         )
         spot = ok(
             await self.http.post(
-                f"{self.sessions}/venues/{VENUE}/spots",
+                f"{self.sessions}/venues/{self.venue_id}/spots",
                 json={"profit_centre_id": "room", "name": "Table 4", "kind": "table"},
             )
         )
-        ok(await self.http.put(f"{self.ordering}/venues/{VENUE}/menu", json=MENU))
+        ok(await self.http.put(f"{self.ordering}/venues/{self.venue_id}/menu", json=MENU))
         device = ok(
-            await self.http.post(f"{self.pos}/venues/{VENUE}/devices", json={"name": "Till"})
+            await self.http.post(
+                f"{self.pos}/venues/{self.venue_id}/devices", json={"name": "Till"}
+            )
         )
         self.auth = {"Authorization": f"Bearer {device['credential']}"}
         return spot
@@ -103,7 +106,7 @@ class Venue:
                 return None
             return ok(answer, 201)
 
-        return await eventually(attempt, within=30)
+        return await eventually(attempt)
 
     async def cart(self, session: str) -> dict[str, Any]:
         return ok(await self.http.get(f"{self.ordering}/sessions/{session}/cart"))
@@ -111,21 +114,23 @@ class Venue:
     async def pending_order(self, order_id: str) -> dict[str, Any]:
         async def seen() -> Any:
             answer = await self.http.get(
-                f"{self.pos}/venues/{VENUE}/orders", params={"status": "pending"}, headers=self.auth
+                f"{self.pos}/venues/{self.venue_id}/orders",
+                params={"status": "pending"},
+                headers=self.auth,
             )
             orders = ok(answer)
             return next((o for o in orders if o["order_id"] == order_id), None)
 
-        found: dict[str, Any] = await eventually(seen, within=30)
+        found: dict[str, Any] = await eventually(seen)
         return found
 
     async def spot(self, spot_id: str) -> dict[str, Any]:
-        spots = ok(await self.http.get(f"{self.sessions}/venues/{VENUE}/spots"))
+        spots = ok(await self.http.get(f"{self.sessions}/venues/{self.venue_id}/spots"))
         return next(s for s in spots if s["spot_id"] == spot_id)
 
 
 async def sse(
-    url: str, *, until: Callable[[list[dict[str, Any]]], bool], within: float = 30.0
+    url: str, *, until: Callable[[list[dict[str, Any]]], bool], within: float = DEADLINE
 ) -> list[dict[str, Any]]:
     """Read a Server-Sent Events stream until `until(messages)` holds."""
     messages: list[dict[str, Any]] = []
@@ -150,25 +155,33 @@ async def sse(
     raise AssertionError(f"stream {url} did not deliver what was expected: {messages}")
 
 
-async def read_all_topics(bootstrap: str, namespace: str) -> dict[str, list[Any]]:
-    """Every record of every service topic, from the beginning, with a plain consumer."""
+async def read_venue_topics(
+    bootstrap: str, namespace: str, venue_id: str, expected: dict[str, int]
+) -> dict[str, list[Any]]:
+    """The records of the venue's streams on every service topic, read from the beginning with
+    a plain consumer until each type in `expected` was published that many times (distinct
+    events) for the venue. A stream is the venue's when one of its events names the venue."""
     services = ["table-session", "ordering", "pos-gateway"]
     topics = [events_topic(s, namespace) for s in services]
-    consumer = AIOKafkaConsumer(
-        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    records: dict[str, list[Any]] = defaultdict(list)
-    try:
-        idle = 0
-        while idle < 3:
-            batch = await consumer.getmany(timeout_ms=700)
-            idle = 0 if batch else idle + 1
-            for tp, rs in batch.items():
-                records[tp.topic].extend(rs)
-    finally:
-        await consumer.stop()
-    return records
+
+    decoded: list[tuple[Any, EventEnvelope]] = []  # every record read so far, decoded once
+
+    def of_venue(records: list[Any]) -> list[tuple[Any, EventEnvelope]]:
+        for r in records[len(decoded) :]:
+            decoded.append((r, EventEnvelope.from_kafka(r.headers, r.value)))
+        streams = {e.subject for _, e in decoded if e.data.get("venue_id") == venue_id}
+        return [(r, e) for r, e in decoded if e.subject in streams]
+
+    def complete(records: list[Any]) -> bool:
+        counts: dict[str, set[str]] = defaultdict(set)
+        for _, envelope in of_venue(records):
+            counts[envelope.type].add(envelope.id)
+        return all(len(counts[name]) >= n for name, n in expected.items())
+
+    by_topic: dict[str, list[Any]] = defaultdict(list)
+    for r, _ in of_venue(await read_topic_until(bootstrap, topics, complete)):
+        by_topic[r.topic].append(r)
+    return by_topic
 
 
 def check_topics(records: dict[str, list[Any]]) -> dict[str, list[EventEnvelope]]:
@@ -200,6 +213,7 @@ def check_topics(records: dict[str, list[Any]]) -> dict[str, list[EventEnvelope]
 
 async def play_first_order(
     platform: Platform,
+    venue_id: str,
     on_step: Callable[[str], Any] | None = None,
 ) -> dict[str, Any]:
     """The scenario; `on_step(name)` is awaited between steps (the crash test kills there)."""
@@ -208,8 +222,8 @@ async def play_first_order(
         if on_step is not None:
             await on_step(name)
 
-    async with httpx.AsyncClient(timeout=30) as http:
-        venue = Venue(http, platform)
+    async with httpx.AsyncClient(timeout=DEADLINE) as http:
+        venue = Venue(http, platform, venue_id)
         spot = await venue.set_up()
 
         alice = await venue.scan(spot["token"], "phone-alice")
@@ -279,7 +293,7 @@ async def play_first_order(
             body = ok(await http.get(f"{venue.ordering}/sessions/{session}/order"))
             return bool(body["rounds"][0]["sent_to_production"])
 
-        await eventually(sent_to_production, within=30)
+        await eventually(sent_to_production)
         await step("validated")
 
         # More than is due is refused (less would be a part payment), and nothing is recorded.
@@ -311,13 +325,13 @@ async def play_first_order(
         async def spot_free() -> bool:
             return (await venue.spot(spot["spot_id"]))["status"] == "free"
 
-        await eventually(spot_free, within=30)
+        await eventually(spot_free)
 
         async def order_closed() -> bool:
             body = ok(await http.get(f"{venue.ordering}/sessions/{session}/order"))
             return body["status"] == "closed"
 
-        await eventually(order_closed, within=30)
+        await eventually(order_closed)
         late = await http.post(
             f"{venue.ordering}/sessions/{session}/cart/items",
             json={"guest_id": alice["guest_id"], "product_id": "croque", "quantity": 1},
@@ -330,7 +344,9 @@ async def play_first_order(
 
         pos_orders = ok(
             await http.get(
-                f"{venue.pos}/venues/{VENUE}/orders", params={"status": "all"}, headers=venue.auth
+                f"{venue.pos}/venues/{venue_id}/orders",
+                params={"status": "all"},
+                headers=venue.auth,
             )
         )
         return {
@@ -342,28 +358,37 @@ async def play_first_order(
         }
 
 
+FIRST_ORDER_EVENTS = {
+    "TableScanned": 3,
+    "SessionOpened": 2,
+    "GuestJoined": 1,
+    "CartItemAdded": 2,
+    "OrderPlaced": 1,
+    "OrderValidated": 1,
+    "SentToProduction": 1,
+    "PaymentSettled": 1,
+    "OrderClosed": 1,
+    "SessionClosed": 1,
+    "SpotReleased": 1,
+}
+"""What the scenario publishes, by type (distinct events)."""
+
+
 async def test_two_guests_order_the_pos_validates_the_bill_is_settled(
-    platform: Platform, kafka_bootstrap: str, namespace: str
+    shared_platform: Platform, kafka_bootstrap: str, namespace_of: Any
 ) -> None:
-    result = await play_first_order(platform)
+    venue_id = f"e2e-venue-{uuid.uuid4().hex[:6]}"
+    result = await play_first_order(shared_platform, venue_id)
 
     assert [o["order_id"] for o in result["pos_orders"]] == [result["order_id"]]
     assert result["pos_orders"][0]["status"] == "paid"
 
-    by_type = check_topics(await read_all_topics(kafka_bootstrap, namespace))
-    for name, count in {
-        "TableScanned": 3,
-        "SessionOpened": 2,
-        "GuestJoined": 1,
-        "CartItemAdded": 2,
-        "OrderPlaced": 1,
-        "OrderValidated": 1,
-        "SentToProduction": 1,
-        "PaymentSettled": 1,
-        "OrderClosed": 1,
-        "SessionClosed": 1,
-        "SpotReleased": 1,
-    }.items():
+    by_type = check_topics(
+        await read_venue_topics(
+            kafka_bootstrap, namespace_of(shared_platform), venue_id, FIRST_ORDER_EVENTS
+        )
+    )
+    for name, count in FIRST_ORDER_EVENTS.items():
         assert len(by_type[name]) == count, (name, len(by_type[name]))
     # the chain of causes: the POS's payment caused ordering's OrderClosed
     payment = by_type["PaymentSettled"][0]
@@ -377,23 +402,28 @@ async def test_a_service_killed_mid_scenario_loses_and_duplicates_nothing(
 ) -> None:
     """SIGKILL pos-gateway right after the order is confirmed (it must catch up on the order),
     and table-session right after payment (it must still close the session and free the
-    table); ordering is killed after validation. Each restarts and the scenario completes."""
+    table); ordering is killed after validation. Each restarts and the scenario completes.
+    (A platform of its own: it kills parts of it.)"""
     victims = {"confirmed": "pos-gateway", "validated": "ordering", "paid": "table-session"}
 
     async def crash(step: str) -> None:
         if step in victims:
             name = victims[step]
             await asyncio.to_thread(platform.kill, name)
-            await asyncio.to_thread(platform.restart, name)
+            # as long as a platform's start may take (the conftest's PLATFORM_START)
+            await asyncio.to_thread(platform.restart, name, 5 * DEADLINE)
 
-    result = await play_first_order(platform, on_step=crash)
+    venue_id = f"e2e-venue-{uuid.uuid4().hex[:6]}"
+    result = await play_first_order(platform, venue_id, on_step=crash)
 
     order = result["pos_orders"][0]
     assert len(result["pos_orders"]) == 1
     assert len(order["rounds"]) == 1
     assert order["status"] == "paid"
 
-    by_type = check_topics(await read_all_topics(kafka_bootstrap, namespace))
+    by_type = check_topics(
+        await read_venue_topics(kafka_bootstrap, namespace, venue_id, FIRST_ORDER_EVENTS)
+    )
     assert len(by_type["OrderPlaced"]) == 1
     assert len(by_type["SentToProduction"]) == 1
     assert len(by_type["OrderClosed"]) == 1

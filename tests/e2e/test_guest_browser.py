@@ -5,15 +5,17 @@ test-output/e2e/<test name>/."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.infra
+from convive.runtime.testkit import DEADLINE
 
-LIVE = 10_000  # ms: "within a few seconds" on a loaded two-core machine
+pytestmark = pytest.mark.infra
 
 
 async def new_phone(browser: Any, locale: str = "fr-FR") -> Any:
@@ -44,7 +46,7 @@ async def add(page: Any, product: str, lines_after: int) -> None:
     from playwright.async_api import expect
 
     await page.get_by_test_id(f"add-{product}").click()
-    await expect(page.get_by_test_id("cart-line")).to_have_count(lines_after, timeout=LIVE)
+    await expect(page.get_by_test_id("cart-line")).to_have_count(lines_after)
 
 
 def line(page: Any, name: str) -> Any:
@@ -84,12 +86,12 @@ async def test_simple_order_is_seen_validated_without_reload(
     )
     await a.get_by_test_id("confirm").click()
     round_one = a.locator('[data-testid="round"][data-round="1"]')
-    await expect(round_one).to_have_attribute("data-status", "sent", timeout=LIVE)
+    await expect(round_one).to_have_attribute("data-status", "sent")
     await expect(a.get_by_test_id("cart-empty")).to_be_visible()
 
     await guest_venue.validate_round(me["session"], 1)
     # No reload: the POS's validation arrives by the live stream.
-    await expect(round_one).to_have_attribute("data-status", "in_production", timeout=LIVE)
+    await expect(round_one).to_have_attribute("data-status", "in_production")
     await expect(round_one.get_by_test_id("round-status")).to_have_text("Validé · en préparation")
     await expect(a.get_by_test_id("notices")).to_contain_text("Envoi 1")
     await scroll_to(a, "rounds")
@@ -110,34 +112,26 @@ async def test_group_sees_each_others_adds_live(
     assert roles == ["host", "guest", "guest"]
 
     await add(a, "croque", 1)
-    await expect(line(b, "Croque-monsieur")).to_contain_text("added by guest 1", timeout=LIVE)
-    await expect(line(c, "Croque-monsieur")).to_contain_text("ajouté par convive 1", timeout=LIVE)
-    await expect(b.get_by_test_id("notices")).to_contain_text(
-        "Guest 1 added Croque-monsieur", timeout=LIVE
-    )
+    await expect(line(b, "Croque-monsieur")).to_contain_text("added by guest 1")
+    await expect(line(c, "Croque-monsieur")).to_contain_text("ajouté par convive 1")
+    await expect(b.get_by_test_id("notices")).to_contain_text("Guest 1 added Croque-monsieur")
 
     await add(b, "salade", 2)
-    await expect(line(a, "Salade niçoise")).to_contain_text("ajouté par convive 2", timeout=LIVE)
-    await expect(line(c, "Salade niçoise")).to_contain_text("ajouté par convive 2", timeout=LIVE)
-    await expect(c.get_by_test_id("notices")).to_contain_text(
-        "Convive 2 a ajouté Salade niçoise", timeout=LIVE
-    )
+    await expect(line(a, "Salade niçoise")).to_contain_text("ajouté par convive 2")
+    await expect(line(c, "Salade niçoise")).to_contain_text("ajouté par convive 2")
+    await expect(c.get_by_test_id("notices")).to_contain_text("Convive 2 a ajouté Salade niçoise")
 
     await add(c, "mousse", 3)
-    await expect(line(a, "Mousse au chocolat")).to_contain_text(
-        "ajouté par convive 3", timeout=LIVE
-    )
-    await expect(line(b, "Chocolate mousse")).to_contain_text("added by guest 3", timeout=LIVE)
+    await expect(line(a, "Mousse au chocolat")).to_contain_text("ajouté par convive 3")
+    await expect(line(b, "Chocolate mousse")).to_contain_text("added by guest 3")
 
     # A change and a removal travel too.
     await line(c, "Mousse au chocolat").get_by_test_id("increase").click()
-    await expect(line(a, "Mousse au chocolat").get_by_test_id("line-quantity")).to_have_text(
-        "2", timeout=LIVE
-    )
+    await expect(line(a, "Mousse au chocolat").get_by_test_id("line-quantity")).to_have_text("2")
     await line(b, "Niçoise salad").get_by_test_id("remove").click()
     for page in (a, b, c):
-        await expect(page.get_by_test_id("cart-line")).to_have_count(2, timeout=LIVE)
-    await expect(b.get_by_test_id("cart-total")).to_contain_text("€27.50", timeout=LIVE)
+        await expect(page.get_by_test_id("cart-line")).to_have_count(2)
+    await expect(b.get_by_test_id("cart-total")).to_contain_text("€27.50")
     for name, page in (("a", a), ("b", b), ("c", c)):
         await scroll_to(page, "cart")
         await finish(page, screenshots, f"group-{name}")
@@ -153,7 +147,7 @@ async def test_recall_shows_round_one_read_only_and_adds_round_two(
     me = await open_table(a, guest_venue.guest_url)
     await add(a, "croque", 1)
     await a.get_by_test_id("confirm").click()
-    await expect(a.locator('[data-testid="round"][data-round="1"]')).to_be_visible(timeout=LIVE)
+    await expect(a.locator('[data-testid="round"][data-round="1"]')).to_be_visible()
     await guest_venue.validate_round(me["session"], 1)
     await a.close()
 
@@ -164,12 +158,12 @@ async def test_recall_shows_round_one_read_only_and_adds_round_two(
     again = await open_table(back, guest_venue.guest_url)
     assert again["guest"] == me["guest"]
     round_one = back.locator('[data-testid="round"][data-round="1"]')
-    await expect(round_one).to_have_attribute("data-status", "in_production", timeout=LIVE)
+    await expect(round_one).to_have_attribute("data-status", "in_production")
     await expect(round_one.get_by_role("button")).to_have_count(0)  # read-only
     await add(back, "mousse", 1)
     await back.get_by_test_id("confirm").click()
     round_two = back.locator('[data-testid="round"][data-round="2"]')
-    await expect(round_two).to_have_attribute("data-status", "sent", timeout=LIVE)
+    await expect(round_two).to_have_attribute("data-status", "sent")
     await expect(round_two).to_contain_text("Chocolate mousse")
     await expect(back.get_by_test_id("order-total")).to_contain_text("€20.00")
     await scroll_to(back, "rounds")
@@ -187,22 +181,11 @@ async def test_late_joiner_needs_the_pin_then_joins(
     pin = (await a1.get_by_test_id("pin").inner_text()).strip()
     await add(a1, "croque", 1)
     await a1.get_by_test_id("confirm").click()
-    await expect(a1.locator('[data-testid="round"][data-round="1"]')).to_be_visible(timeout=LIVE)
+    await expect(a1.locator('[data-testid="round"][data-round="1"]')).to_be_visible()
 
     a2 = await new_phone(browser, "en-GB")
-
-    async def viewer() -> dict[str, str]:
-        # table-session learns of the confirmation from ordering's events: a moment later.
-        for _ in range(40):
-            seen = await open_table(a2, guest_venue.guest_url)
-            if seen["role"] == "viewer":
-                return seen
-            await a2.wait_for_timeout(250)
-        return seen
-
-    late = await viewer()
-    if late["role"] != "viewer":
-        pytest.skip("table-session does not ask late joiners for the PIN yet")
+    late = await seen_as_viewer(a2, guest_venue.guest_url)
+    assert late["role"] == "viewer", "a late joiner must be asked for the PIN"
     await expect(a2.get_by_test_id("viewer-reason")).to_have_attribute(
         "data-reason", "pin_required"
     )
@@ -210,10 +193,10 @@ async def test_late_joiner_needs_the_pin_then_joins(
     await expect(a2.get_by_test_id("add-form")).to_have_count(0)  # the menu only
     await a2.get_by_label("PIN", exact=True).fill(pin)
     await a2.get_by_test_id("pin-submit").click()
-    await expect(a2.locator("body")).to_have_attribute("data-role", "guest", timeout=LIVE)
+    await expect(a2.locator("body")).to_have_attribute("data-role", "guest")
     await expect(a2.locator('[data-testid="round"][data-round="1"]')).to_be_visible()
     await add(a2, "mousse", 1)
-    await expect(line(a1, "Chocolate mousse")).to_contain_text("added by guest 2", timeout=LIVE)
+    await expect(line(a1, "Chocolate mousse")).to_contain_text("added by guest 2")
     await finish(a2, screenshots, "late-joiner")
 
 
@@ -228,16 +211,12 @@ async def test_five_wrong_pins_lock_the_phone_the_right_pin_elsewhere_works(
     pin = (await host.get_by_test_id("pin").inner_text()).strip()
     await add(host, "croque", 1)
     await host.get_by_test_id("confirm").click()
-    await expect(host.locator('[data-testid="round"][data-round="1"]')).to_be_visible(timeout=LIVE)
+    await expect(host.locator('[data-testid="round"][data-round="1"]')).to_be_visible()
     wrong = f"{(int(pin) + 1) % 1_000_000:06d}"
 
     intruder = await new_phone(browser, "fr-FR")
-    for _ in range(40):
-        if (await open_table(intruder, guest_venue.guest_url))["role"] == "viewer":
-            break
-        await intruder.wait_for_timeout(250)
-    else:
-        pytest.skip("table-session does not ask late joiners for the PIN yet")
+    late = await seen_as_viewer(intruder, guest_venue.guest_url)
+    assert late["role"] == "viewer", "a late joiner must be asked for the PIN"
     for tries_left in (4, 3, 2, 1):
         await intruder.get_by_label("Code", exact=True).fill(wrong)
         await intruder.get_by_test_id("pin-submit").click()
@@ -253,20 +232,27 @@ async def test_five_wrong_pins_lock_the_phone_the_right_pin_elsewhere_works(
     await open_table(friend, guest_venue.guest_url)
     await friend.get_by_label("PIN", exact=True).fill(pin)
     await friend.get_by_test_id("pin-submit").click()
-    await expect(friend.locator("body")).to_have_attribute("data-role", "guest", timeout=LIVE)
+    await expect(friend.locator("body")).to_have_attribute("data-role", "guest")
     await finish(intruder, screenshots, "locked-out")
     await finish(friend, screenshots, "right-pin")
+
+
+async def seen_as(page: Any, url: str, wanted: Callable[[str], bool]) -> dict[str, str]:
+    """Open the page until its role is `wanted` (table-session learns of what another service
+    did from its events, a moment later), within the live deadline; the last page seen."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DEADLINE
+    while True:
+        seen = await open_table(page, url)
+        if wanted(seen["role"]) or loop.time() > deadline:
+            return seen
+        await asyncio.sleep(0.25)
 
 
 async def seen_as_viewer(page: Any, url: str) -> dict[str, str]:
     """Open the page until the scan answers viewer: table-session learns of a confirmation from
     ordering's events, a moment later."""
-    for _ in range(60):
-        seen = await open_table(page, url)
-        if seen["role"] == "viewer":
-            return seen
-        await page.wait_for_timeout(250)
-    return seen
+    return await seen_as(page, url, lambda role: role == "viewer")
 
 
 async def pay_through_provider(page: Any, token: str) -> None:
@@ -274,10 +260,10 @@ async def pay_through_provider(page: Any, token: str) -> None:
     from playwright.async_api import expect
 
     await page.get_by_test_id("pay").click()
-    await page.wait_for_url(re.compile(r"/pay/"), timeout=LIVE)
+    await page.wait_for_url(re.compile(r"/pay/"))
     await expect(page.get_by_role("button", name="Payer / Pay")).to_be_visible()
     await page.get_by_role("button", name="Payer / Pay").click()
-    await page.wait_for_url(re.compile(rf"/t/{re.escape(token)}\?.*status=paid"), timeout=LIVE)
+    await page.wait_for_url(re.compile(rf"/t/{re.escape(token)}\?.*status=paid"))
     await expect(page.get_by_test_id("guest-page")).to_be_visible()
 
 
@@ -292,7 +278,7 @@ async def test_new_party_sees_the_menu_until_the_bill_is_paid_then_opens_a_sessi
     assert first["role"] == "host"
     await add(a, "croque", 1)
     await a.get_by_test_id("confirm").click()
-    await expect(a.locator('[data-testid="round"][data-round="1"]')).to_be_visible(timeout=LIVE)
+    await expect(a.locator('[data-testid="round"][data-round="1"]')).to_be_visible()
 
     # B, a new party, sits down while A's bill is open: the menu only, and why.
     b = await new_phone(browser, "fr-FR")
@@ -309,14 +295,10 @@ async def test_new_party_sees_the_menu_until_the_bill_is_paid_then_opens_a_sessi
 
     # A's table pays at the till; A's page hears it live.
     await guest_venue.pay_at_till(first["session"])
-    await expect(a.get_by_test_id("bill-paid")).to_be_visible(timeout=LIVE)
+    await expect(a.get_by_test_id("bill-paid")).to_be_visible()
 
     # B's next scan, once the spot is released, opens a new session with B as host.
-    for _ in range(80):
-        again = await open_table(b, guest_venue.guest_url)
-        if again["role"] != "viewer":
-            break
-        await b.wait_for_timeout(250)
+    again = await seen_as(b, guest_venue.guest_url, lambda role: role != "viewer")
     assert again["role"] == "host", again
     assert again["session"]
     assert again["session"] != first["session"]
@@ -370,7 +352,7 @@ async def test_pay_mode_settles_the_open_bill_through_the_payment_double(
     await add(a, "croque", 1)
     await add(a, "mousse", 2)
     await a.get_by_test_id("confirm").click()
-    await expect(a.locator('[data-testid="round"][data-round="1"]')).to_be_visible(timeout=LIVE)
+    await expect(a.locator('[data-testid="round"][data-round="1"]')).to_be_visible()
     # ...then the venue switched it to pay-only.
     await guest_venue.configure("pay")
 
@@ -388,14 +370,14 @@ async def test_pay_mode_settles_the_open_bill_through_the_payment_double(
 
     await pay_through_provider(payer, guest_venue.spot["token"])
     await expect(payer.get_by_test_id("flash")).to_contain_text("Paiement reçu")
-    await expect(payer.get_by_test_id("bill-paid")).to_be_visible(timeout=LIVE)
+    await expect(payer.get_by_test_id("bill-paid")).to_be_visible()
     await expect(payer.get_by_test_id("pay")).to_have_count(0)
-    await expect(a.get_by_test_id("bill-paid")).to_be_visible(timeout=LIVE)
+    await expect(a.get_by_test_id("bill-paid")).to_be_visible()
 
     async def spot_free() -> bool:
         return (await guest_venue.spot_status())["status"] == "free"
 
-    await eventually(spot_free, within=30)
+    await eventually(spot_free)
     await finish(payer, screenshots, "pay-mode")
 
 
@@ -413,18 +395,18 @@ async def test_order_and_pay_mode_confirms_then_pays_from_the_phone(
     await expect(a.get_by_test_id("pay")).to_have_count(0)  # nothing to pay yet
     await add(a, "salade", 1)
     await a.get_by_test_id("confirm").click()
-    await expect(a.locator('[data-testid="round"][data-round="1"]')).to_be_visible(timeout=LIVE)
+    await expect(a.locator('[data-testid="round"][data-round="1"]')).to_be_visible()
     # Paid before the staff validated the round: allowed in this mode.
-    await expect(a.get_by_test_id("pay")).to_contain_text("€14.00", timeout=LIVE)
+    await expect(a.get_by_test_id("pay")).to_contain_text("€14.00")
 
     await pay_through_provider(a, guest_venue.spot["token"])
     await expect(a.get_by_test_id("flash")).to_contain_text("Payment received")
-    await expect(a.get_by_test_id("bill-paid")).to_be_visible(timeout=LIVE)
+    await expect(a.get_by_test_id("bill-paid")).to_be_visible()
     await expect(a.get_by_test_id("pay")).to_have_count(0)
 
     async def spot_free() -> bool:
         return (await guest_venue.spot_status())["status"] == "free"
 
-    await eventually(spot_free, within=30)
+    await eventually(spot_free)
     await scroll_to(a, "bill")
     await finish(a, screenshots, "order-and-pay")

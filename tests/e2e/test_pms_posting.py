@@ -17,11 +17,9 @@ import httpx
 import pytest
 
 from convive.cli.platform import PMS_SANDBOX, Platform
-from convive.runtime.testkit import eventually
+from convive.runtime.testkit import DEADLINE, eventually
 
 pytestmark = pytest.mark.infra
-
-VENUES = {kind: f"e2e-pms-{kind}-{uuid.uuid4().hex[:6]}" for kind in ("two_way", "one_way")}
 
 
 def ok(response: httpx.Response, *codes: int) -> Any:
@@ -92,7 +90,7 @@ class Hotel:
                     return dict(posting)
             return None
 
-        found: dict[str, Any] = await eventually(shown, within=60)
+        found: dict[str, Any] = await eventually(shown)
         return found
 
     async def received(self, offer_order_id: str) -> tuple[list[Any], list[Any]]:
@@ -104,29 +102,24 @@ class Hotel:
 
 
 @pytest.fixture(scope="module")
-def owner(shared_platform: Platform) -> dict[str, str]:
-    """The first staff account of the platform: the owner of both hotels; its header."""
-    answer = httpx.post(
-        f"{shared_platform.url('pos-gateway')}/staff",
-        json={
-            "email": f"owner-{uuid.uuid4().hex[:6]}@example.org",
-            "name": "Ana",
-            "role": "owner",
-            "venue_ids": list(VENUES.values()),
-            "password": "correct horse battery",
-        },
-        timeout=30,
-    )
-    assert answer.status_code == 201, answer.text
-    return {"X-Convive-Staff": answer.json()["staff_id"]}
+def venues(staff_root: Any) -> dict[str, str]:
+    """The two hotels' venue ids, by PMS integration."""
+    return {kind: staff_root.venue_id() for kind in ("two_way", "one_way")}
+
+
+@pytest.fixture(scope="module")
+async def owner(staff_root: Any, venues: dict[str, str]) -> dict[str, str]:
+    """The owner of both hotels (opened by the shared platform's first account); its header."""
+    account = await staff_root.open_account("owner", list(venues.values()), name="Ana")
+    return dict(account["header"])
 
 
 @pytest.mark.timeout(600)
 async def test_a_two_way_hotel_posts_confirmed_orders_once_even_while_its_pms_fails(
-    shared_platform: Platform, owner: dict[str, str], concierge_hotel: Any
+    shared_platform: Platform, owner: dict[str, str], venues: dict[str, str], concierge_hotel: Any
 ) -> None:
-    async with httpx.AsyncClient(timeout=30) as http:
-        concierge = concierge_hotel(http, shared_platform, VENUES["two_way"])
+    async with httpx.AsyncClient(timeout=DEADLINE) as http:
+        concierge = concierge_hotel(http, shared_platform, venues["two_way"])
         hotel = Hotel(concierge, shared_platform, "two_way", owner)
         room = await hotel.set_up()
         seated = await hotel.scan(room["token"])
@@ -189,10 +182,10 @@ async def test_a_two_way_hotel_posts_confirmed_orders_once_even_while_its_pms_fa
 
 @pytest.mark.timeout(600)
 async def test_a_one_way_hotel_posts_by_hand_and_says_so(
-    shared_platform: Platform, owner: dict[str, str], concierge_hotel: Any
+    shared_platform: Platform, owner: dict[str, str], venues: dict[str, str], concierge_hotel: Any
 ) -> None:
-    async with httpx.AsyncClient(timeout=30) as http:
-        concierge = concierge_hotel(http, shared_platform, VENUES["one_way"])
+    async with httpx.AsyncClient(timeout=DEADLINE) as http:
+        concierge = concierge_hotel(http, shared_platform, venues["one_way"])
         hotel = Hotel(concierge, shared_platform, "one_way", owner)
         room = await hotel.set_up()
         seated = await hotel.scan(room["token"])
@@ -217,3 +210,82 @@ async def test_a_one_way_hotel_posts_by_hand_and_says_so(
         posted = await hotel.posting(breakfast, status="posted")
         assert posted["pms_reference"] == "F-2231"
         assert await hotel.received(breakfast) == ([], [])  # Convive never called the PMS
+
+
+@pytest.mark.timeout(600)
+async def test_the_back_office_shows_a_failing_posting_and_posts_it_again_when_staff_ask(
+    shared_platform: Platform, staff_root: Any, concierge_hotel: Any, staff_browser: Any
+) -> None:
+    """Through the gateway's back office against the real pos-gateway and the PMS double: the
+    Orders list's PMS column shows a failing posting's error and tries, and its retry action
+    posts it at once. The PMS refuses for good first (an answer not worth retrying), so that
+    nothing but the staff's action can post it."""
+    venue_id = staff_root.venue_id()
+    owner = await staff_root.open_account("owner", [venue_id], name="Ana")
+    office = staff_browser()
+    await office.sign_in(owner["email"])
+    orders = f"/admin/venues/{venue_id}/offer-orders"
+
+    async def row_of(offer_order_id: str) -> str:
+        """The order's row in the back office's Orders list, as the page has it."""
+        page = await office.http.get(orders)
+        assert page.status_code == 200, page.text
+        row = page.text.split(f'data-offer-order-id="{offer_order_id}"', 1)[1]
+        return row.split("</tr>", 1)[0]
+
+    async with httpx.AsyncClient(timeout=DEADLINE) as http:
+        concierge = concierge_hotel(http, shared_platform, venue_id)
+        hotel = Hotel(concierge, shared_platform, "two_way", owner["header"])
+        room = await hotel.set_up()
+        seated = await hotel.scan(room["token"])
+        ok(await http.put(f"{hotel.pms}/_control/failure", json={"status": 503}))
+        try:
+            breakfast = await hotel.order(seated, "breakfast")  # confirms itself
+            failing = await hotel.posting(breakfast, status="failing")
+            assert failing["next_attempt_at"] is not None  # pos-gateway tries again by itself
+            row = await row_of(breakfast)
+            assert 'data-pms="failing"' in row
+            assert "the PMS answered 503" in row
+            assert "attempt(s)" in row
+            assert 'data-testid="retry"' in row
+
+            # The PMS now refuses the charge for good: the posting waits for the staff.
+            ok(await http.put(f"{hotel.pms}/_control/failure", json={"status": 422}))
+            given_up = await hotel.posting(breakfast, status="failing", next_attempt_at=None)
+            assert given_up["status"] == "failing"
+            assert "422" in given_up["last_error"]
+            ok(await http.delete(f"{hotel.pms}/_control/failure"))
+            charges, calls = await hotel.received(breakfast)
+            assert charges == []
+            assert len(calls) == given_up["attempts"]
+            row = await row_of(breakfast)
+            assert "the PMS answered 422" in row
+            assert 'data-testid="retry"' in row
+
+            # Staff ask again from the Orders list: posted at once, by that action.
+            await office.read_token(orders)
+            answer = await office.post(f"{orders}/{breakfast}/retry", {"back": orders})
+            assert answer.status_code == 303, answer.text
+            done = await office.http.get(answer.headers["location"])
+            assert "Posting the order of Ada Lovelace again." in done.text
+            posted = ok(
+                await http.get(f"{hotel.pos}/folio-postings/{breakfast}", headers=owner["header"])
+            )
+            assert posted["status"] == "posted"
+            assert posted["attempts"] == given_up["attempts"] + 1
+            charges, calls = await hotel.received(breakfast)
+            assert len(charges) == 1
+            assert posted["pms_reference"] == charges[0]["charge_id"]
+            row = await row_of(breakfast)
+            assert 'data-pms="posted"' in row
+            assert charges[0]["charge_id"] in row
+            assert 'data-testid="retry"' not in row
+
+            # Asking again changes nothing, and the page says pos-gateway refused.
+            again = await office.post(f"{orders}/{breakfast}/retry", {"back": orders})
+            assert again.status_code == 303
+            refused = await office.http.get(again.headers["location"])
+            assert "Refused" in refused.text
+            assert len((await hotel.received(breakfast))[0]) == 1
+        finally:
+            ok(await http.delete(f"{hotel.pms}/_control/failure"))

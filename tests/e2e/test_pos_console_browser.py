@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,51 +15,36 @@ import httpx
 import pytest
 
 from convive.cli.platform import Platform
+from convive.runtime.testkit import DEADLINE
 
 pytestmark = pytest.mark.infra
 
-LIVE = 15_000  # ms: "within a few seconds" on a loaded two-core machine
-PASSWORD = "a long enough password"  # noqa: S105 (the tests' own)
+PASSWORD = "a long enough password"  # noqa: S105 (the tests' own; the conftest's STAFF_PASSWORD)
 TABLET = {"width": 1024, "height": 768}
 PHONE = {"width": 360, "height": 740}
 
 
 class Staff:
-    """The staff accounts of the module's venues, opened over pos-gateway's API: the first
-    account (the owner) needs no header, the others are opened by it."""
+    """The staff accounts of the module's venues, opened over pos-gateway's API: their owner by
+    the shared platform's first account (`staff_root`), the cashiers by that owner."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, staff_root: Any) -> None:
         self.pos = platform.url("pos-gateway")
-        self.venues = {name: f"venue-{name}-{uuid.uuid4().hex[:6]}" for name in VENUE_NAMES}
+        self.staff_root = staff_root
+        self.venues = {name: staff_root.venue_id() for name in VENUE_NAMES}
         self.owner = ""
+        self.emails: dict[str, str] = {}
 
     async def open(self) -> None:
-        async with httpx.AsyncClient(base_url=self.pos, timeout=30) as http:
-            answer = await http.post(
-                "/staff",
-                json={
-                    "email": "owner@example.com",
-                    "name": "Olivia",
-                    "role": "owner",
-                    "venue_ids": list(self.venues.values()),
-                    "password": PASSWORD,
-                },
+        owner = await self.staff_root.open_account(
+            "owner", list(self.venues.values()), name="Olivia"
+        )
+        self.owner = owner["staff_id"]
+        for name, venue in CASHIERS:
+            cashier = await self.staff_root.open_account(
+                "cashier", [self.venues[venue]], name=name, opened_by=self.as_owner
             )
-            assert answer.status_code == 201, answer.text
-            self.owner = answer.json()["staff_id"]
-            for email, name, venue in CASHIERS:
-                answer = await http.post(
-                    "/staff",
-                    json={
-                        "email": email,
-                        "name": name,
-                        "role": "cashier",
-                        "venue_ids": [self.venues[venue]],
-                        "password": PASSWORD,
-                    },
-                    headers=self.as_owner,
-                )
-                assert answer.status_code == 201, answer.text
+            self.emails[name] = cashier["email"]
 
     @property
     def as_owner(self) -> dict[str, str]:
@@ -68,7 +52,7 @@ class Staff:
 
     async def pairing_code(self, venue: str) -> str:
         """A code as a manager gets it in the back office (pos-gateway's API)."""
-        async with httpx.AsyncClient(base_url=self.pos, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=self.pos, timeout=DEADLINE) as http:
             answer = await http.post(
                 f"/venues/{self.venues[venue]}/pairing-codes", headers=self.as_owner
             )
@@ -78,23 +62,19 @@ class Staff:
         return code
 
     async def revoke(self, device_id: str) -> None:
-        async with httpx.AsyncClient(base_url=self.pos, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=self.pos, timeout=DEADLINE) as http:
             answer = await http.post(f"/devices/{device_id}/revoke", headers=self.as_owner)
             assert answer.status_code == 200, answer.text
 
 
 VENUE_NAMES = ("main", "race", "revoke")
-CASHIERS = (
-    ("camille@example.com", "Camille", "main"),
-    ("ana@example.com", "Ana", "race"),
-    ("bruno@example.com", "Bruno", "race"),
-    ("remi@example.com", "Rémi", "revoke"),
-)
+CASHIERS = (("Camille", "main"), ("Ana", "race"), ("Bruno", "race"), ("Rémi", "revoke"))
+"""The cashiers (their e-mail addresses are made unique: the platform is the session's)."""
 
 
 @pytest.fixture(scope="module")
-async def staff(shared_platform: Platform) -> Staff:
-    accounts = Staff(shared_platform)
+async def staff(shared_platform: Platform, staff_root: Any) -> Staff:
+    accounts = Staff(shared_platform, staff_root)
     await accounts.open()
     return accounts
 
@@ -132,7 +112,7 @@ async def add(page: Any, product: str, lines_after: int) -> None:
     from playwright.async_api import expect
 
     await page.get_by_test_id(f"add-{product}").click()
-    await expect(page.get_by_test_id("cart-line")).to_have_count(lines_after, timeout=LIVE)
+    await expect(page.get_by_test_id("cart-line")).to_have_count(lines_after)
 
 
 async def scroll_to(page: Any, testid: str) -> None:
@@ -158,15 +138,13 @@ async def pair_and_sign_in(
     await page.get_by_test_id("pair-name").fill(device_name)
     await page.get_by_test_id("pair-submit").click()
     # Paired: nobody is signed in yet, so the POS login page, then back to the console.
-    await expect(page.get_by_test_id("login-page")).to_be_visible(timeout=LIVE)
+    await expect(page.get_by_test_id("login-page")).to_be_visible()
     await page.get_by_test_id("login-email").fill(email)
     await page.get_by_test_id("login-password").fill(PASSWORD)
     await page.get_by_test_id("login-submit").click()
-    await expect(page.get_by_test_id("pos-console")).to_be_visible(timeout=LIVE)
+    await expect(page.get_by_test_id("pos-console")).to_be_visible()
     await expect(page.get_by_test_id("device-name")).to_contain_text(device_name)
-    await expect(page.get_by_test_id("live-state")).to_have_attribute(
-        "data-state", "live", timeout=LIVE
-    )
+    await expect(page.get_by_test_id("live-state")).to_have_attribute("data-state", "live")
 
 
 async def open_order(console: Any, spot: str) -> Any:
@@ -174,7 +152,7 @@ async def open_order(console: Any, spot: str) -> Any:
     from playwright.async_api import expect
 
     item = console.get_by_test_id("order-item").filter(has_text=spot)
-    await expect(item).to_have_count(1, timeout=LIVE)
+    await expect(item).to_have_count(1)
     await item.locator("a").click()
     detail = console.get_by_test_id("order-detail")
     await expect(detail.get_by_test_id("order-title")).to_contain_text(spot)
@@ -202,7 +180,7 @@ async def test_console_amends_rejects_validates_and_settles_an_order_in_two_part
         place.gateway,
         await staff.pairing_code("main"),
         "Caisse du comptoir",
-        "camille@example.com",
+        staff.emails["Camille"],
     )
     await expect(console.get_by_test_id("staff-name")).to_contain_text("Camille")
     await expect(console.get_by_test_id("no-orders")).to_be_visible()
@@ -213,7 +191,7 @@ async def test_console_amends_rejects_validates_and_settles_an_order_in_two_part
     await add(phone, "croque", 1)
     await add(phone, "mousse", 2)
     await phone.get_by_test_id("confirm").click()
-    await expect(round_of(phone, 1)).to_have_attribute("data-status", "sent", timeout=LIVE)
+    await expect(round_of(phone, 1)).to_have_attribute("data-status", "sent")
     detail = await open_order(console, "Table 7")
     one = round_of(console, 1)
     await expect(one).to_have_attribute("data-status", "pending")
@@ -232,7 +210,7 @@ async def test_console_amends_rejects_validates_and_settles_an_order_in_two_part
     await expect(round_of(console, 1).get_by_test_id("round-amended")).to_be_visible()
     await expect(round_of(console, 1).get_by_test_id("round-total")).to_contain_text("32,50")
     guest_one = round_of(phone, 1)
-    await expect(guest_one).to_have_attribute("data-amended", "true", timeout=LIVE)
+    await expect(guest_one).to_have_attribute("data-amended", "true")
     await expect(guest_one.get_by_test_id("round-line").first).to_contain_text("2 \u00d7 Croque")
     await expect(guest_one.get_by_test_id("round-amendment-note")).to_contain_text("Deux croques")
     await expect(phone.get_by_test_id("order-total")).to_contain_text("€32.50")
@@ -245,16 +223,14 @@ async def test_console_amends_rejects_validates_and_settles_an_order_in_two_part
     await expect(round_of(console, 1).get_by_test_id("round-validated-by")).to_contain_text(
         "Camille"
     )
-    await expect(guest_one).to_have_attribute(
-        "data-status", re.compile("validated|in_production"), timeout=LIVE
-    )
+    await expect(guest_one).to_have_attribute("data-status", re.compile("validated|in_production"))
 
     # A second round, rejected with a reason: the guest reads it.
     await add(phone, "salade", 1)
     await phone.get_by_test_id("confirm").click()
-    await expect(round_of(phone, 2)).to_be_visible(timeout=LIVE)
+    await expect(round_of(phone, 2)).to_be_visible()
     two = round_of(console, 2)
-    await expect(two).to_have_attribute("data-status", "pending", timeout=LIVE)
+    await expect(two).to_have_attribute("data-status", "pending")
     await two.get_by_test_id("reject").locator("summary").click()
     await two.get_by_test_id("reject-reason").fill("Plus de salade niçoise ce soir")
     await two.get_by_test_id("reject-submit").click()
@@ -263,7 +239,7 @@ async def test_console_amends_rejects_validates_and_settles_an_order_in_two_part
         "Plus de salade niçoise"
     )
     guest_two = round_of(phone, 2)
-    await expect(guest_two).to_have_attribute("data-status", "rejected", timeout=LIVE)
+    await expect(guest_two).to_have_attribute("data-status", "rejected")
     await expect(guest_two.get_by_test_id("round-rejected-reason")).to_contain_text(
         "Plus de salade niçoise ce soir"
     )
@@ -298,12 +274,12 @@ async def test_console_amends_rejects_validates_and_settles_an_order_in_two_part
     await shares.first.get_by_test_id("share-2-card-token").fill("tok_terminal_5f2a9c")
     await shares.first.get_by_test_id("pay-share").click()
     await expect(detail.get_by_test_id("order-message")).to_contain_text("payée et close")
-    await expect(detail).to_have_attribute("data-status", "paid", timeout=LIVE)
+    await expect(detail).to_have_attribute("data-status", "paid")
     await expect(detail.get_by_test_id("order-closed")).to_be_visible()
     await expect(detail.get_by_test_id("payment")).to_have_count(2)
-    await expect(phone.get_by_test_id("bill-paid")).to_be_visible(timeout=LIVE)
+    await expect(phone.get_by_test_id("bill-paid")).to_be_visible()
     # Settled, it leaves the list of open orders.
-    await expect(console.get_by_test_id("order-item")).to_have_count(0, timeout=LIVE)
+    await expect(console.get_by_test_id("order-item")).to_have_count(0)
     await scroll_to(console, "settle")
     await finish(console, screenshots, "7-paid-and-closed")
     await scroll_to(phone, "bill")
@@ -312,10 +288,8 @@ async def test_console_amends_rejects_validates_and_settles_an_order_in_two_part
     # The kitchen's ticket of round 1, as amended.
     await console.get_by_test_id("tab-tickets").click()
     ticket = console.get_by_test_id("ticket")
-    await expect(ticket).to_have_count(1, timeout=LIVE)
-    await expect(console.get_by_test_id("live-state")).to_have_attribute(
-        "data-state", "live", timeout=LIVE
-    )
+    await expect(ticket).to_have_count(1)
+    await expect(console.get_by_test_id("live-state")).to_have_attribute("data-state", "live")
     await expect(ticket).to_contain_text("2 \u00d7")
     await finish(console, screenshots, "9-tickets")
     assert guest["role"] == "host"
@@ -330,17 +304,17 @@ async def test_two_consoles_validating_the_same_round_one_is_told_who_did(
     ana = await new_browser_page(browser, PHONE, "en-GB")
     bruno = await new_browser_page(browser, PHONE, "en-GB")
     await pair_and_sign_in(
-        ana, place.gateway, await staff.pairing_code("race"), "Till A", "ana@example.com"
+        ana, place.gateway, await staff.pairing_code("race"), "Till A", staff.emails["Ana"]
     )
     await pair_and_sign_in(
-        bruno, place.gateway, await staff.pairing_code("race"), "Till B", "bruno@example.com"
+        bruno, place.gateway, await staff.pairing_code("race"), "Till B", staff.emails["Bruno"]
     )
 
     phone = await new_phone(browser, "fr-FR")
     await open_table(phone, place.guest_url)
     await add(phone, "croque", 1)
     await phone.get_by_test_id("confirm").click()
-    await expect(round_of(phone, 1)).to_be_visible(timeout=LIVE)
+    await expect(round_of(phone, 1)).to_be_visible()
 
     for console in (ana, bruno):
         await open_order(console, "Table 7")
@@ -355,7 +329,7 @@ async def test_two_consoles_validating_the_same_round_one_is_told_who_did(
     messages = {}
     for name, console in (("Ana", ana), ("Bruno", bruno)):
         box = console.get_by_test_id("order-message")
-        await expect(box).to_be_visible(timeout=LIVE)
+        await expect(box).to_be_visible()
         messages[name] = await box.inner_text()
     winners = [name for name, text in messages.items() if "Round 1 validated" in text]
     assert len(winners) == 1, messages
@@ -365,7 +339,7 @@ async def test_two_consoles_validating_the_same_round_one_is_told_who_did(
     assert f"Already validated by {winner} on {till}" in messages[loser], messages
     for console in (ana, bruno):
         validated = round_of(console, 1)
-        await expect(validated).to_have_attribute("data-status", "validated", timeout=LIVE)
+        await expect(validated).to_have_attribute("data-status", "validated")
         await expect(validated.get_by_test_id("round-validated-by")).to_contain_text(winner)
     await finish(ana, screenshots, "2-ana")
     await finish(bruno, screenshots, "3-bruno")
@@ -389,13 +363,13 @@ async def test_a_revoked_console_is_cut_off_and_asked_to_pair_again(
         place.gateway,
         await staff.pairing_code("revoke"),
         "Terrace till",
-        "remi@example.com",
+        staff.emails["Rémi"],
     )
     device_id = await console.evaluate("document.body.dataset.device")
 
     await staff.revoke(device_id)
     revoked = console.get_by_test_id("revoked")
-    await expect(revoked).to_be_visible(timeout=LIVE)
+    await expect(revoked).to_be_visible()
     await expect(revoked).to_contain_text("This device was revoked")
     await expect(console.get_by_test_id("live-state")).to_have_attribute("data-state", "revoked")
     # Its stream is refused from now on (the notifier closed the open one).

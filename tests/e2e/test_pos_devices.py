@@ -1,9 +1,10 @@
 """POS devices end to end, with every service as its own process on real Kafka and PostgreSQL:
 two devices validate the same order at once (one wins, the other hears who); a device that
 was offline while three orders came catches up on the notifier's venue stream with its
-Last-Event-ID, missing nothing and getting nothing twice; a revoked device loses its open
-stream and every call; a bill split in two closes the order and frees the table only once the
-second part is paid."""
+Last-Event-ID, missing nothing and getting nothing twice (compared with the venue's feed as
+published and with the services' topics); a revoked device loses its open stream and every
+call; a bill split in two closes the order and frees the table only once the second part is
+paid (the closing events name the second payment as their cause)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import asyncio
 import contextlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
-from convive.runtime.testkit import eventually
+from convive.contracts import EventEnvelope, events_topic
+from convive.runtime.testkit import DEADLINE, eventually, read_topic_until
 
 pytestmark = pytest.mark.infra
 
@@ -44,7 +47,7 @@ class VenueStream:
 
     async def open(self) -> VenueStream:
         self.task = asyncio.create_task(self._read())
-        await eventually(lambda: self._connected(), within=30)
+        await eventually(lambda: self._connected())
         return self
 
     async def _connected(self) -> bool:
@@ -53,7 +56,7 @@ class VenueStream:
         return self.status is not None
 
     async def _read(self) -> None:
-        timeout = httpx.Timeout(120, connect=5)
+        timeout = httpx.Timeout(None, connect=DEADLINE)  # open as long as the test wants
         async with (
             httpx.AsyncClient(timeout=timeout) as client,
             client.stream("GET", self.url, headers=self.headers) as response,
@@ -88,10 +91,11 @@ class VenueStream:
 class Floor:
     """A venue on the platform: its spots, guests ordering at them, and its POS devices."""
 
-    def __init__(self, venue: Any) -> None:
+    def __init__(self, venue: Any, bootstrap: str, namespace: str) -> None:
         self.venue = venue
         self.notifier = venue.platform.url("notifier")
-        self.http = httpx.AsyncClient(timeout=30)
+        self.bootstrap, self.namespace = bootstrap, namespace
+        self.http = httpx.AsyncClient(timeout=DEADLINE)
 
     async def spot(self, name: str) -> dict[str, Any]:
         return ok(
@@ -140,7 +144,7 @@ class Floor:
                 )
                 return None if answer.status_code in (403, 404) else ok(answer, 201)
 
-            await eventually(add, within=30)
+            await eventually(add)
         placed = ok(
             await self.http.post(
                 f"{self.venue.ordering}/sessions/{session}/cart/confirm",
@@ -157,12 +161,33 @@ class Floor:
             )
             return answer.json() if answer.status_code == 200 else None
 
-        view: dict[str, Any] = await eventually(known, within=30)
+        view: dict[str, Any] = await eventually(known)
         return view
 
     async def ordering_status(self, session_id: str) -> str:
         body = ok(await self.http.get(f"{self.venue.ordering}/sessions/{session_id}/order"))
         return str(body["status"])
+
+    async def published(
+        self, services: list[str], until: Callable[[dict[str, EventEnvelope]], bool]
+    ) -> dict[str, EventEnvelope]:
+        """What these services published on their topics, read from the beginning until
+        `until(envelopes)` holds: the envelopes by event id (a record the relay sent twice
+        counts once, as its consumers count it)."""
+        found: dict[str, EventEnvelope] = {}
+        seen = 0
+
+        def enough(records: list[Any]) -> bool:
+            nonlocal seen
+            for record in records[seen:]:
+                envelope = EventEnvelope.from_kafka(record.headers, record.value)
+                found[envelope.id] = envelope
+            seen = len(records)
+            return until(found)
+
+        topics = [events_topic(service, self.namespace) for service in services]
+        await read_topic_until(self.bootstrap, topics, enough)
+        return found
 
     async def spot_status(self, spot_id: str) -> str:
         spots = ok(await self.http.get(f"{self.venue.sessions}/venues/{self.venue.venue_id}/spots"))
@@ -170,9 +195,23 @@ class Floor:
 
 
 @pytest.fixture
-async def floor(guest_venue: Any) -> Any:
+async def floor(guest_venue: Any, kafka_bootstrap: str, namespace_of: Any) -> Any:
     await guest_venue.set_up(mode="order")
-    floor = Floor(guest_venue)
+    floor = Floor(guest_venue, kafka_bootstrap, namespace_of(guest_venue.platform))
+    try:
+        yield floor
+    finally:
+        await floor.http.aclose()
+
+
+@pytest.fixture
+async def staffed_floor(
+    venue_named: Any, staff_root: Any, kafka_bootstrap: str, namespace_of: Any
+) -> Any:
+    """A floor whose venue can have staff (its id from `staff_root`'s pool)."""
+    venue = venue_named(staff_root.venue_id())
+    await venue.set_up(mode="order")
+    floor = Floor(venue, kafka_bootstrap, namespace_of(venue.platform))
     try:
         yield floor
     finally:
@@ -210,7 +249,7 @@ async def test_a_device_back_online_gets_exactly_what_it_missed_in_order(floor: 
     roaming = await floor.stream(till).open()
 
     first = await floor.order(spots[0], "croque")
-    await eventually(lambda: _placed(roaming, {first["order_id"]}), within=30)
+    await eventually(lambda: _placed(roaming, {first["order_id"]}))
     await roaming.close()  # the till goes offline
     last_seen = roaming.last_id
 
@@ -218,36 +257,63 @@ async def test_a_device_back_online_gets_exactly_what_it_missed_in_order(floor: 
     # a second round at the first table
     missed.append(await floor.order(spots[0], "salade", guest=first["guest"]))
     missed_orders = {m["order_id"] for m in missed}
-    await eventually(lambda: _placed(always_on, missed_orders, rounds=3), within=60)
-    await asyncio.sleep(2)  # anything still on its way reaches the reference stream
+
+    await eventually(lambda: _placed(always_on, missed_orders, rounds=3))
 
     back = await floor.stream(till, last_event_id=last_seen).open()
-    expected = [m for m in always_on.messages if m["id"] > last_seen]
-
-    async def caught_up() -> bool:
-        return len(back.messages) >= len(expected)
-
-    await eventually(caught_up, within=30)
-    await asyncio.sleep(2)  # and nothing more comes
+    # A sentinel: one more order, placed once the missed rounds are on the feed. The feed
+    # numbers its entries once for every reader, so up to the sentinel the till that caught up
+    # and the bar that never left must hold exactly the same entries: nothing is "still on its
+    # way" there, and no fixed wait decides what counts.
+    sentinel = await floor.order(await floor.spot("Table 10"), "croque")
+    for stream in (back, always_on):
+        await eventually(lambda stream=stream: _placed(stream, {sentinel["order_id"]}))
     await back.close()
     await always_on.close()
+    caught_up = _before_order(back.messages, sentinel["order_id"])
+    reference = _before_order(always_on.messages, sentinel["order_id"])
+    expected = [m for m in reference if m["id"] > last_seen]
 
-    ids = [m["id"] for m in back.messages]
+    ids = [m["id"] for m in caught_up]
     assert ids == sorted(set(ids)), "in order, no duplicates"
     assert ids[0] > last_seen
-    assert [(m["id"], m["event"], m["data"]["id"]) for m in back.messages] == [
+    assert [(m["id"], m["event"], m["data"]["id"]) for m in caught_up] == [
         (m["id"], m["event"], m["data"]["id"]) for m in expected
     ]
-    event_ids = [m["data"]["id"] for m in back.messages]
+    event_ids = [m["data"]["id"] for m in caught_up]
     assert len(event_ids) == len(set(event_ids))
     seen_before = {m["data"]["id"] for m in roaming.messages}
     assert not seen_before & set(event_ids)
     rounds = [
         (m["data"]["data"]["order_id"], m["data"]["data"]["round_number"])
-        for m in back.messages
+        for m in caught_up
         if m["event"] in ("OrderPlaced", "RoundAdded")
     ]
     assert rounds == [(m["order_id"], m["round_number"]) for m in missed]
+
+    # And what the services actually published: every entry the till got is an event of theirs,
+    # and every round of the missed orders that ordering published is among them.
+    published = await floor.published(
+        ["table-session", "ordering", "pos-gateway"], lambda found: set(event_ids) <= set(found)
+    )
+    assert [published[i].type for i in event_ids] == [m["event"] for m in caught_up]
+    placed_rounds = {
+        e.id
+        for e in published.values()
+        if e.type in ("OrderPlaced", "RoundAdded") and e.data.get("order_id") in missed_orders
+    }
+    assert len(placed_rounds) == len(missed)
+    assert placed_rounds <= set(event_ids)
+
+
+def _before_order(messages: list[dict[str, Any]], order_id: str) -> list[dict[str, Any]]:
+    """The messages of a stream before the one that placed `order_id` (the sentinel)."""
+    placed = next(
+        i
+        for i, m in enumerate(messages)
+        if m["event"] == "OrderPlaced" and m["data"]["data"]["order_id"] == order_id
+    )
+    return messages[:placed]
 
 
 async def _placed(stream: VenueStream, order_ids: set[str], rounds: int = 1) -> bool:
@@ -259,19 +325,13 @@ async def _placed(stream: VenueStream, order_ids: set[str], rounds: int = 1) -> 
     return order_ids <= set(got) and len([o for o in got if o in order_ids]) >= rounds
 
 
-async def test_a_revoked_device_loses_its_open_stream_and_every_call(floor: Floor) -> None:
+async def test_a_revoked_device_loses_its_open_stream_and_every_call(
+    staffed_floor: Floor, staff_root: Any
+) -> None:
+    floor = staffed_floor
     venue, pos = floor.venue.venue_id, floor.venue.pos
-    owner = await floor.http.post(
-        f"{pos}/staff",
-        json={
-            "email": "odile@example.com",
-            "name": "Odile",
-            "role": "owner",
-            "venue_ids": [venue],
-            "password": "correct horse battery",
-        },
-    )
-    owner_headers = {"X-Convive-Staff": ok(owner, 201)["staff_id"]}
+    owner = await staff_root.open_account("owner", [venue], name="Odile")
+    owner_headers = owner["header"]
     code = ok(await floor.http.post(f"{pos}/venues/{venue}/pairing-codes", headers=owner_headers))
     device = ok(
         await floor.http.post(
@@ -295,7 +355,7 @@ async def test_a_revoked_device_loses_its_open_stream_and_every_call(floor: Floo
 
     # the notifier ends the open stream, and refuses the device a new one
     assert stream.task is not None
-    await asyncio.wait_for(asyncio.shield(stream.task), timeout=30)
+    await asyncio.wait_for(asyncio.shield(stream.task), timeout=DEADLINE)
 
     async def refused_by_notifier() -> bool:
         answer = await floor.http.get(
@@ -303,7 +363,7 @@ async def test_a_revoked_device_loses_its_open_stream_and_every_call(floor: Floo
         )
         return answer.status_code == 401
 
-    await eventually(refused_by_notifier, within=30)
+    await eventually(refused_by_notifier)
 
 
 async def test_a_bill_split_in_two_closes_the_order_only_once_the_second_part_is_paid(
@@ -339,11 +399,8 @@ async def test_a_bill_split_in_two_closes_the_order_only_once_the_second_part_is
         201,
     )
     assert first["fully_paid"] is False
-    # give ordering and table-session time to hear of the part payment: both stay open
-    for _ in range(6):
-        await asyncio.sleep(1)
-        assert await floor.ordering_status(session) != "closed"
-        assert await floor.spot_status(floor.venue.spot["spot_id"]) == "occupied"
+    assert await floor.ordering_status(session) != "closed"
+    assert await floor.spot_status(floor.venue.spot["spot_id"]) == "occupied"
 
     second = ok(
         await floor.http.post(
@@ -362,5 +419,24 @@ async def test_a_bill_split_in_two_closes_the_order_only_once_the_second_part_is
     async def free() -> bool:
         return await floor.spot_status(floor.venue.spot["spot_id"]) == "free"
 
-    await eventually(closed, within=30)
-    await eventually(free, within=30)
+    await eventually(closed)
+    await eventually(free)
+
+    # Neither closed on the part payment: the second payment, a later event on the same stream
+    # of pos-gateway's topic, is the cause of both closings (and there is one of each).
+    def closings(found: dict[str, EventEnvelope]) -> list[EventEnvelope]:
+        return [
+            e
+            for e in found.values()
+            if (e.type, e.data.get("order_id")) == ("OrderClosed", order_id)
+            or (e.type, e.data.get("session_id")) == ("SessionClosed", session)
+        ]
+
+    published = await floor.published(
+        ["ordering", "table-session"], lambda found: len(closings(found)) >= 2
+    )
+    causes = {e.type: e.causation_id for e in closings(published)}
+    assert len(closings(published)) == 2
+    assert sorted(causes) == ["OrderClosed", "SessionClosed"]
+    assert set(causes.values()) <= set(second["event_ids"])
+    assert not set(first["event_ids"]) & {e.causation_id for e in published.values()}

@@ -16,10 +16,16 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from convive.contracts import EventEnvelope
+from convive.contracts.table_session import TableScanned
 from convive.runtime.consumers import rebuild, subscribe_projection
 from convive.runtime.eventstore import processed_events
 from convive.runtime.projections import H_DLQ_CONSUMER, H_DLQ_ERROR, H_DLQ_ORIGIN, Projection
-from convive.runtime.testkit import eventually, read_topic
+from convive.runtime.testkit import (
+    before_sentinel,
+    eventually,
+    has_event,
+    read_topic_until,
+)
 
 pytestmark = pytest.mark.infra
 
@@ -28,6 +34,32 @@ async def publish(producer: AIOKafkaProducer, topic: str, envelope: EventEnvelop
     await producer.send_and_wait(
         topic, value=envelope.body(), key=envelope.key(), headers=envelope.headers()
     )
+
+
+def sentinel_after(subject: str) -> EventEnvelope:
+    """A scan of the spot "sentinel" on the stream `subject`: published after other records of
+    that stream, it lands behind them on their partition, so once it is counted the consumer has
+    handled every one of them. How a test proves that something did NOT happen, without a
+    sleep."""
+    return EventEnvelope.wrap(
+        TableScanned(venue_id="venue-1", spot_id="sentinel", device_id="phone-1"), subject=subject
+    )
+
+
+async def poison_after(producer: AIOKafkaProducer, topic: str, subject: str) -> str:
+    """A record that cannot be decoded, on the stream `subject` behind what was published there:
+    it goes to the dead-letter topic (on the partition of the same key) behind every dead letter
+    of that stream. Answers its event id, to find it there."""
+    poison = sentinel_after(subject)
+    await producer.send_and_wait(
+        topic, value=b"{not json", key=poison.key(), headers=poison.headers()
+    )
+    return poison.id
+
+
+async def _counts_has(scan_counts_of: Any, engine: AsyncEngine, *spots: str) -> bool:
+    counts: dict[str, int] = await scan_counts_of(engine)
+    return all(spot in counts for spot in spots)
 
 
 @pytest.fixture
@@ -69,16 +101,25 @@ async def test_the_same_event_delivered_twice_changes_the_projection_once(
     await publish(producer, topics["events"], twice)
     await publish(producer, topics["events"], scanned(spot="t1"))
     await publish(producer, topics["events"], scanned(spot="t2"))
+    sentinel = sentinel_after("t1")  # behind the duplicate, on its partition
+    await publish(producer, topics["events"], sentinel)
 
-    async def both_spots_counted() -> dict[str, int] | None:
-        counts: dict[str, int] = await scan_counts_of(engine)
-        return counts if counts.get("t2") else None
-
-    await eventually(both_spots_counted)
-    await asyncio.sleep(1.0)  # let any duplicate land if it were going to
-    assert await scan_counts_of(engine) == {"t1": 2, "t2": 1}
+    await eventually(lambda: _counts_has(scan_counts_of, engine, "t2", "sentinel"))
+    counts = await scan_counts_of(engine)
+    assert counts.pop("sentinel") == 1
+    assert counts == {"t1": 2, "t2": 1}
     async with engine.connect() as conn:
-        outcomes = (await conn.execute(sa.select(processed_events.c.outcome))).scalars().all()
+        outcomes = (
+            (
+                await conn.execute(
+                    sa.select(processed_events.c.outcome).where(
+                        processed_events.c.event_id != sentinel.id
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert sorted(outcomes) == ["applied"] * 3
 
 
@@ -103,9 +144,12 @@ async def test_a_poison_record_goes_to_the_dlq_and_the_next_one_is_processed(
         topics["events"], value=good.body(), key=good.key(), headers=poison_headers
     )
     await publish(producer, topics["events"], good)
+    sentinel = await poison_after(producer, topics["events"], good.subject)
 
     await eventually(lambda: _counts_has(scan_counts_of, engine, "after-poison"))
-    dead = await read_topic(kafka_bootstrap, topics["dlq"], expect=2)
+    dead = before_sentinel(
+        await read_topic_until(kafka_bootstrap, topics["dlq"], has_event(sentinel)), sentinel
+    )
     assert len(dead) == 2
     errors = [dict(r.headers)[H_DLQ_ERROR].decode() for r in dead]
     assert "body is not JSON" in errors[0]
@@ -130,9 +174,12 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_after_its_retries(
     bad = scanned(spot="s", device="broken-phone")
     await publish(producer, topics["events"], bad)
     await publish(producer, topics["events"], scanned(spot="s", device="fine-phone"))
+    sentinel = await poison_after(producer, topics["events"], bad.subject)
 
     await eventually(lambda: _counts_has(scan_counts_of, engine, "s"))
-    dead = await read_topic(kafka_bootstrap, topics["dlq"], expect=1)
+    dead = before_sentinel(
+        await read_topic_until(kafka_bootstrap, topics["dlq"], has_event(sentinel)), sentinel
+    )
     assert len(dead) == 1
     headers = dict(dead[0].headers)
     assert headers["ce_id"].decode() == bad.id
@@ -161,6 +208,8 @@ async def test_a_projection_rebuilt_from_the_topic_equals_the_live_one(
     spots = [f"spot-{i % 7}" for i in range(60)]
     for spot in spots[:40]:
         await publish(producer, topics["events"], scanned(spot=spot))
+    # About time itself: "as of" cuts the topic at a timestamp, which needs a clear second
+    # between the records before it and those after it.
     await asyncio.sleep(1.1)
     between = datetime.now(UTC)
     await asyncio.sleep(1.1)
@@ -183,11 +232,6 @@ async def test_a_projection_rebuilt_from_the_topic_equals_the_live_one(
     for spot in spots[:40]:
         expected[spot] = expected.get(spot, 0) + 1
     assert as_of == expected
-
-
-async def _counts_has(scan_counts_of: Any, engine: AsyncEngine, spot: str) -> bool:
-    counts: dict[str, int] = await scan_counts_of(engine)
-    return spot in counts
 
 
 async def test_a_batch_whose_database_work_fails_is_redelivered_and_applied_once(
@@ -217,8 +261,17 @@ async def test_a_batch_whose_database_work_fails_is_redelivered_and_applied_once
     await consume(projection)
     await publish(producer, topics["events"], scanned(spot="flaky"))
 
-    await eventually(lambda: _counts_has(scan_counts_of, engine, "flaky"), within=30)
-    await asyncio.sleep(1.0)
+    # Behind it on its partition: a scan (counted once everything before it was handled) and a
+    # record that cannot be decoded (dead-lettered, so the first dead letter would come before
+    # it on the dead-letter topic's partition of the same key).
+    sentinel = sentinel_after("flaky")
+    await publish(producer, topics["events"], sentinel)
+    poison = await poison_after(producer, topics["events"], "flaky")
+
+    await eventually(lambda: _counts_has(scan_counts_of, engine, "flaky", "sentinel"))
     assert failures["left"] == 0
-    assert await scan_counts_of(engine) == {"flaky": 1}
-    assert await read_topic(kafka_bootstrap, topics["dlq"], expect=1, within=1) == []
+    counts = await scan_counts_of(engine)
+    assert counts.pop("sentinel") == 1
+    assert counts == {"flaky": 1}
+    dead = await read_topic_until(kafka_bootstrap, topics["dlq"], has_event(poison))
+    assert before_sentinel(dead, poison) == []

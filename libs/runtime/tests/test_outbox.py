@@ -18,11 +18,42 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from convive.contracts import EventEnvelope
 from convive.contracts.envelope import REQUIRED_HEADERS
 from convive.contracts.schemas import SCHEMA_DIR
-from convive.runtime.eventstore import NO_STREAM, EventStore, outbox
+from convive.contracts.table_session import TableScanned
+from convive.runtime.eventstore import NO_STREAM, EventStore, outbox, outbox_channel
 from convive.runtime.outbox import OutboxRelay
-from convive.runtime.testkit import eventually, read_topic
+from convive.runtime.testkit import (
+    DEADLINE,
+    before_sentinel,
+    eventually,
+    has_event,
+    read_topic_until,
+)
 
 pytestmark = pytest.mark.infra
+
+
+async def published_before_sentinel(
+    producer: AIOKafkaProducer, bootstrap: str, topic: str, key: str
+) -> list[Any]:
+    """Every record on the partition of `key` up to now (earlier sentinels left out): a sentinel
+    event published with that key lands behind them, so once it is read nothing published
+    before it is still missing (this proves "published once" or "not published", without
+    waiting on a clock)."""
+    sentinel = EventEnvelope.wrap(
+        TableScanned(venue_id="v", spot_id=SENTINEL, device_id=SENTINEL), subject=key
+    )
+    await producer.send_and_wait(
+        topic, value=sentinel.body(), key=sentinel.key(), headers=sentinel.headers()
+    )
+    records = await read_topic_until(bootstrap, topic, has_event(sentinel.id))
+    return [
+        r
+        for r in before_sentinel(records, sentinel.id)
+        if EventEnvelope.from_kafka(r.headers, r.value).data.get("device_id") != SENTINEL
+    ]
+
+
+SENTINEL = "sentinel"
 
 
 async def test_an_appended_event_reaches_its_topic_with_cloudevents_headers(
@@ -40,9 +71,10 @@ async def test_an_appended_event_reaches_its_topic_with_cloudevents_headers(
         first = scanned(device="a")
         second = scanned(device="b").__class__(**{**scanned(device="b").__dict__, **first.caused()})
         await store.append("spot-1", [first, second], expected_version=NO_STREAM)
-        records = await read_topic(kafka_bootstrap, topics["events"], expect=2)
+        await read_topic_until(kafka_bootstrap, topics["events"], has_event(second.id))
     finally:
         await relay.stop()
+    records = await published_before_sentinel(producer, kafka_bootstrap, topics["events"], "spot-1")
 
     assert len(records) == 2
     schema = json.loads((SCHEMA_DIR / "table-session" / "TableScanned.v1.json").read_text())
@@ -85,16 +117,30 @@ async def test_notify_wakes_the_relay_for_appends_in_another_process(
     once, woken by PostgreSQL NOTIFY from the committing transaction."""
     from convive.runtime.db import plain_dsn
 
-    relay = OutboxRelay(engine, producer, topics["events"], poll_interval=60)
+    # Its poll is far beyond the deadline: only NOTIFY can make it publish in time.
+    relay = OutboxRelay(engine, producer, topics["events"], poll_interval=10 * DEADLINE)
     relay.start(listen_dsn=plain_dsn(database_url))
     try:
-        await asyncio.sleep(0.5)  # first drain done, now waiting on NOTIFY
+        await eventually(lambda: _listening(engine, outbox_channel(relay.schema)))
         other_writer = EventStore(engine)  # no on_commit hook: like another process
-        await other_writer.append("spot-9", [scanned(spot="spot-9")], expected_version=NO_STREAM)
-        records = await read_topic(kafka_bootstrap, topics["events"], expect=1, within=10)
+        appended = scanned(spot="spot-9")
+        await other_writer.append("spot-9", [appended], expected_version=NO_STREAM)
+        await read_topic_until(kafka_bootstrap, topics["events"], has_event(appended.id))
     finally:
         await relay.stop()
+    records = await published_before_sentinel(producer, kafka_bootstrap, topics["events"], "spot-9")
     assert [r.key for r in records] == [b"spot-9"]
+
+
+async def _listening(engine: AsyncEngine, channel: str) -> bool:
+    """True once a PostgreSQL session LISTENs on the channel (its last statement says so)."""
+    async with engine.connect() as conn:
+        found = await conn.scalar(
+            sa.select(sa.func.count())
+            .select_from(sa.text("pg_stat_activity"))
+            .where(sa.text("query ilike :listen").bindparams(listen=f'LISTEN "{channel}"%'))
+        )
+    return bool(found)
 
 
 async def test_sigkill_after_commit_before_publish_publishes_once_after_restart(
@@ -124,13 +170,15 @@ async def test_sigkill_after_commit_before_publish_publishes_once_after_restart(
     # committed, not published
     async with engine.connect() as conn:
         assert await conn.scalar(sa.select(sa.func.count()).select_from(outbox)) == 1
-    assert await read_topic(kafka_bootstrap, topics["events"], expect=1, within=1) == []
+    assert (
+        await published_before_sentinel(producer, kafka_bootstrap, topics["events"], "spot-k") == []
+    )
 
     # "restart": a new relay publishes it, once
     relay = OutboxRelay(engine, producer, topics["events"])
     assert await relay.drain() == 1
     assert await relay.drain() == 0
-    records = await read_topic(kafka_bootstrap, topics["events"], expect=2, within=3)
+    records = await published_before_sentinel(producer, kafka_bootstrap, topics["events"], "spot-k")
     assert [dict(r.headers)["ce_id"].decode() for r in records] == [event_id]
 
 
@@ -165,5 +213,5 @@ async def test_relay_keeps_events_while_kafka_refuses_and_publishes_them_later(
         await eventually(outbox_empty, within=30)
     finally:
         await relay.stop()
-    records = await read_topic(kafka_bootstrap, missing_topic, expect=2, within=3)
+    records = await published_before_sentinel(producer, kafka_bootstrap, missing_topic, "spot-1")
     assert len(records) == 1

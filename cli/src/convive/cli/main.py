@@ -33,15 +33,21 @@ from convive.cli.platform import (
 from convive.runtime.telemetry import configure_logging
 
 
-def run(args: argparse.Namespace) -> int:
-    configure_logging(args.log_level, service="convive-run")
-    services = plan(args.gateway_port, args.first_port)
+def check_ports_free(services: Sequence[ServiceProcess]) -> None:
+    """Stop with a message naming the first port of the plan that is taken, and how to choose
+    others; before anything was started."""
     for service in services:
         if not localinfra.port_is_free(service.port):
             raise SystemExit(
                 f"port {service.port} (for {service.name}) is taken; choose others with "
                 "--gateway-port / --first-port"
             )
+
+
+def run(args: argparse.Namespace) -> int:
+    services = plan(args.gateway_port, args.first_port)
+    check_ports_free(services)
+    configure_logging(args.log_level, service="convive-run")
     print("starting PostgreSQL and Kafka (first start takes longer)…", flush=True)
     with (
         localinfra.postgres_from_env_or_start(durable=True) as postgres,
@@ -135,15 +141,38 @@ def list_services(_: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def add_port_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the services listen (`convive services` shows the plan)."""
+    parser.add_argument(
+        "--gateway-port",
+        type=int,
+        default=GATEWAY_PORT,
+        help="the gateway's port, the one browsers use (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--first-port",
+        type=int,
+        default=FIRST_SERVICE_PORT,
+        help="the first of the other services' ports, one after another (default: %(default)s)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: each command's arguments, its help, and its handler (`handler`)."""
     parser = argparse.ArgumentParser(prog="convive", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="run everything on this machine")
     run_parser.add_argument("--host", default="127.0.0.1", help="address the services bind to")
-    run_parser.add_argument("--gateway-port", type=int, default=GATEWAY_PORT)
-    run_parser.add_argument("--first-port", type=int, default=FIRST_SERVICE_PORT)
-    run_parser.add_argument("--start-timeout", type=float, default=120.0)
-    run_parser.add_argument("--log-level", default="INFO")
+    add_port_arguments(run_parser)
+    run_parser.add_argument(
+        "--start-timeout",
+        type=float,
+        default=120.0,
+        help="seconds every service has to answer ready (default: %(default)s)",
+    )
+    run_parser.add_argument(
+        "--log-level", default="INFO", help="of convive run's own logs (default: %(default)s)"
+    )
     run_parser.add_argument(
         "--public-url",
         help="base URL printed in the QR codes, e.g. http://192.168.1.20:8000 for phones on "
@@ -156,12 +185,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo_parser = commands.add_parser("demo", help="the demo venue")
     demo_commands = demo_parser.add_subparsers(dest="demo_command", required=True)
     seed_parser = demo_commands.add_parser("seed", help="create the demo venue")
-    seed_parser.add_argument("--gateway-port", type=int, default=GATEWAY_PORT)
-    seed_parser.add_argument("--first-port", type=int, default=FIRST_SERVICE_PORT)
+    add_port_arguments(seed_parser)
     seed_parser.add_argument("--all-qr", action="store_true", help="a QR code for every table")
     seed_parser.set_defaults(handler=demo_seed)
     commands.add_parser("services", help="list the services").set_defaults(handler=list_services)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return int(args.handler(args))
 
 

@@ -1,5 +1,6 @@
 """Helpers that tests call directly (the fixtures are in `convive.runtime.pytest_plugin`): wait for
-an eventually consistent condition with a deadline, read a topic back with a plain consumer,
+an eventually consistent condition with the one deadline every test shares, read a topic back
+with a plain consumer (up to a sentinel record, to prove that something was NOT published),
 serve an app for real, check that a service boots, and check that its projections equal a
 rebuild from the topics."""
 
@@ -12,33 +13,51 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
+DEADLINE = 60.0
+"""Seconds a test waits for an eventually consistent outcome (an event crossing services, a
+projection catching up, a page updated live) before it fails: the one live deadline of every
+end-to-end test, and `eventually`'s default. Generous for a loaded two-core machine: it costs
+nothing when things work (the wait ends as soon as the outcome is there) and only delays the
+report of a real failure. Never a sleep: to prove that something did NOT happen, make a later
+thing happen on the same path (a sentinel) and wait for that instead."""
+
+
+@contextlib.asynccontextmanager
+async def _reading(bootstrap: str, topics: Sequence[str]) -> AsyncIterator[AIOKafkaConsumer]:
+    """A plain consumer (no group) of the topics, from their beginning."""
+    consumer = AIOKafkaConsumer(
+        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    try:
+        yield consumer
+    finally:
+        await consumer.stop()
+
+
+async def _read_more(consumer: AIOKafkaConsumer, records: list[Any]) -> None:
+    batch = await consumer.getmany(timeout_ms=200)
+    for rs in batch.values():
+        records.extend(rs)
+
 
 async def read_topic(bootstrap: str, topic: str, *, expect: int, within: float = 20.0) -> list[Any]:
     """Read a topic from the beginning with a plain consumer until `expect` records came,
-    then a little longer to catch any extra (duplicate) record."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
+    then a little longer to catch any extra (duplicate) record. (To prove that no extra record
+    comes, `read_topic_until` a sentinel is the sure way.)"""
     records: list[Any] = []
-    try:
+    async with _reading(bootstrap, [topic]) as consumer:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while loop.time() < deadline and len(records) < expect:
-            batch = await consumer.getmany(timeout_ms=200)
-            for rs in batch.values():
-                records.extend(rs)
+            await _read_more(consumer, records)
         settle = loop.time() + 1.0
         while loop.time() < settle:
-            batch = await consumer.getmany(timeout_ms=200)
-            for rs in batch.values():
-                records.extend(rs)
-    finally:
-        await consumer.stop()
+            await _read_more(consumer, records)
     return records
 
 
-async def eventually(check: Callable[[], Any], *, within: float = 20.0) -> Any:
+async def eventually(check: Callable[[], Any], *, within: float = DEADLINE) -> Any:
     """Poll an async check until it returns a truthy value or the deadline passes."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
@@ -49,6 +68,55 @@ async def eventually(check: Callable[[], Any], *, within: float = 20.0) -> Any:
             return last
         await asyncio.sleep(0.1)
     raise AssertionError(f"condition not met within {within}s (last: {last!r})")
+
+
+async def read_topic_until(
+    bootstrap: str,
+    topic: str | Sequence[str],
+    until: Callable[[list[Any]], bool],
+    *,
+    within: float = DEADLINE,
+) -> list[Any]:
+    """Read a topic (or several) from the beginning with a plain consumer until `until(records)`
+    holds (for example: a sentinel record arrived), and no longer. With `before_sentinel` this
+    proves an absence without waiting on a clock: a record published before the sentinel on the
+    same partition is read before it."""
+    topics = [topic] if isinstance(topic, str) else list(topic)
+    records: list[Any] = []
+    async with _reading(bootstrap, topics) as consumer:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while not until(records):
+            if loop.time() > deadline:
+                raise AssertionError(
+                    f"{topics}: the awaited record did not come within {within}s "
+                    f"({len(records)} records read)"
+                )
+            await _read_more(consumer, records)
+    return records
+
+
+def event_id_of(record: Any) -> str:
+    """The event id (CloudEvents `ce_id` header) of a Kafka record; "" when it has none."""
+    for key, value in record.headers or ():
+        if key == "ce_id":
+            return bytes(value).decode()
+    return ""
+
+
+def has_event(event_id: str) -> Callable[[list[Any]], bool]:
+    """For `read_topic_until`: true once the record of that event id was read."""
+    return lambda records: any(event_id_of(r) == event_id for r in records)
+
+
+def before_sentinel(records: Sequence[Any], sentinel_id: str) -> list[Any]:
+    """The records published before the sentinel event on its partition, in offset order: what
+    a consumer of that partition had to handle before it handled the sentinel."""
+    sentinel = next(r for r in records if event_id_of(r) == sentinel_id)
+    return sorted(
+        (r for r in records if r.partition == sentinel.partition and r.offset < sentinel.offset),
+        key=lambda r: r.offset,
+    )
 
 
 async def check_service_boots(app: Any) -> None:
