@@ -126,3 +126,22 @@ def test_a_state_is_built_from_a_stream_by_fold() -> None:
                 if name == "replay" or name.endswith("_from")
             ]
     assert not wrong, wrong
+
+
+TRANSLATING = {"gettext", "ngettext", "pgettext", "npgettext", "_"}
+
+
+def test_no_words_to_translate_hide_in_an_f_string() -> None:
+    """Babel's extraction reads an f-string as one string: a gettext call inside it never
+    reaches the catalogues, and the page mixes languages."""
+    hidden = []
+    for module in modules_of(ROOT / "services"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for call in ast.walk(node):
+                if isinstance(call, ast.Call):
+                    name = getattr(call.func, "attr", getattr(call.func, "id", ""))
+                    if name in TRANSLATING:
+                        hidden.append(f"{module.relative_to(ROOT)}:{call.lineno}")
+    assert not hidden, f"gettext inside an f-string (not extracted): {hidden}"

@@ -8,7 +8,6 @@ saves screenshots under test-output/e2e/<test name>/."""
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,12 +16,13 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from convive.runtime.testkit import DEADLINE
+
 pytestmark = pytest.mark.infra
 
-LIVE = 15_000  # ms: a change seen "within a few seconds" on a loaded two-core machine
 PHONE = {"width": 360, "height": 740}
 TABLET = {"width": 1024, "height": 768}
-PASSWORD = "a long enough password"  # noqa: S105 (the test's own)
+PASSWORD = "a long enough password"  # noqa: S105 (the tests' own; the conftest's STAFF_PASSWORD)
 VENUE_ZONE = ZoneInfo("Europe/Paris")  # the venue's time zone when its settings name none
 
 FOCUS = """() => {
@@ -41,15 +41,6 @@ FOCUS = """() => {
 }"""
 
 
-async def new_page(browser: Any, viewport: dict[str, int], locale: str) -> Any:
-    context = await browser.new_context(viewport=viewport, locale=locale, device_scale_factor=1)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.errors = errors  # checked at the end of each scenario: no script error
-    return page
-
-
 async def open_table(page: Any, url: str) -> None:
     from playwright.async_api import expect
 
@@ -61,7 +52,7 @@ async def add(page: Any, product: str, lines_after: int) -> None:
     from playwright.async_api import expect
 
     await page.get_by_test_id(f"add-{product}").click()
-    await expect(page.get_by_test_id("cart-line")).to_have_count(lines_after, timeout=LIVE)
+    await expect(page.get_by_test_id("cart-line")).to_have_count(lines_after)
 
 
 async def shot(page: Any, folder: Path, name: str) -> None:
@@ -77,14 +68,15 @@ async def test_the_cart_bar_never_covers_what_the_keyboard_focuses(
     guest_venue: Any, browser: Any, screenshots: Path
 ) -> None:
     await guest_venue.set_up()
-    phone = await new_page(browser, PHONE, "en-GB")
+    phone = await browser.watched_page(PHONE, "en-GB")
     await open_table(phone, guest_venue.guest_url)
     for n, product in enumerate(("croque", "salade", "mousse"), start=1):
         await add(phone, product, n)
 
-    # From the top of the page, the keyboard alone: every stop is above the cart bar.
-    await phone.evaluate("window.scrollTo(0, 0)")
-    await phone.evaluate("document.activeElement?.blur()")
+    # From the top of the page, the keyboard alone: every stop is above the cart bar. A page
+    # loaded afresh starts the keyboard at its top (a blur would leave Chromium's starting
+    # point on the last "Add").
+    await open_table(phone, guest_venue.guest_url)
     seen: list[str] = []
     covered: list[dict[str, Any]] = []
     for step in range(60):
@@ -122,14 +114,14 @@ async def test_after_add_the_focus_stays_and_the_change_is_announced(
     from playwright.async_api import expect
 
     await guest_venue.set_up()
-    phone = await new_page(browser, PHONE, "fr-FR")
+    phone = await browser.watched_page(PHONE, "fr-FR")
     await open_table(phone, guest_venue.guest_url)
 
     await phone.get_by_test_id("add-mousse").focus()
     await phone.keyboard.press("Enter")
-    await expect(phone.get_by_test_id("cart-line")).to_have_count(1, timeout=LIVE)
+    await expect(phone.get_by_test_id("cart-line")).to_have_count(1)
     notices = phone.get_by_test_id("notices")
-    await expect(notices).to_contain_text("Mousse au chocolat ajouté au panier", timeout=LIVE)
+    await expect(notices).to_contain_text("Mousse au chocolat ajouté au panier")
     await expect(notices).to_have_attribute("aria-live", "polite")
     assert await focused_testid(phone) == "add-mousse"
     focus = await phone.evaluate(FOCUS)
@@ -138,14 +130,14 @@ async def test_after_add_the_focus_stays_and_the_change_is_announced(
 
     await phone.get_by_test_id("add-croque").focus()
     await phone.keyboard.press("Enter")
-    await expect(phone.get_by_test_id("cart-line")).to_have_count(2, timeout=LIVE)
+    await expect(phone.get_by_test_id("cart-line")).to_have_count(2)
     assert await focused_testid(phone) == "add-croque"
 
     # One more, with the keyboard: the focus stays on that line's "+".
     line = phone.get_by_test_id("cart-line").filter(has_text="Mousse au chocolat")
     await line.get_by_test_id("increase").focus()
     await phone.keyboard.press("Enter")
-    await expect(line.get_by_test_id("line-quantity")).to_have_text("2", timeout=LIVE)
+    await expect(line.get_by_test_id("line-quantity")).to_have_text("2")
     assert await focused_testid(phone) == "increase"
     focused_line = await phone.evaluate(
         "document.activeElement.closest('[data-testid=cart-line]').textContent"
@@ -155,13 +147,13 @@ async def test_after_add_the_focus_stays_and_the_change_is_announced(
     # A line removed: its buttons are gone, the focus goes to the cart, not to the page.
     await line.get_by_test_id("remove").focus()
     await phone.keyboard.press("Enter")
-    await expect(phone.get_by_test_id("cart-line")).to_have_count(1, timeout=LIVE)
+    await expect(phone.get_by_test_id("cart-line")).to_have_count(1)
     assert await phone.evaluate("document.activeElement.id") == "cart-title"
 
     # Confirmed: the cart is empty (its button disabled), the focus goes to the round sent.
     await phone.get_by_test_id("confirm").focus()
     await phone.keyboard.press("Enter")
-    await expect(phone.locator('[data-testid="round"][data-round="1"]')).to_be_visible(timeout=LIVE)
+    await expect(phone.locator('[data-testid="round"][data-round="1"]')).to_be_visible()
     assert await phone.evaluate("document.activeElement.id") == "rounds-title"
     await shot(phone, screenshots, "2-confirmed-focus-on-round")
     assert phone.errors == [], phone.errors
@@ -173,13 +165,13 @@ async def test_a_rooms_page_calls_its_pin_the_rooms(
     from playwright.async_api import expect
 
     await guest_venue.set_up(kind="room")
-    english = await new_page(browser, PHONE, "en-GB")
+    english = await browser.watched_page(PHONE, "en-GB")
     await open_table(english, guest_venue.guest_url)
     pin_box = english.get_by_test_id("pin-box")
     await expect(pin_box.get_by_role("heading")).to_have_text("Room PIN")
     await expect(pin_box).not_to_contain_text("Table")
     await shot(english, screenshots, "room-pin-en")
-    french = await new_page(browser, PHONE, "fr-FR")
+    french = await browser.watched_page(PHONE, "fr-FR")
     await french.context.add_cookies(await english.context.cookies())  # the same phone
     await open_table(french, f"{guest_venue.guest_url}?lang=fr")
     await expect(french.get_by_test_id("pin-box").get_by_role("heading")).to_have_text(
@@ -190,44 +182,27 @@ async def test_a_rooms_page_calls_its_pin_the_rooms(
     assert french.errors == [], french.errors
 
 
-async def open_owner(pos: str, venue_id: str) -> dict[str, str]:
-    """The venue's owner (the first account needs no header)."""
-    email = f"owner-{uuid.uuid4().hex[:6]}@example.com"
-    async with httpx.AsyncClient(base_url=pos, timeout=30) as http:
-        answer = await http.post(
-            "/staff",
-            json={
-                "email": email,
-                "name": "Olivia",
-                "role": "owner",
-                "venue_ids": [venue_id],
-                "password": PASSWORD,
-            },
-        )
-        assert answer.status_code == 201, answer.text
-        return {"email": email, "staff_id": answer.json()["staff_id"]}
-
-
 def venue_time(iso: str) -> str:
     """`HH:MM` of a service's moment in the venue's time zone."""
     return datetime.fromisoformat(iso).astimezone(VENUE_ZONE).strftime("%H:%M")
 
 
 async def test_staff_pages_write_times_one_way_in_the_venues_time_zone(
-    guest_venue: Any, browser: Any, screenshots: Path
+    venue_named: Any, staff_root: Any, browser: Any, screenshots: Path
 ) -> None:
     from playwright.async_api import expect
 
+    guest_venue = venue_named(staff_root.venue_id())
     await guest_venue.set_up()
-    owner = await open_owner(guest_venue.pos, guest_venue.venue_id)
-    phone = await new_page(browser, PHONE, "en-GB")
+    owner = await staff_root.open_account("owner", [guest_venue.venue_id], name="Olivia")
+    phone = await browser.watched_page(PHONE, "en-GB")
     await open_table(phone, guest_venue.guest_url)
     await add(phone, "croque", 1)
     await phone.get_by_test_id("confirm").click()
-    await expect(phone.locator('[data-testid="round"][data-round="1"]')).to_be_visible(timeout=LIVE)
+    await expect(phone.locator('[data-testid="round"][data-round="1"]')).to_be_visible()
 
     # The back office: a pairing code (valid until HH:MM), the till then paired with it.
-    office = await new_page(browser, TABLET, "en-US")  # a browser that says "1:25 PM"
+    office = await browser.watched_page(TABLET, "en-US")  # a browser that says "1:25 PM"
     await office.goto(f"{guest_venue.gateway}/admin/venues/{guest_venue.venue_id}/devices")
     await office.get_by_test_id("login-email").fill(owner["email"])
     await office.get_by_test_id("login-password").fill(PASSWORD)
@@ -238,7 +213,7 @@ async def test_staff_pages_write_times_one_way_in_the_venues_time_zone(
     assert expires
     await expect(office.get_by_test_id("pairing")).to_contain_text(venue_time(expires))
 
-    till = await new_page(browser, TABLET, "en-US")
+    till = await browser.watched_page(TABLET, "en-US")
     await till.goto(f"{guest_venue.gateway}/pos")
     await till.get_by_test_id("pair-code").fill(code)
     await till.get_by_test_id("pair-name").fill("Bar till")
@@ -247,7 +222,7 @@ async def test_staff_pages_write_times_one_way_in_the_venues_time_zone(
     await till.get_by_test_id("login-password").fill(PASSWORD)
     await till.get_by_test_id("login-submit").click()
     item = till.get_by_test_id("order-item")
-    await expect(item).to_have_count(1, timeout=LIVE)
+    await expect(item).to_have_count(1)
     placed = item.locator("time")
     iso = await placed.get_attribute("datetime")
     assert iso
@@ -257,10 +232,10 @@ async def test_staff_pages_write_times_one_way_in_the_venues_time_zone(
     await office.reload()
     paired = office.get_by_test_id("device").filter(has_text="Bar till")
     await expect(paired).to_have_count(1)
-    async with httpx.AsyncClient(base_url=guest_venue.pos, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=guest_venue.pos, timeout=DEADLINE) as http:
         devices = await http.get(
             f"/venues/{guest_venue.venue_id}/devices",
-            headers={"X-Convive-Staff": owner["staff_id"]},
+            headers=owner["header"],
         )
     paired_at = next(d["paired_at"] for d in devices.json() if d["name"] == "Bar till")
     await expect(paired).to_contain_text(venue_time(paired_at))

@@ -297,10 +297,12 @@ async def test_a_device_back_online_gets_exactly_what_it_missed_in_order(floor: 
         ["table-session", "ordering", "pos-gateway"], lambda found: set(event_ids) <= set(found)
     )
     assert [published[i].type for i in event_ids] == [m["event"] for m in caught_up]
+    missed_rounds = {(m["order_id"], m["round_number"]) for m in missed}
     placed_rounds = {
         e.id
         for e in published.values()
-        if e.type in ("OrderPlaced", "RoundAdded") and e.data.get("order_id") in missed_orders
+        if e.type in ("OrderPlaced", "RoundAdded")
+        and (e.data.get("order_id"), e.data.get("round_number")) in missed_rounds
     }
     assert len(placed_rounds) == len(missed)
     assert placed_rounds <= set(event_ids)

@@ -6,84 +6,41 @@ test-output/e2e/<test name>/."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 pytestmark = pytest.mark.infra
 
-PASSWORD = "a long enough password"  # noqa: S105 (the test's own)
+PASSWORD = "a long enough password"  # noqa: S105 (the tests' own; the conftest's STAFF_PASSWORD)
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 
 
-async def new_page(browser: Any, viewport: dict[str, int], locale: str) -> Any:
-    context = await browser.new_context(viewport=viewport, locale=locale, device_scale_factor=1)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.errors = errors  # checked at the end of the scenario: no script error
-    return page
-
-
-async def open_manager(pos: str, venue_id: str) -> str:
-    """The venue's owner (the first account needs no header), then a manager it opens; the
-    manager's e-mail."""
-    async with httpx.AsyncClient(base_url=pos, timeout=30) as http:
-        owner = await http.post(
-            "/staff",
-            json={
-                "email": f"owner-{uuid.uuid4().hex[:6]}@example.com",
-                "name": "Olivia",
-                "role": "owner",
-                "venue_ids": [venue_id],
-                "password": PASSWORD,
-            },
-        )
-        assert owner.status_code == 201, owner.text
-        email = f"manager-{uuid.uuid4().hex[:6]}@example.com"
-        manager = await http.post(
-            "/staff",
-            json={
-                "email": email,
-                "name": "Marc",
-                "role": "manager",
-                "venue_ids": [venue_id],
-                "password": PASSWORD,
-            },
-            headers={"X-Convive-Staff": owner.json()["staff_id"]},
-        )
-        assert manager.status_code == 201, manager.text
-    return email
-
-
 async def test_a_manager_replaces_a_qr_code_the_old_one_stops_working(
-    guest_venue: Any, browser: Any, screenshots: Path
+    venue_named: Any, staff_root: Any, browser: Any, screenshots: Path
 ) -> None:
     from playwright.async_api import expect
 
+    guest_venue = venue_named(staff_root.venue_id())
     spot = await guest_venue.set_up()
     old_url = guest_venue.guest_url
-    manager = await open_manager(guest_venue.pos, guest_venue.venue_id)
+    owner = await staff_root.open_account("owner", [guest_venue.venue_id], name="Olivia")
+    manager = await staff_root.open_account(
+        "manager", [guest_venue.venue_id], name="Marc", opened_by=owner["header"]
+    )
 
     # A guest's phone that had scanned the printed code: it worked.
-    phone = await new_page(browser, PHONE, "fr-FR")
+    phone = await browser.watched_page(PHONE, "fr-FR")
     await phone.goto(old_url)
     await expect(phone.get_by_test_id("guest-page")).to_be_visible()
 
-    office = await new_page(browser, DESKTOP, "en-GB")
+    office = await browser.watched_page(DESKTOP, "en-GB")
     asked: list[str] = []
-
-    async def confirm(dialog: Any) -> None:
-        asked.append(dialog.message)
-        await dialog.accept()
-
-    office.on("dialog", confirm)
+    office.on("dialog", lambda dialog: asked.append(dialog.message))  # the page accepts it
     await office.goto(f"{guest_venue.gateway}/admin/venues/{guest_venue.venue_id}/spots")
-    await office.get_by_test_id("login-email").fill(manager)
+    await office.get_by_test_id("login-email").fill(manager["email"])
     await office.get_by_test_id("login-password").fill(PASSWORD)
     await office.get_by_test_id("login-submit").click()
     row = office.locator(f'[data-testid="spot"][data-spot-id="{spot["spot_id"]}"]')
@@ -111,7 +68,7 @@ async def test_a_manager_replaces_a_qr_code_the_old_one_stops_working(
     assert answer.status == 410
     await expect(phone.get_by_test_id("problem-title")).to_have_text("Ce code n'est plus valable")
     await phone.screenshot(path=str(screenshots / "2-old-code.png"))
-    stranger = await new_page(browser, PHONE, "en-GB")
+    stranger = await browser.watched_page(PHONE, "en-GB")
     answer = await stranger.goto(old_url)
     assert answer is not None
     assert answer.status == 410

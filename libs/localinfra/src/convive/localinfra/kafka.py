@@ -18,10 +18,11 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from convive.localinfra.processes import (
     ChildServer,
+    ExternalServer,
     InfraError,
     cache_dir,
     free_port,
@@ -44,20 +45,11 @@ class KafkaServer(Protocol):
     def stop(self) -> None: ...
 
 
-class ExternalKafka:
+class ExternalKafka(ExternalServer):
     """A Kafka cluster someone else runs; stop() does nothing."""
 
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
-
-    def stop(self) -> None:
-        return None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        return None
 
 
 def kafka_from_env_or_start(**kwargs: Any) -> ExternalKafka | LocalKafka:

@@ -14,11 +14,12 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from convive.localinfra.processes import (
     CACHE_ENV,
     ChildServer,
+    ExternalServer,
     InfraError,
     cache_dir,
     free_port,
@@ -63,21 +64,12 @@ class PostgresServer(Protocol):
     def stop(self) -> None: ...
 
 
-class ExternalPostgres:
+class ExternalPostgres(ExternalServer):
     """A PostgreSQL server someone else runs; stop() does nothing."""
 
     def __init__(self, url: str) -> None:
         self.url = url_from_dsn(url)
         self.dsn = dsn_from_url(url)
-
-    def stop(self) -> None:
-        return None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        return None
 
 
 def postgres_from_env_or_start(**kwargs: Any) -> ExternalPostgres | LocalPostgres:

@@ -30,6 +30,19 @@ class InfraError(RuntimeError):
     """A local server could not be prepared or started."""
 
 
+class ExternalServer:
+    """A server someone else runs (named by the environment): nothing to start or stop."""
+
+    def stop(self) -> None:
+        return None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
 # --------------------------------------------------------------------------------------------
 # Paths and ports
 # --------------------------------------------------------------------------------------------

@@ -224,7 +224,8 @@ async def settle(
         answer = await as_device(services.pos.record_payment(device.credential, order_id, payment))
         text = t.gettext("Payment of %(amount)s recorded.", amount=t.money(payment.amount))
         if answer.fully_paid:
-            text = f"{text} {t.gettext('The order is paid and closed.')}"
+            closed = t.gettext("The order is paid and closed.")
+            text = f"{text} {closed}"
         return text
 
     # A share of an equal split paid: back to the shares still to pay.
